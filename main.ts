@@ -1,0 +1,77 @@
+/**
+ * pinpipe's command line: `deno run -A main.ts <command> [flags]`.
+ * Each command lives in its own module, loaded only when asked for, so that
+ * `sim` starts fast. Errors end as one line on stderr and a non-zero exit.
+ */
+import { CliError, HelpRequested } from "./src/cli.ts";
+
+type CommandMain = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMain> }> = {
+  batch: {
+    summary: "stream the RDS tables into the three Kafka topics",
+    load: async () => (await import("./src/batch.ts")).main,
+  },
+  stream: {
+    summary: "stream the RDS tables into the three Kinesis streams",
+    load: async () => (await import("./src/stream.ts")).main,
+  },
+  sim: {
+    summary: "replay the data through DuckDB with the notebooks' SQL, offline",
+    load: async () => (await import("./sim/sim.ts")).main,
+  },
+  sink: {
+    summary: "consume the Kafka topics into the bucket, as the S3 sink connector does",
+    load: async () => (await import("./sim/sink.ts")).main,
+  },
+  consume: {
+    summary:
+      "consume the Kinesis streams into cleaned DuckDB tables, as the streaming notebook does",
+    load: async () => (await import("./sim/stream_consumer.ts")).main,
+  },
+  generate: {
+    summary: "generate the Pinterest dataset as NDJSON or into MariaDB",
+    load: async () => (await import("./sim/generate_cli.ts")).main,
+  },
+};
+
+const USAGE = `pinpipe: a Pinterest-style data pipeline, batch and streaming, checked offline first.
+
+Usage: deno run -A main.ts <command> [flags]   (or: deno task <command>)
+
+Commands:
+${
+  Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)}${summary}`).join("\n")
+}
+
+Run a command with --help for its flags.`;
+
+async function run(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`pinpipe: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(rest);
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      console.log(error.usage);
+      return 0;
+    }
+    if (error instanceof CliError) {
+      console.error(`pinpipe ${name}: ${error.message}`);
+      return error.exitCode;
+    }
+    console.error(`pinpipe ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    if (Deno.env.get("PINPIPE_DEBUG")) console.error(error);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await run(Deno.args));
