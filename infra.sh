@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# Provisioning for pinpipe.
+#
+#   ./infra.sh local up        start MariaDB, Kafka (KRaft) and kinesalite on 127.0.0.1, seed the database
+#   ./infra.sh local down      stop what `up` started (by pid file), nothing else
+#   ./infra.sh local status    each service: pid, port, health
+#   ./infra.sh local seed [generate flags]   reload the RDS tables from the generator (default 11,000 rows)
+#   ./infra.sh local install   fetch what the stack needs (Debian mariadb-server, Kafka jars, kinesalite)
+#   ./infra.sh local with CMD  run CMD with the stack up; stop it after if this call started it
+#   ./infra.sh aws plan|apply  provision the AWS side (see docs/aws.md)
+#
+# Everything lives under .local/ (data, logs, pids, generated secrets) and
+# .cache/ (jars, npm packages), both ignored by git.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$ROOT"
+LOCAL="$ROOT/.local"
+CACHE="$ROOT/.cache"
+KAFKA_VERSION=3.9.1
+KINESALITE_VERSION=3.3.3
+MYSQL_PORT=13306
+KAFKA_PORT=19092
+KAFKA_CONTROLLER_PORT=19093
+KINESIS_PORT=14567
+SERVICES=(mysql kafka kinesis)
+
+die() { echo "infra.sh: $*" >&2; exit 1; }
+note() { echo "infra.sh: $*" >&2; }
+
+deno_bin() {
+  if command -v deno >/dev/null 2>&1; then command -v deno
+  elif [ -x "$CACHE/deno/node_modules/.bin/deno" ]; then echo "$CACHE/deno/node_modules/.bin/deno"
+  else die "deno not found: install it (npm install deno) or run .ci/run"
+  fi
+}
+
+port_of() { case $1 in mysql) echo $MYSQL_PORT ;; kafka) echo $KAFKA_PORT ;; kinesis) echo $KINESIS_PORT ;; esac; }
+pid_file() { echo "$LOCAL/run/$1.pid"; }
+
+# The pid of a service this script started and that still runs, or nothing.
+running_pid() {
+  local file pid
+  file=$(pid_file "$1")
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$file"; fi
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+health() { "$(deno_bin)" run -A --quiet infra/health.ts "$@"; }
+
+# A random secret, generated once and kept in .local/stack.env (git-ignored).
+ensure_secrets() {
+  mkdir -p "$LOCAL"
+  if [ ! -f "$LOCAL/stack.env" ]; then
+    umask 077
+    {
+      echo "PINPIPE_MYSQL_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+      echo "PINPIPE_MYSQL_ADMIN_USER=pinpipe_admin"
+      echo "PINPIPE_MYSQL_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+    } >"$LOCAL/stack.env"
+  fi
+  # shellcheck disable=SC1091
+  set -a; . "$LOCAL/stack.env"; set +a
+}
+
+require() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"
+}
+
+install_stack() {
+  if ! command -v mariadbd >/dev/null 2>&1; then
+    note "installing Debian mariadb-server"
+    [ "$(id -u)" = 0 ] || die "mariadbd missing and not root: apt-get install mariadb-server"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
+  fi
+  if [ ! -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ]; then
+    note "resolving Apache Kafka $KAFKA_VERSION jars from Maven Central"
+    require mvn "install Maven (apt-get install maven)"
+    mvn -q -B -f infra/kafka/pom.xml dependency:copy-dependencies \
+      -DoutputDirectory="$CACHE/kafka/libs" -Dmaven.repo.local="$CACHE/m2" >/dev/null
+  fi
+  if [ ! -f "$CACHE/kinesalite/node_modules/kinesalite/package.json" ]; then
+    note "installing kinesalite $KINESALITE_VERSION from npm"
+    require npm "install Node.js and npm"
+    mkdir -p "$CACHE/kinesalite"
+    npm install --silent --no-audit --no-fund --prefix "$CACHE/kinesalite" "kinesalite@$KINESALITE_VERSION" >/dev/null
+  fi
+}
+
+# Starts a detached process with its own session, output to a log, pid to a file.
+spawn() {
+  local name=$1; shift
+  mkdir -p "$LOCAL/run" "$LOCAL/logs"
+  setsid "$@" >>"$LOCAL/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$(pid_file "$name")"
+}
+
+check_port_free() {
+  port_busy "$(port_of "$1")" && die "port $(port_of "$1") for $1 is busy (another process listens there); stop it or change the port"
+  return 0
+}
+
+start_mysql() {
+  require mariadbd "install Debian mariadb-server (./infra.sh local install)"
+  local dir="$LOCAL/mariadb"
+  if [ ! -d "$dir/data/mysql" ]; then
+    mkdir -p "$dir/data"
+    mariadb-install-db --no-defaults --datadir="$dir/data" --user="$(id -un)" \
+      --auth-root-authentication-method=socket --skip-test-db >"$LOCAL/logs/mariadb-install.log" 2>&1 \
+      || die "mariadb-install-db failed, see $LOCAL/logs/mariadb-install.log"
+  fi
+  spawn mysql mariadbd --no-defaults --datadir="$dir/data" --port=$MYSQL_PORT --bind-address=127.0.0.1 \
+    --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --user="$(id -un)" \
+    --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --max-allowed-packet=64M \
+    --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
+}
+
+# Creates the database, its tables, a read-only user and an admin user (idempotent).
+setup_mysql() {
+  local sock="$LOCAL/mariadb/mysqld.sock"
+  for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  {
+    echo "CREATE DATABASE IF NOT EXISTS pinterest_data CHARACTER SET utf8mb4;"
+    echo "USE pinterest_data;"
+    cat sim/rds_schema.sql
+    echo "CREATE USER IF NOT EXISTS 'pinpipe_reader'@'127.0.0.1' IDENTIFIED BY '$PINPIPE_MYSQL_PASSWORD';"
+    echo "ALTER USER 'pinpipe_reader'@'127.0.0.1' IDENTIFIED BY '$PINPIPE_MYSQL_PASSWORD';"
+    echo "GRANT SELECT ON pinterest_data.* TO 'pinpipe_reader'@'127.0.0.1';"
+    echo "CREATE USER IF NOT EXISTS '$PINPIPE_MYSQL_ADMIN_USER'@'127.0.0.1' IDENTIFIED BY '$PINPIPE_MYSQL_ADMIN_PASSWORD';"
+    echo "ALTER USER '$PINPIPE_MYSQL_ADMIN_USER'@'127.0.0.1' IDENTIFIED BY '$PINPIPE_MYSQL_ADMIN_PASSWORD';"
+    echo "GRANT ALL ON pinterest_data.* TO '$PINPIPE_MYSQL_ADMIN_USER'@'127.0.0.1';"
+  } | mariadb --no-defaults --socket="$sock" -u root \
+    || die "could not set up the pinterest_data database, see $LOCAL/logs/mysql.log"
+}
+
+start_kafka() {
+  require java "install a Java 17 runtime"
+  local dir="$LOCAL/kafka"
+  mkdir -p "$dir"
+  cat >"$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+message.max.bytes=1048588
+PROPS
+  cat >"$dir/log4j.properties" <<'PROPS'
+log4j.rootLogger=WARN, stdout
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=WARN
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+PROPS
+  local cp="$CACHE/kafka/libs/*"
+  [ -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ] || die "Kafka jars missing: run ./infra.sh local install"
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    java -cp "$cp" -Dlog4j.configuration="file:$dir/log4j.properties" kafka.tools.StorageTool format \
+      -t "$cluster_id" -c "$dir/server.properties" >"$LOCAL/logs/kafka-format.log" 2>&1 \
+      || die "formatting Kafka storage failed, see $LOCAL/logs/kafka-format.log"
+  fi
+  spawn kafka java -Xms256m -Xmx768m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Xshare:auto \
+    -Djava.awt.headless=true -Dlog4j.configuration="file:$dir/log4j.properties" \
+    -cp "$cp" kafka.Kafka "$dir/server.properties"
+}
+
+start_kinesis() {
+  local bin="$CACHE/kinesalite/node_modules/kinesalite/cli.js"
+  [ -f "$bin" ] || die "kinesalite missing: run ./infra.sh local install"
+  require node "install Node.js"
+  spawn kinesis node "$bin" --host 127.0.0.1 --port $KINESIS_PORT \
+    --createStreamMs 0 --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 200
+}
+
+local_up() {
+  local started=0 began=$SECONDS
+  install_stack
+  ensure_secrets
+  mkdir -p "$LOCAL/run" "$LOCAL/logs"
+  for service in "${SERVICES[@]}"; do
+    if [ -n "$(running_pid "$service")" ]; then continue; fi
+    check_port_free "$service"
+    "start_$service"
+    started=1
+  done
+  [ -z "$(running_pid mysql)" ] || setup_mysql
+  for service in "${SERVICES[@]}"; do
+    [ -n "$(running_pid "$service")" ] || die "$service exited at start, see $LOCAL/logs/$service.log"
+    if ! health "$service" --wait 60 >/dev/null; then
+      die "$service did not answer its health check in 60 s, see $LOCAL/logs/$service.log"
+    fi
+  done
+  local rows
+  rows=$(mariadb --no-defaults --socket="$LOCAL/mariadb/mysqld.sock" -u root -N -e \
+    "SELECT COUNT(*) FROM pinterest_data.pinterest_data")
+  if [ "$rows" = 0 ]; then local_seed; fi
+  [ $started = 1 ] && note "stack up in $((SECONDS - began)) s"
+  local_status
+}
+
+local_down() {
+  local service pid
+  for service in "${SERVICES[@]}"; do
+    pid=$(running_pid "$service")
+    [ -n "$pid" ] || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then note "$service (pid $pid) did not stop in 15 s, killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+    rm -f "$(pid_file "$service")"
+    note "$service stopped"
+  done
+}
+
+local_status() {
+  local service pid down=0 answer
+  for service in "${SERVICES[@]}"; do
+    pid=$(running_pid "$service")
+    if [ -z "$pid" ]; then
+      printf '%-8s stopped   127.0.0.1:%s\n' "$service" "$(port_of "$service")"; down=1; continue
+    fi
+    if answer=$(health "$service" 2>&1); then
+      printf '%-8s up        127.0.0.1:%-6s pid %-8s %s\n' "$service" "$(port_of "$service")" "$pid" "$answer"
+    else
+      printf '%-8s unhealthy 127.0.0.1:%-6s pid %-8s %s\n' "$service" "$(port_of "$service")" "$pid" "$answer"; down=1
+    fi
+  done
+  return $down
+}
+
+local_seed() {
+  ensure_secrets
+  [ -n "$(running_pid mysql)" ] || die "mysql is not running: ./infra.sh local up"
+  "$(deno_bin)" run -A main.ts generate --to mysql "$@"
+}
+
+# Runs a command with the stack up; stops the stack after only if this call started any of it.
+local_with() {
+  [ $# -gt 0 ] || die "usage: ./infra.sh local with CMD [ARGS...]"
+  local was_up=1 service
+  for service in "${SERVICES[@]}"; do [ -n "$(running_pid "$service")" ] || was_up=0; done
+  if [ $was_up = 0 ]; then trap local_down EXIT; fi
+  local_up >&2
+  local status=0
+  "$@" || status=$?
+  return $status
+}
+
+case "${1:-}" in
+  local)
+    case "${2:-}" in
+      up) local_up ;;
+      down) local_down ;;
+      status) local_status ;;
+      seed) shift 2; local_seed "$@" ;;
+      install) install_stack ;;
+      with) shift 2; local_with "$@" ;;
+      *) die "usage: ./infra.sh local up|down|status|seed|install|with CMD" ;;
+    esac ;;
+  aws)
+    shift
+    exec "$(deno_bin)" run -A infra/aws.ts "$@" ;;
+  *) die "usage: ./infra.sh local up|down|status|seed|install|with CMD | aws plan|apply" ;;
+esac
