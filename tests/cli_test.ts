@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+
+async function pinpipe(...args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("main.ts: no command prints usage and exits 2", async () => {
+  const { code, stdout } = await pinpipe();
+  assert.equal(code, 2);
+  assert.match(stdout, /Commands:\n {2}batch/);
+});
+
+Deno.test("main.ts: an unknown command is named, exit 2", async () => {
+  const { code, stderr } = await pinpipe("bacth");
+  assert.equal(code, 2);
+  assert.match(stderr, /unknown command "bacth"/);
+});
+
+Deno.test("main.ts: --help lists the commands, exit 0", async () => {
+  const { code, stdout } = await pinpipe("--help");
+  assert.equal(code, 0);
+  for (const command of ["batch", "stream", "sim", "sink", "consume", "generate"]) {
+    assert.match(stdout, new RegExp(`\\n  ${command} `));
+  }
+});
