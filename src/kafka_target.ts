@@ -1,0 +1,375 @@
+/**
+ * Delivers records to the three Kafka topics `<id>.pin|geo|user` with a
+ * kafkajs idempotent producer (acks from all in-sync replicas, one request
+ * in flight, retries that reuse the same sequence numbers, so the broker
+ * drops a retried duplicate). Topics are created if missing. Each record's
+ * partition is the Java client's murmur2 hash of its key, computed here, so
+ * that after a crash the records written past the checkpoint can be counted
+ * per partition from the offsets alone (`resumeFilter`) and not sent twice.
+ *
+ * @example
+ * ```ts
+ * import { KafkaTarget } from "./kafka_target.ts";
+ * import { loadConfig } from "./config.ts";
+ * const target = new KafkaTarget(loadConfig({ _: [] }), { partitions: 1, replicationFactor: 1 });
+ * await target.prepare(["geo"]);
+ * await target.close();
+ * ```
+ */
+import { CompressionTypes, type Kafka, Partitioners, type Producer } from "kafkajs";
+import type { PipelineConfig } from "./config.ts";
+import {
+  type DeliveryTarget,
+  type OutgoingRecord,
+  RecordRejectedError,
+  TargetError,
+} from "./delivery.ts";
+import { kafkaClient } from "./kafka_client.ts";
+import { topicName } from "./names.ts";
+import type { TableKind } from "./tables.ts";
+
+/** Settings of the Kafka target (from the batch command's flags). */
+export interface KafkaTargetOptions {
+  /** Partitions of topics this target creates. */
+  partitions: number;
+  /** Replication factor of topics this target creates. */
+  replicationFactor: number;
+  /** Compression of record batches. */
+  compression?: "none" | "gzip";
+  /** Upper bound of one produce request's payload, in bytes (512 KiB). */
+  maxRequestBytes?: number;
+  /** How long a send may keep retrying an unreachable broker before failing (120 s). */
+  brokerWaitMs?: number;
+  /** TLS for SASL connections (default: on when SASL is used, as on MSK). */
+  tls?: boolean;
+}
+
+/** The stored position: the end offset of each partition after the last acknowledged send. */
+export interface KafkaPosition {
+  ends: Record<string, number>;
+}
+
+/** Walks an error and its causes, returning each. */
+function causes(error: unknown): Array<Record<string, unknown>> {
+  const chain: Array<Record<string, unknown>> = [];
+  let current = error as Record<string, unknown> | undefined;
+  while (current && typeof current === "object" && chain.length < 10) {
+    chain.push(current);
+    current = (current.cause ?? current.originalError) as Record<string, unknown> | undefined;
+  }
+  const nested = (error as { errors?: unknown[] })?.errors;
+  if (Array.isArray(nested)) { for (const inner of nested) chain.push(...causes(inner)); }
+  return chain;
+}
+
+/** Turns a kafkajs error into one line naming the brokers or the topic; undefined if unknown. */
+export function describeKafkaError(
+  error: unknown,
+  brokers: string[],
+  topic?: string,
+): TargetError | undefined {
+  if (error instanceof TargetError || error instanceof RecordRejectedError) return error;
+  const chain = causes(error);
+  const type = chain.map((e) => e.type).find((t) => typeof t === "string") as string | undefined;
+  const names = chain.map((e) => String(e.name));
+  const where = brokers.join(",");
+  const on = topic ? ` topic ${topic}` : "";
+  if (names.includes("KafkaJSSASLAuthenticationError") || type === "SASL_AUTHENTICATION_FAILED") {
+    return new TargetError(`Kafka authentication failed at ${where}: ${chain[0].message}`);
+  }
+  if (type === "TOPIC_AUTHORIZATION_FAILED") {
+    return new TargetError(`Kafka: not authorized for${on || " the topic"} at ${where}`);
+  }
+  if (type === "CLUSTER_AUTHORIZATION_FAILED") {
+    return new TargetError(
+      `Kafka: not authorized on the cluster at ${where}${topic ? ` (creating ${topic})` : ""}`,
+    );
+  }
+  if (
+    names.some((name) =>
+      name === "KafkaJSConnectionError" || name === "KafkaJSNumberOfRetriesExceeded" ||
+      name === "KafkaJSBrokerNotFound" || name === "KafkaJSNoBrokerAvailableError"
+    )
+  ) {
+    return new TargetError(`Kafka broker unreachable at ${where}: ${chain.at(-1)?.message}`);
+  }
+  return undefined;
+}
+
+/** The Java client's default partition of `key` (murmur2), via kafkajs's own partitioner. */
+function partitionerFor(partitions: number): (key: string) => number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+    offlineReplicas: [],
+  }));
+  return (key) => partitioner({ topic: "", partitionMetadata, message: { key, value: null } });
+}
+
+/** One Kafka message ready to go, with its size for request sizing. */
+interface Message {
+  key: string;
+  value: string;
+  partition: number;
+  index: number;
+}
+
+/** The Kafka target: topics `<id>.<kind>`, idempotent producer, per-partition end offsets. */
+export class KafkaTarget implements DeliveryTarget {
+  readonly name: string = "kafka";
+  #kafka?: Kafka;
+  #producer?: Producer;
+  #partitions = new Map<TableKind, (key: string) => number>();
+  #ends = new Map<TableKind, Map<number, number>>();
+  readonly brokers: string[];
+
+  constructor(private config: PipelineConfig, private options: KafkaTargetOptions) {
+    this.brokers = config.kafka.brokers;
+  }
+
+  /** The topic of `kind`. */
+  destination(kind: TableKind): string {
+    return topicName(this.config.id, kind);
+  }
+
+  async #client(): Promise<Kafka> {
+    if (this.#kafka) return this.#kafka;
+    const tls = this.options.tls ?? this.config.kafka.auth !== "none";
+    this.#kafka = await kafkaClient(
+      this.config.kafka,
+      "pinpipe-batch",
+      this.config.kinesis.region,
+      {
+        ssl: tls,
+        requestTimeout: 15_000,
+        // The producer retries for as long as the broker stays away (bounded by brokerWaitMs).
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
+      },
+    );
+    return this.#kafka;
+  }
+
+  #fail(error: unknown, topic?: string): Error {
+    return describeKafkaError(error, this.brokers, topic) ??
+      new TargetError(
+        `Kafka${topic ? ` topic ${topic}` : ""} at ${this.brokers.join(",")}: ${
+          (error as Error).message
+        }`,
+      );
+  }
+
+  /** Connects, creates missing topics, learns partition counts, starts the producer. */
+  async prepare(kinds: readonly TableKind[]): Promise<void> {
+    const kafka = await this.#client();
+    const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 2000 } });
+    try {
+      await admin.connect().catch((error) => {
+        throw this.#fail(error);
+      });
+      const existing = new Set(
+        await admin.listTopics().catch((error) => {
+          throw this.#fail(error);
+        }),
+      );
+      for (const kind of kinds) {
+        const topic = this.destination(kind);
+        if (existing.has(topic)) continue;
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{
+            topic,
+            numPartitions: this.options.partitions,
+            replicationFactor: this.options.replicationFactor,
+          }],
+        }).catch((error) => {
+          // Another producer may have created it meanwhile: that is fine.
+          if (causes(error).some((e) => e.type === "TOPIC_ALREADY_EXISTS")) return;
+          throw this.#fail(error, topic);
+        });
+      }
+      for (const kind of kinds) {
+        const topic = this.destination(kind);
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch((error) => {
+          throw this.#fail(error, topic);
+        });
+        this.#partitions.set(kind, partitionerFor(metadata.topics[0].partitions.length));
+      }
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    this.#producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    await this.#withDeadline(this.#producer.connect(), "connecting the producer");
+  }
+
+  /** The current end offset of each partition of `kind`'s topic. */
+  async #fetchEnds(kind: TableKind): Promise<Map<number, number>> {
+    const topic = this.destination(kind);
+    const admin = (await this.#client()).admin({
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    } catch (error) {
+      throw this.#fail(error, topic);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  /** Rejects with a TargetError if `work` has not settled after brokerWaitMs. */
+  async #withDeadline<T>(work: Promise<T>, what: string, topic?: string): Promise<T> {
+    const waitMs = this.options.brokerWaitMs ?? 120_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new TargetError(
+              `Kafka broker unreachable at ${this.brokers.join(",")}: ${what}${
+                topic ? ` to ${topic}` : ""
+              } still failing after ${Math.round(waitMs / 1000)} s`,
+            ),
+          ),
+        waitMs,
+      );
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } catch (error) {
+      throw this.#fail(error, topic);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends `records` (one table, in order) and resolves when all are acknowledged. */
+  async send(kind: TableKind, records: OutgoingRecord[]): Promise<void> {
+    const producer = this.#producer;
+    const partitionOf = this.#partitions.get(kind);
+    if (!producer || !partitionOf) throw new Error(`KafkaTarget.send(${kind}) before prepare`);
+    if (!this.#ends.has(kind)) this.#ends.set(kind, await this.#fetchEnds(kind));
+    const messages: Message[] = records.map((record) => ({
+      key: record.key,
+      value: JSON.stringify(record.record),
+      partition: partitionOf(record.key),
+      index: record.index,
+    }));
+    const limit = this.options.maxRequestBytes ?? 512 * 1024;
+    let chunk: Message[] = [];
+    let bytes = 0;
+    for (const message of messages) {
+      const size = message.value.length + message.key.length + 64;
+      if (chunk.length && bytes + size > limit) {
+        await this.#sendChunk(kind, chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(message);
+      bytes += size;
+    }
+    if (chunk.length) await this.#sendChunk(kind, chunk);
+  }
+
+  /** Sends one produce request's worth; splits it when the broker says it is too large. */
+  async #sendChunk(kind: TableKind, chunk: Message[]): Promise<void> {
+    const topic = this.destination(kind);
+    try {
+      const metadata = await this.#withDeadline(
+        this.#producer!.send({
+          topic,
+          acks: -1,
+          compression: this.options.compression === "gzip"
+            ? CompressionTypes.GZIP
+            : CompressionTypes.None,
+          messages: chunk.map(({ key, value, partition }) => ({ key, value, partition })),
+        }),
+        "sending",
+        topic,
+      );
+      const ends = this.#ends.get(kind)!;
+      const counts = new Map<number, number>();
+      for (const message of chunk) {
+        counts.set(message.partition, (counts.get(message.partition) ?? 0) + 1);
+      }
+      for (const answer of metadata) {
+        const sent = counts.get(answer.partition) ?? 0;
+        ends.set(answer.partition, Number(answer.baseOffset) + sent);
+      }
+    } catch (error) {
+      const tooLarge = causes(error).some((e) =>
+        e.type === "MESSAGE_TOO_LARGE" || e.type === "RECORD_LIST_TOO_LARGE"
+      );
+      if (!tooLarge) throw this.#fail(error, topic);
+      if (chunk.length === 1) {
+        throw new RecordRejectedError(
+          `record too large for ${topic}: ${kind} index ${chunk[0].index} is ${
+            new TextEncoder().encode(chunk[0].value).length
+          } bytes, over the topic's max.message.bytes`,
+        );
+      }
+      // A whole request is refused atomically: send it in halves to find the culprit.
+      const half = Math.ceil(chunk.length / 2);
+      await this.#sendChunk(kind, chunk.slice(0, half));
+      await this.#sendChunk(kind, chunk.slice(half));
+    }
+  }
+
+  /** The end offset of each partition after the last acknowledged send of `kind`. */
+  position(kind: TableKind): KafkaPosition | undefined {
+    const ends = this.#ends.get(kind);
+    return ends ? { ends: Object.fromEntries(ends) } : undefined;
+  }
+
+  /**
+   * Compares the end offsets stored in the checkpoint with the topic's now:
+   * records beyond them were written after the checkpoint (acknowledged or
+   * not before a crash). Since records go to partitions in order, the next
+   * `n` records bound for a partition that grew by `n` are already there.
+   */
+  async resumeFilter(
+    kind: TableKind,
+    saved: unknown,
+  ): Promise<((record: OutgoingRecord) => boolean) | undefined> {
+    const stored = (saved as KafkaPosition | undefined)?.ends;
+    const now = await this.#fetchEnds(kind);
+    this.#ends.set(kind, now);
+    if (!stored) return undefined;
+    const topic = this.destination(kind);
+    const ahead = new Map<number, number>();
+    for (const [partition, end] of now) {
+      const before = stored[String(partition)] ?? 0;
+      if (end < before) {
+        throw new TargetError(
+          `topic ${topic} partition ${partition} ends at offset ${end}, before the checkpoint's ` +
+            `${before}: was it deleted and recreated? Run with --from-start`,
+        );
+      }
+      if (end > before) ahead.set(partition, end - before);
+    }
+    if (ahead.size === 0) return undefined;
+    const partitionOf = this.#partitions.get(kind)!;
+    return (record) => {
+      const partition = partitionOf(record.key);
+      const left = ahead.get(partition) ?? 0;
+      if (left === 0) return false;
+      ahead.set(partition, left - 1);
+      return true;
+    };
+  }
+
+  /** Disconnects the producer. */
+  async close(): Promise<void> {
+    await this.#producer?.disconnect().catch(() => {});
+  }
+}
