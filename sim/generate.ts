@@ -243,8 +243,21 @@ const titleCase = (phrase: string): string => phrase.split(" ").map(capitalize).
 // ---------------------------------------------------------------- value tables
 
 const CATEGORY_THRESHOLDS = thresholds(CATEGORIES.map((category) => category.permille));
-const CATEGORY_WORDS = CATEGORIES.map((category) => category.words);
-const CATEGORY_TAGS = CATEGORIES.map((category) => category.words.map(titleCase));
+/** A category's words in the spellings the fields use, prepared once, not per row. */
+interface Vocabulary {
+  readonly words: readonly string[];
+  readonly titled: readonly string[];
+  readonly capitalized: readonly string[];
+  readonly hashtags: readonly string[];
+}
+const VOCABULARIES: readonly Vocabulary[] = CATEGORIES.map(({ words }) => ({
+  words,
+  titled: words.map(titleCase),
+  capitalized: words.map(capitalize),
+  hashtags: words.map((word) => "#" + word.replaceAll(" ", "")),
+}));
+const OPENERS_LOWER = TITLE_OPENERS.map((word) => word.toLowerCase());
+const ENDINGS_LOWER = TITLE_ENDINGS.map((word) => word.toLowerCase());
 const SAVE_LOCATIONS = CATEGORIES.map((category) => `Local save in /data/${category.name}`);
 const TAG_SUFFIXES = ["Ideas", "Inspiration", "Tutorial", "Design", "Style", "Diy", "Aesthetic"];
 const TITLE_SUFFIXES = [" ✨", " 🎄", " — Part 2", " (Updated)", " 😍", " | Step-by-Step"];
@@ -288,77 +301,87 @@ function followerCount(state: RowState): string {
   return `${Math.floor(tenths / 10)}.${tenths % 10}${unit}`;
 }
 
-function title(state: RowState, words: readonly string[]): string {
+/** An index into a list of `length` entries given a 32-bit draw. */
+function indexOf(length: number, u: number): number {
+  return Math.floor((u * length) / TWO32);
+}
+
+function title(state: RowState, vocabulary: Vocabulary): string {
   if (chance(draw(state, F.TitleMissing), 0.025)) return PLACEHOLDERS.title;
-  const firstAt = Math.floor((draw(state, F.TitleWords, 0) * words.length) / TWO32);
-  const first = words[firstAt];
+  const { words, titled } = vocabulary;
+  const firstAt = indexOf(words.length, draw(state, F.TitleWords, 0));
   // Any other word of the category, so a title never repeats its topic.
-  const second = words[
-    (firstAt + between(1, words.length - 1, draw(state, F.TitleWords, 1))) %
-    words.length
-  ];
-  const opener = pick(TITLE_OPENERS, draw(state, F.TitleWords, 2));
-  const ending = pick(TITLE_ENDINGS, draw(state, F.TitleWords, 3));
+  const secondAt = (firstAt + between(1, words.length - 1, draw(state, F.TitleWords, 1))) %
+    words.length;
+  const openerAt = indexOf(TITLE_OPENERS.length, draw(state, F.TitleWords, 2));
+  const endingAt = indexOf(TITLE_ENDINGS.length, draw(state, F.TitleWords, 3));
+  const opener = TITLE_OPENERS[openerAt];
+  const ending = TITLE_ENDINGS[endingAt];
   let text: string;
   switch (draw(state, F.TitleForm) % 5) {
     case 0:
-      text = `${opener} ${titleCase(first)} ${titleCase(second)} ${ending}`;
+      text = `${opener} ${titled[firstAt]} ${titled[secondAt]} ${ending}`;
       break;
     case 1:
-      text = `${titleCase(first)} ${ending}`;
+      text = `${titled[firstAt]} ${ending}`;
       break;
     case 2:
-      text = `${opener} ${first} ${ending}, ${second} and more`;
+      text = `${opener} ${words[firstAt]} ${ending}, ${words[secondAt]} and more`;
       break;
     case 3:
-      text = `"${titleCase(first)}" ${ending}`;
+      text = `"${titled[firstAt]}" ${ending}`;
       break;
     default:
-      text = `${titleCase(first)}: ${opener.toLowerCase()} ${second} ${ending.toLowerCase()}`;
+      text = `${titled[firstAt]}: ${OPENERS_LOWER[openerAt]} ${words[secondAt]} ${
+        ENDINGS_LOWER[endingAt]
+      }`;
   }
   const suffix = draw(state, F.TitleSuffix);
   return chance(suffix, 0.08) ? text + pick(TITLE_SUFFIXES, mix32(suffix)) : text;
 }
 
-function description(state: RowState, words: readonly string[], media: string): string {
+function description(state: RowState, vocabulary: Vocabulary, media: string): string {
+  const { words, capitalized, hashtags } = vocabulary;
   const missing = draw(state, F.DescriptionMissing);
   if (media === MEDIA_TYPES[2] && chance(missing, 0.35)) return PLACEHOLDERS.descriptionStory;
   if (chance(mix32(missing), 0.012)) return PLACEHOLDERS.description;
   const sentences = between(1, 3, draw(state, F.DescriptionWords, 0));
-  let text = "";
+  // Words gathered in an array and joined once: a flat string, which serializes
+  // far faster than a rope of many small concatenations.
+  const parts: string[] = [];
   let k = 1;
   for (let s = 0; s < sentences; s++) {
     const shape = draw(state, F.DescriptionWords, k++);
     const length = 5 + (shape & 7) + ((shape >>> 3) & 3); // 5..15 words, middle-heavy
-    let sentence = pick(words, mix32(shape)); // the sentence's topic
-    sentence = s === 0 ? capitalize(sentence) : `"${capitalize(sentence)}"`;
-    // One 32-bit draw gives four word picks (a byte each), the hot loop's main saving.
+    const topic = capitalized[indexOf(words.length, mix32(shape))]; // the sentence's topic
+    parts.push(s === 0 ? topic : `"${topic}"`);
+    // One 32-bit draw gives four word picks (a byte each).
     for (let w = 0; w < length; w += 4) {
       const bytes = draw(state, F.DescriptionWords, k++);
       for (let b = 0; b < 4 && w + b < length; b++) {
         const byte = (bytes >>> (b * 8)) & 255;
-        sentence += " " + COMMON_WORDS[(byte * COMMON_WORDS.length) >>> 8];
+        parts.push(COMMON_WORDS[(byte * COMMON_WORDS.length) >>> 8]);
       }
     }
-    text += (s === 0 ? "" : " ") + sentence + (s === sentences - 1 ? "!" : ".");
+    parts[parts.length - 1] += s === sentences - 1 ? "!" : ".";
   }
   const hashtag = draw(state, F.DescriptionWords, k);
-  if (chance(hashtag, 0.2)) text += " #" + pick(words, mix32(hashtag)).replaceAll(" ", "");
-  return text;
+  if (chance(hashtag, 0.2)) parts.push(hashtags[indexOf(words.length, mix32(hashtag))]);
+  return parts.join(" ");
 }
 
-function posterName(state: RowState, words: readonly string[]): string {
+function posterName(state: RowState, vocabulary: Vocabulary): string {
   const form = draw(state, F.PosterForm) % 10;
   const first = pick(FIRST_NAMES, draw(state, F.PosterWords, 0));
   if (form < 4) return `${first} ${pick(LAST_NAMES, draw(state, F.PosterWords, 1))}`;
-  const topic = titleCase(pick(words, draw(state, F.PosterWords, 2)));
+  const topic = pick(vocabulary.titled, draw(state, F.PosterWords, 2));
   if (form < 8) return `${topic} ${pick(BRAND_SUFFIXES, draw(state, F.PosterWords, 3))}`;
   return `${first}'s ${topic}`;
 }
 
 function tagList(state: RowState, category: number): string {
   if (chance(draw(state, F.TagsMissing), 0.02)) return PLACEHOLDERS.tagList;
-  const tags = CATEGORY_TAGS[category];
+  const tags = VOCABULARIES[category].titled;
   const shape = draw(state, F.TagWords, 0);
   const count = 3 + (shape % 6); // 3..8 tags, fewer than a category's words
   const start = Math.floor(((shape >>> 3) * tags.length) / 536870912);
@@ -384,7 +407,7 @@ function imageSrc(state: RowState): string {
 
 function pinRow(index: number, state: RowState): Row {
   const category = weightedIndex(CATEGORY_THRESHOLDS, draw(state, F.Category));
-  const words = CATEGORY_WORDS[category];
+  const vocabulary = VOCABULARIES[category];
   const media = mediaType(draw(state, F.Media));
   const userInfoError = chance(draw(state, F.UserInfoError), 0.015);
   const imageMissing = chance(draw(state, F.ImageMissing), 0.01);
@@ -396,9 +419,9 @@ function pinRow(index: number, state: RowState): Row {
       draw(state, F.Uuid, 2),
       draw(state, F.Uuid, 3),
     ),
-    title: title(state, words),
-    description: description(state, words, media),
-    poster_name: userInfoError ? PLACEHOLDERS.userInfo : posterName(state, words),
+    title: title(state, vocabulary),
+    description: description(state, vocabulary, media),
+    poster_name: userInfoError ? PLACEHOLDERS.userInfo : posterName(state, vocabulary),
     follower_count: userInfoError ? PLACEHOLDERS.userInfo : followerCount(state),
     tag_list: tagList(state, category),
     is_image_or_video: media,

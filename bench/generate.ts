@@ -1,0 +1,117 @@
+/**
+ * `deno task bench generate [--rows 11000,1000000,10000000] [--seed S]`: how
+ * fast the generator writes the three tables as NDJSON, and whether its
+ * memory stays flat as the row count grows. Each size runs in its own child
+ * process (`deno run -A main.ts generate --rows N --out DIR`) under
+ * `/usr/bin/time -v`, which reports the child's peak resident set size.
+ * Output goes to a temporary directory, removed after each size.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./generate.ts";
+ * await main(["--rows", "11000,100000"]); // prints a table, returns 0
+ * ```
+ */
+import { intFlag, parseFlags, stringFlag, UsageError } from "../src/cli.ts";
+import { DEFAULT_DATASET, MAX_ROWS } from "../sim/generate.ts";
+
+const USAGE = `Usage: deno task bench generate [--rows LIST] [--seed S]
+
+  --rows LIST   comma-separated row counts per table (default 11000,1000000,10000000)
+  --seed S      generator seed (default ${DEFAULT_DATASET.seed})`;
+
+/** One measured run. */
+export interface GenerateRun {
+  rows: number;
+  seconds: number;
+  /** Rows of all three tables per second of wall time. */
+  rowsPerSecond: number;
+  peakRssMiB: number;
+  outputMB: number;
+}
+
+/** Parses a comma-separated list of row counts, naming the bad entry. */
+export function parseRowList(text: string): number[] {
+  return text.split(",").map((entry) => {
+    const rows = Number(entry.trim().replaceAll("_", ""));
+    if (!Number.isSafeInteger(rows) || rows < 1 || rows > MAX_ROWS) {
+      throw new UsageError(`--rows: "${entry}" is not a row count from 1 to ${MAX_ROWS}`);
+    }
+    return rows;
+  });
+}
+
+/** Runs the generator once in a child process and measures it. */
+export async function measure(rows: number, seed: number): Promise<GenerateRun> {
+  const root = new URL("..", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir({ prefix: "pinpipe_bench_generate_" });
+  try {
+    const output = await new Deno.Command("/usr/bin/time", {
+      args: [
+        "-v",
+        Deno.execPath(),
+        "run",
+        "-A",
+        "main.ts",
+        "generate",
+        "--rows",
+        String(rows),
+        "--seed",
+        String(seed),
+        "--out",
+        dir,
+      ],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const report = new TextDecoder().decode(output.stderr);
+    if (!output.success) throw new Error(`generate --rows ${rows} failed:\n${report}`);
+    const peakKiB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(report)?.[1]);
+    const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(report)?.[1];
+    if (!peakKiB || !wall) throw new Error(`no figures in /usr/bin/time's report:\n${report}`);
+    const seconds = wall.split(":").reduce((total, part) => total * 60 + Number(part), 0);
+    let bytes = 0;
+    for await (const entry of Deno.readDir(dir)) {
+      bytes += (await Deno.stat(`${dir}/${entry.name}`)).size;
+    }
+    return {
+      rows,
+      seconds,
+      rowsPerSecond: Math.round((3 * rows) / seconds),
+      peakRssMiB: Math.round(peakKiB / 1024),
+      outputMB: Math.round(bytes / 1e6),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The bench: measures each size, prints a Markdown table and the RSS ratio. */
+export async function main(args: string[]): Promise<number> {
+  const flags = parseFlags(args, { rows: { type: "string" }, seed: { type: "string" } }, USAGE);
+  const sizes = parseRowList(stringFlag(flags, "rows", "11000,1000000,10000000"));
+  const seed = intFlag(flags, "seed", DEFAULT_DATASET.seed);
+  const runs: GenerateRun[] = [];
+  console.log("| rows per table | wall time | rows/s (3 tables) | peak RSS | NDJSON output |");
+  console.log("| ---: | ---: | ---: | ---: | ---: |");
+  for (const rows of sizes) {
+    const run = await measure(rows, seed);
+    runs.push(run);
+    console.log(
+      `| ${rows.toLocaleString("en")} | ${run.seconds.toFixed(1)} s | ${
+        run.rowsPerSecond.toLocaleString("en")
+      } | ${run.peakRssMiB} MiB | ${run.outputMB.toLocaleString("en")} MB |`,
+    );
+  }
+  if (runs.length > 1) {
+    const [small, large] = [runs[0], runs[runs.length - 1]];
+    console.log(
+      `\npeak RSS at ${large.rows.toLocaleString("en")} rows / at ${
+        small.rows.toLocaleString("en")
+      } rows = ${(large.peakRssMiB / small.peakRssMiB).toFixed(2)} ` +
+        `(rows x${Math.round(large.rows / small.rows)})`,
+    );
+  }
+  return 0;
+}
