@@ -206,7 +206,11 @@ export async function runSink(
         } (run deno task batch first)`,
       );
     }
-    consumer = kafka.consumer({ groupId: options.group, sessionTimeout: 30_000 });
+    consumer = kafka.consumer({
+      groupId: options.group,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
     await consumer.connect().catch((error) => {
       throw fail(error);
     });

@@ -22,6 +22,9 @@ export interface Bucket {
   put(key: string, body: string): Promise<void>;
 }
 
+/** The folder of a local bucket where objects are written before being renamed into place. */
+export const TEMP_DIR = ".pinpipe-tmp";
+
 /** A local directory holding objects at their keys. */
 export class LocalBucket implements Bucket {
   constructor(readonly location: string) {}
@@ -29,8 +32,11 @@ export class LocalBucket implements Bucket {
   async put(key: string, body: string): Promise<void> {
     const path = join(this.location, key);
     await Deno.mkdir(dirname(path), { recursive: true });
-    // Same folder, so the rename is atomic; the temp name does not end in .json.
-    const temp = join(dirname(path), `.${crypto.randomUUID()}.tmp`);
+    // Temp files live beside topics/, in the same file system, so the rename is atomic and
+    // a reader of topics/ never sees a partial object, even one a crash left behind.
+    const temps = join(this.location, TEMP_DIR);
+    await Deno.mkdir(temps, { recursive: true });
+    const temp = join(temps, `${crypto.randomUUID()}.tmp`);
     const file = await Deno.open(temp, { write: true, createNew: true });
     try {
       const data = new TextEncoder().encode(body);
