@@ -39,13 +39,34 @@ export interface DatasetOptions {
   seed: number;
 }
 
-/** The original's size and the emulation's fixed seed: 11,000 rows, seed 100. */
+/**
+ * The original's size and the emulation's fixed seed: 11,000 rows, seed 100.
+ *
+ * @example
+ * ```ts
+ * [...generateRows("pin", DEFAULT_DATASET)].length; // 11000
+ * ```
+ */
 export const DEFAULT_DATASET: DatasetOptions = Object.freeze({ rows: 11_000, seed: 100 });
 
-/** The most rows a table can have: the index column is a signed 32-bit INT. */
+/**
+ * The most rows a table can have: the index column is a signed 32-bit INT.
+ *
+ * @example
+ * ```ts
+ * validateDatasetOptions({ rows: MAX_ROWS + 1, seed: 1 }); // throws RangeError
+ * ```
+ */
 export const MAX_ROWS = 2_147_483_647;
 
-/** The placeholder texts the original data used for "missing". */
+/**
+ * The placeholder texts the original data used for "missing".
+ *
+ * @example
+ * ```ts
+ * rowAt("pin", 0, DEFAULT_DATASET).title === PLACEHOLDERS.title; // true for about 2.5% of rows
+ * ```
+ */
 export const PLACEHOLDERS = Object.freeze({
   title: "No Title Data Available",
   descriptionStory: "No description available Story format",
@@ -55,13 +76,34 @@ export const PLACEHOLDERS = Object.freeze({
   tagList: "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e",
 });
 
-/** The values `is_image_or_video` takes. */
+/**
+ * The values `is_image_or_video` takes: image 88%, video 5%, story pages 7%.
+ *
+ * @example
+ * ```ts
+ * MEDIA_TYPES.includes(rowAt("pin", 0, DEFAULT_DATASET).is_image_or_video as string); // true
+ * ```
+ */
 export const MEDIA_TYPES = Object.freeze(["image", "video", "multi-video(story page format)"]);
 
-/** The 13 category names, most common first. */
+/**
+ * The 13 category names, most common first.
+ *
+ * @example
+ * ```ts
+ * CATEGORY_NAMES[0]; // "travel"
+ * ```
+ */
 export const CATEGORY_NAMES: readonly string[] = CATEGORIES.map((category) => category.name);
 
-/** The share of positions that copy the previous position's row. */
+/**
+ * The share of positions that copy the previous position's row.
+ *
+ * @example
+ * ```ts
+ * DUPLICATE_SHARE * DEFAULT_DATASET.rows; // about 110 copies in the default data
+ * ```
+ */
 export const DUPLICATE_SHARE = 0.01;
 
 // ---------------------------------------------------------------- hashing
@@ -214,7 +256,15 @@ function uuid4(w0: number, w1: number, w2: number, w3: number): string {
   }`;
 }
 
-/** Seconds since the epoch as DATETIME text, UTC, without `Date` (civil-from-days). */
+/**
+ * Seconds since the epoch as DATETIME text, UTC, without `Date` (Howard
+ * Hinnant's civil-from-days), since `Date` is slow in the hot loop.
+ *
+ * @example
+ * ```ts
+ * formatDatetime(1598586767); // "2020-08-28 03:52:47"
+ * ```
+ */
 export function formatDatetime(epochSeconds: number): string {
   const days = Math.floor(epochSeconds / 86400);
   const secondOfDay = epochSeconds - days * 86400;
@@ -486,7 +536,14 @@ const BUILDERS: Record<TableKind, (index: number, state: RowState) => Row> = {
 
 // ---------------------------------------------------------------- public API
 
-/** Throws a RangeError naming the bad option unless `options` is usable. */
+/**
+ * Throws a RangeError naming the bad option unless `options` is usable.
+ *
+ * @example
+ * ```ts
+ * validateDatasetOptions({ rows: 0, seed: 1 }); // RangeError: rows must be a whole number from 1 to ...
+ * ```
+ */
 export function validateDatasetOptions(options: DatasetOptions): void {
   if (!Number.isSafeInteger(options.rows) || options.rows < 1 || options.rows > MAX_ROWS) {
     throw new RangeError(`rows must be a whole number from 1 to ${MAX_ROWS}, got ${options.rows}`);

@@ -143,7 +143,14 @@ export function progressPrinter(
   };
 }
 
-/** The `generate` command. Returns the exit code; bad flags throw a UsageError (exit 2). */
+/**
+ * The `generate` command. Returns the exit code; bad flags throw a UsageError (exit 2).
+ *
+ * @example
+ * ```ts
+ * await main(["--rows", "11000", "--seed", "100", "--to", "mysql"]); // 0
+ * ```
+ */
 export async function main(args: string[]): Promise<number> {
   const flags = parseFlags(args, {
     rows: { type: "string" },
