@@ -283,14 +283,18 @@ export function chartSpecFor(answer: QueryAnswer): ChartSpec {
 
   if (group !== undefined) {
     // Grouped bars when the second label splits each first label (per year,
-    // per age group); otherwise it rides along in the bar's label.
+    // per age group) and most (label, group) cells have a value; sparse
+    // pairs, such as a top category per country with a few ties, ride along
+    // in the bar's label instead of leaving most grouped slots empty.
     let labelValues = distinct(labels(label));
     let groupValues = distinct(labels(group));
     if (groupValues.length > MAX_SERIES && labelValues.length <= MAX_SERIES) {
       [label, group] = [group, label];
       [labelValues, groupValues] = [groupValues, labelValues];
     }
-    if (groupValues.length <= MAX_SERIES && rows.length >= 1.5 * labelValues.length) {
+    const filled = rows.length / (labelValues.length * groupValues.length);
+    const repeats = rows.length > labelValues.length;
+    if (groupValues.length <= MAX_SERIES && repeats && filled >= 0.5) {
       return groupedSpec(answer, label, group, measure, labelValues, groupValues);
     }
     return colouredSpec(answer, label, group, measure, groupValues.length <= MAX_SERIES);

@@ -73,6 +73,29 @@ Deno.test("chartSpecFor: category counts per country keep ties, one coloured bar
   assert.deepEqual(perBar.map((values) => values.length), [1, 1, 1, 1]);
 });
 
+Deno.test("chartSpecFor: many ties stay one bar per row, not a sparse grouped chart", () => {
+  const categories = ["art", "beauty", "travel", "quotes", "finance", "tattoos"];
+  // 30 countries, each with two categories tied for first: 60 rows, 6 categories.
+  const rows = Array.from({ length: 30 }, (_, i) => [
+    [`country ${i}`, categories[i % 6], 40 - i],
+    [`country ${i}`, categories[(i + 1) % 6], 40 - i],
+  ]).flat();
+  const spec = chartSpecFor({
+    name: "q1",
+    title: "Top category per country",
+    columns: ["country", "category", "category_count"],
+    rows,
+  });
+  assert.equal(spec.layout, "coloured");
+  assert.equal(spec.categories.length, MAX_BARS);
+  assert.deepEqual(spec.categories.slice(0, 3), [
+    "country 0 · art",
+    "country 0 · beauty",
+    "country 1 · beauty",
+  ]);
+  assert.match(spec.note ?? "", /top 25 of 60 rows by category_count/);
+});
+
 Deno.test("chartSpecFor: per-year counts by category become grouped bars", () => {
   const spec = chartSpecFor(postsPerYear);
   assert.equal(spec.layout, "grouped");
