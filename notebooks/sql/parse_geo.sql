@@ -2,7 +2,8 @@
 -- typed, one output row per input row (no de-duplication here; clean_geo does it).
 --   ind BIGINT; latitude, longitude DOUBLE; coordinates = [latitude, longitude] (NULL unless
 --   both parse); timestamp TIMESTAMP from ISO 8601 text "2020-08-28T03:52:47" (or with a space,
---   optional fraction), read in the session time zone, which must be UTC.
+--   optional fraction up to microseconds), read in the session time zone, which must be UTC.
+--   Hours must be 00..23: DuckDB would roll "24:00:00" over to the next day, Spark refuses it.
 -- Output columns, in order:
 --   ind, country, coordinates, timestamp, latitude, longitude,
 --   ind_status, country_status, latitude_status, longitude_status, timestamp_status
@@ -35,7 +36,7 @@ typed AS (
     CASE
       WHEN regexp_like(
         timestamp_raw,
-        '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?$'
+        '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$'
       ) THEN TRY_CAST(timestamp_raw AS TIMESTAMP)
     END AS timestamp
   FROM src

@@ -2,7 +2,7 @@
 -- typed, one output row per input row (no de-duplication here; clean_user does it).
 --   ind BIGINT; user_name = first_name and last_name joined by one space (either alone when the
 --   other is missing, NULL when both are); age INT; date_joined TIMESTAMP from ISO 8601 text,
---   read in the session time zone, which must be UTC.
+--   read in the session time zone, which must be UTC (hours 00..23, as in parse_geo).
 -- Output columns, in order:
 --   ind, user_name, age, date_joined, first_name, last_name,
 --   ind_status, first_name_status, last_name_status, age_status, date_joined_status
@@ -31,7 +31,7 @@ typed AS (
     CASE
       WHEN regexp_like(
         date_joined_raw,
-        '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?$'
+        '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$'
       ) THEN TRY_CAST(date_joined_raw AS TIMESTAMP)
     END AS date_joined
   FROM src

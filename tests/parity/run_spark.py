@@ -1,0 +1,111 @@
+"""Runs every shared SQL file on local PySpark and writes the results as JSON, for parity_test.ts.
+
+Usage: python run_spark.py SPEC.json OUT.json
+SPEC: {"sql_dir": DIR, "cases": [{"name": N, "bucket": DIR, "id": ID}, ...]}; each case's records are
+read from DIR/topics/<id>.<kind>/partition=*/*.json, as the batch notebook reads the bucket.
+OUT: {"spark_version": V, "cases": {N: {"tables": {T: {"columns", "rows"}}, "queries": {...}, "checks": {...}}}}
+One Spark session runs every case (its start-up is the slow part). Values are normalized as the
+DuckDB runner does: timestamps as ISO text without zone, integers beyond 2^53 as text.
+"""
+
+import datetime
+import decimal
+import json
+import os
+import sys
+import time
+
+os.environ["TZ"] = "UTC"  # collect() turns timestamps into local datetimes; make local UTC
+time.tzset()
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "notebooks"))
+
+from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql.types import TimestampType  # noqa: E402
+
+import pinpipe_sql  # noqa: E402
+
+MAX_SAFE = 2**53 - 1
+
+
+def plain(value):
+    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
+        return value
+    if isinstance(value, int):
+        return value if -MAX_SAFE <= value <= MAX_SAFE else str(value)
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, datetime.datetime):
+        return value.replace(tzinfo=None).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return str(value)
+
+
+def table(df):
+    # Timestamps leave Spark as text: Python datetimes cannot hold every year Spark can.
+    columns = [
+        F.date_format(F.col(f.name), "yyyy-MM-dd'T'HH:mm:ss.SSSSSS").alias(f.name)
+        if isinstance(f.dataType, TimestampType)
+        else F.col(f.name)
+        for f in df.schema.fields
+    ]
+    stamps = {f.name for f in df.schema.fields if isinstance(f.dataType, TimestampType)}
+    rows = []
+    for row in df.select(*columns).collect():
+        rows.append([
+            (v[:-7] if v.endswith(".000000") else v) if k in stamps and v is not None else plain(v)
+            for k, v in zip(df.columns, row)
+        ])
+    return {"columns": df.columns, "rows": rows}
+
+
+def main(spec_path, out_path):
+    with open(spec_path, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    sql_dir = spec["sql_dir"]
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .appName("pinpipe-parity")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    pinpipe_sql.configure(spark)
+    out = {"spark_version": spark.version, "cases": {}}
+    try:
+        for case in spec["cases"]:
+            for kind in pinpipe_sql.KINDS:
+                path = f"{case['bucket']}/topics/{case['id']}.{kind}/partition=*/*.json"
+                pinpipe_sql.register_raw(kind, pinpipe_sql.read_raw_json(spark, kind, path, sql_dir), sql_dir)
+            cleaned = pinpipe_sql.run_cleaning(spark, sql_dir)
+            result = {"tables": {}, "queries": {}, "checks": {}}
+            for kind, df in cleaned.items():
+                result["tables"][f"{kind}_parsed"] = table(spark.table(f"{kind}_parsed"))
+                result["tables"][kind] = table(df)
+            for query, df in pinpipe_sql.run_queries(spark, sql_dir):
+                result["queries"][query["name"]] = table(df)
+            for file, df in pinpipe_sql.run_checks(spark, sql_dir):
+                result["checks"][file] = table(df)
+            out["cases"][case["name"]] = result
+            spark.catalog.clearCache()
+    finally:
+        spark.stop()
+    with open(out_path, "w", encoding="utf-8") as handle:
+        json.dump(out, handle)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        print("usage: run_spark.py SPEC.json OUT.json", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1], sys.argv[2]))
