@@ -215,13 +215,13 @@ export interface FaultProxy {
 /**
  * A Kinesis endpoint on 127.0.0.1 that forwards to `target` (kinesalite),
  * except: every `callEvery`-th PutRecords call is answered with a throttling
- * 400 or a 500, not forwarded; and in forwarded calls every
+ * 400 or a 500, not forwarded; and in every `entryCallEvery`-th call, every
  * `entryEvery`-th entry not failed before is kept back and reported as
  * ProvisionedThroughputExceeded. Each entry fails at most once.
  */
 export function startFaultProxy(
   target = KINESALITE,
-  { callEvery = 5, entryEvery = 3 } = {},
+  { callEvery = 5, entryCallEvery = 3, entryEvery = 3 } = {},
 ): FaultProxy {
   let calls = 0;
   let entries = 0;
@@ -268,7 +268,10 @@ export function startFaultProxy(
       const fail = new Set<number>();
       request_.Records.forEach((record, i) => {
         entries++;
-        if (entries % entryEvery === 0 && !failedBefore.has(record.Data)) {
+        if (
+          calls % entryCallEvery === 1 && entries % entryEvery === 0 &&
+          !failedBefore.has(record.Data)
+        ) {
           failedBefore.add(record.Data);
           fail.add(i);
         } else keep.push(i);
