@@ -1,8 +1,9 @@
 /**
- * `deno task bench generate [--rows 11000,1000000,10000000] [--seed S]`: how
- * fast the generator writes the three tables as NDJSON, and whether its
- * memory stays flat as the row count grows. Each size runs in its own child
- * process (`deno run -A main.ts generate --rows N --out DIR`) under
+ * `deno task bench generate [--rows 11000,1000000,10000000] [--jobs 1,2]`: how
+ * fast the generator writes the three tables as NDJSON, in one thread and
+ * with tables in parallel workers, and whether its memory stays flat as the
+ * row count grows. Each run is its own child process
+ * (`deno run -A main.ts generate --rows N --jobs J --out DIR`) under
  * `/usr/bin/time -v`, which reports the child's peak resident set size.
  * Output goes to a temporary directory, removed after each size.
  *
@@ -15,14 +16,16 @@
 import { intFlag, parseFlags, stringFlag, UsageError } from "../src/cli.ts";
 import { DEFAULT_DATASET, MAX_ROWS } from "../sim/generate.ts";
 
-const USAGE = `Usage: deno task bench generate [--rows LIST] [--seed S]
+const USAGE = `Usage: deno task bench generate [--rows LIST] [--jobs LIST] [--seed S]
 
   --rows LIST   comma-separated row counts per table (default 11000,1000000,10000000)
+  --jobs LIST   comma-separated --jobs values to compare (default 1,2)
   --seed S      generator seed (default ${DEFAULT_DATASET.seed})`;
 
 /** One measured run. */
 export interface GenerateRun {
   rows: number;
+  jobs: number;
   seconds: number;
   /** Rows of all three tables per second of wall time. */
   rowsPerSecond: number;
@@ -55,10 +58,10 @@ export function parseRowList(text: string): number[] {
  *
  * @example
  * ```ts
- * (await measure(11_000, 100)).peakRssMiB; // about 60
+ * (await measure(11_000, 1, 100)).peakRssMiB; // about 60
  * ```
  */
-export async function measure(rows: number, seed: number): Promise<GenerateRun> {
+export async function measure(rows: number, jobs: number, seed: number): Promise<GenerateRun> {
   const root = new URL("..", import.meta.url).pathname;
   const dir = await Deno.makeTempDir({ prefix: "pinpipe_bench_generate_" });
   try {
@@ -74,6 +77,8 @@ export async function measure(rows: number, seed: number): Promise<GenerateRun> 
         String(rows),
         "--seed",
         String(seed),
+        "--jobs",
+        String(jobs),
         "--out",
         dir,
       ],
@@ -96,6 +101,7 @@ export async function measure(rows: number, seed: number): Promise<GenerateRun> 
     }
     return {
       rows,
+      jobs,
       seconds,
       rowsPerSecond: Math.round((3 * rows) / seconds),
       cpuSeconds: cpu[0] + cpu[1],
@@ -116,33 +122,58 @@ export async function measure(rows: number, seed: number): Promise<GenerateRun> 
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { rows: { type: "string" }, seed: { type: "string" } }, USAGE);
+  const flags = parseFlags(
+    args,
+    { rows: { type: "string" }, jobs: { type: "string" }, seed: { type: "string" } },
+    USAGE,
+  );
   const sizes = parseRowList(stringFlag(flags, "rows", "11000,1000000,10000000"));
+  const jobList = stringFlag(flags, "jobs", "1,2").split(",").map((entry) => {
+    const jobs = Number(entry.trim());
+    if (![1, 2, 3].includes(jobs)) throw new UsageError(`--jobs: "${entry}" is not 1, 2 or 3`);
+    return jobs;
+  });
   const seed = intFlag(flags, "seed", DEFAULT_DATASET.seed);
   const runs: GenerateRun[] = [];
   console.log(
-    "| rows per table | wall time | rows/s (3 tables) | CPU time | rows per CPU-second | peak RSS | NDJSON output |",
+    "| rows per table | jobs | wall time | rows/s (3 tables) | CPU time | rows per CPU-second | peak RSS | NDJSON output |",
   );
-  console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const rows of sizes) {
-    const run = await measure(rows, seed);
-    runs.push(run);
+    for (const jobs of jobList) {
+      const run = await measure(rows, jobs, seed);
+      runs.push(run);
+      console.log(
+        `| ${rows.toLocaleString("en")} | ${jobs} | ${run.seconds.toFixed(1)} s | ${
+          run.rowsPerSecond.toLocaleString("en")
+        } | ${run.cpuSeconds.toFixed(1)} s | ${
+          Math.round((3 * rows) / run.cpuSeconds).toLocaleString("en")
+        } | ${run.peakRssMiB} MiB | ${run.outputMB.toLocaleString("en")} MB |`,
+      );
+    }
+  }
+  // Memory against size, per jobs value; wall time of each jobs value against the first.
+  for (const jobs of jobList) {
+    const same = runs.filter((run) => run.jobs === jobs);
+    if (same.length < 2) continue;
+    const [small, large] = [same[0], same[same.length - 1]];
     console.log(
-      `| ${rows.toLocaleString("en")} | ${run.seconds.toFixed(1)} s | ${
-        run.rowsPerSecond.toLocaleString("en")
-      } | ${run.cpuSeconds.toFixed(1)} s | ${
-        Math.round((3 * rows) / run.cpuSeconds).toLocaleString("en")
-      } | ${run.peakRssMiB} MiB | ${run.outputMB.toLocaleString("en")} MB |`,
+      `\njobs ${jobs}: peak RSS at ${large.rows.toLocaleString("en")} rows / at ${
+        small.rows.toLocaleString("en")
+      } rows = ${(large.peakRssMiB / small.peakRssMiB).toFixed(2)} (rows x${
+        Math.round(large.rows / small.rows)
+      })`,
     );
   }
-  if (runs.length > 1) {
-    const [small, large] = [runs[0], runs[runs.length - 1]];
-    console.log(
-      `\npeak RSS at ${large.rows.toLocaleString("en")} rows / at ${
-        small.rows.toLocaleString("en")
-      } rows = ${(large.peakRssMiB / small.peakRssMiB).toFixed(2)} ` +
-        `(rows x${Math.round(large.rows / small.rows)})`,
-    );
+  for (const rows of sizes) {
+    const [first, ...others] = runs.filter((run) => run.rows === rows);
+    for (const other of others) {
+      console.log(
+        `${rows.toLocaleString("en")} rows: wall time jobs ${other.jobs} / jobs ${first.jobs} = ${
+          (other.seconds / first.seconds).toFixed(2)
+        }`,
+      );
+    }
   }
   return 0;
 }

@@ -16,7 +16,8 @@ import {
   rowAt,
 } from "../sim/generate.ts";
 import { COUNTRIES, FIRST_NAMES, LAST_NAMES } from "../sim/dataset_vocabulary.ts";
-import { main, writeNdjson } from "../sim/generate_cli.ts";
+import { main } from "../sim/generate_cli.ts";
+import { writeNdjson } from "../sim/ndjson_writer.ts";
 import { UsageError } from "../src/cli.ts";
 import { TABLE_KINDS, type TableKind, TABLES } from "../src/tables.ts";
 import type { Row } from "../src/records.ts";
@@ -339,6 +340,7 @@ Deno.test("the CLI rejects bad flags with exit 2, naming the flag", async () => 
         [["--seed", "1.5", "--out", dir], "--seed"],
         [["--to", "postgres"], "--to"],
         [["--rows", "10"], "--out"],
+        [["--jobs", "4", "--out", dir], "--jobs"],
         [["--out", dir, "--nope"], "--nope"],
       ] as const
     ) {
@@ -357,21 +359,44 @@ Deno.test("the CLI rejects bad flags with exit 2, naming the flag", async () => 
   });
 });
 
-Deno.test("writeNdjson reports progress and sizes", async () => {
+Deno.test("writeNdjson writes the same bytes in one thread and in parallel workers", async () => {
   await withTempDir(async (dir) => {
+    const options = { rows: 4000, seed: 11 };
     const seen: string[] = [];
-    const files = await writeNdjson(dir, { rows: 500, seed: 3 }, (kind, rows, total) => {
-      seen.push(`${kind} ${rows}/${total}`);
+    const serial = await writeNdjson(`${dir}/serial`, options, {
+      onProgress: (kind, rows, total) => seen.push(`${kind} ${rows}/${total}`),
     });
-    assert.deepEqual(files.map((file) => [file.kind, file.rows]), [["pin", 500], ["geo", 500], [
-      "user",
-      500,
-    ]]);
-    for (const file of files) assert.equal(file.bytes, (await Deno.stat(file.path)).size);
-    assert.deepEqual(seen.filter((line) => line.endsWith("500/500")), [
-      "pin 500/500",
-      "geo 500/500",
-      "user 500/500",
+    assert.deepEqual(serial.map((file) => [file.kind, file.rows]), [
+      ["pin", 4000],
+      ["geo", 4000],
+      ["user", 4000],
     ]);
+    for (const file of serial) assert.equal(file.bytes, (await Deno.stat(file.path)).size);
+    assert.deepEqual(seen.filter((line) => line.endsWith(" 4000/4000")), [
+      "pin 4000/4000",
+      "geo 4000/4000",
+      "user 4000/4000",
+    ]);
+    const finished: string[] = [];
+    const parallel = await writeNdjson(`${dir}/parallel`, options, {
+      jobs: 3,
+      onProgress: (kind, rows, total) => rows === total && finished.push(kind),
+    });
+    assert.deepEqual(finished.sort(), ["geo", "pin", "user"], "workers report progress");
+    for (const [i, file] of parallel.entries()) {
+      assert.equal(file.kind, serial[i].kind);
+      assert.deepEqual(await Deno.readFile(file.path), await Deno.readFile(serial[i].path));
+    }
+  });
+});
+
+Deno.test("a worker that cannot write fails the whole write, naming the file", async () => {
+  await withTempDir(async (dir) => {
+    // A directory where the worker wants its .partial file: opening it fails.
+    await Deno.mkdir(`${dir}/pin.ndjson.partial`, { recursive: true });
+    await assert.rejects(
+      () => writeNdjson(dir, { rows: 100, seed: 1 }, { jobs: 2 }),
+      (error: Error) => error.message.startsWith(`writing ${dir}/pin.ndjson:`),
+    );
   });
 });
