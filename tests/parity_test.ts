@@ -3,7 +3,9 @@
  * rows on Spark (PySpark 3.5, local mode, what Databricks runs) and on DuckDB
  * (what the simulator runs), over the same bucket objects. Three inputs: the
  * hand-made golden records, 2000 generated rows, and records full of edge
- * cases. One Spark session runs everything (its start-up is the slow part).
+ * cases. The batch notebook also runs, cell by cell, over the golden records
+ * and must display the same answers. One Spark session runs everything (its
+ * start-up is the slow part).
  *
  * Needs the venv `.cache/venv-spark` (pyspark==3.5.7, tests/requirements-spark.txt) and Java 17.
  */
@@ -132,11 +134,17 @@ Deno.test("every SQL file gives the same rows on Spark and DuckDB", async (t) =>
     const spec = {
       sql_dir: SQL_DIR.pathname,
       cases: cases.map(([name]) => ({ name, bucket: `${work}/${name}`, id: ID })),
+      // The batch notebook itself, cell by cell, over the golden bucket.
+      notebook: {
+        path: new URL("notebooks/batch_notebook.py", ROOT).pathname,
+        widgets: { pipeline_id: ID, bucket: `${work}/golden`, partition: "0" },
+      },
     };
     await Deno.writeTextFile(`${work}/spec.json`, JSON.stringify(spec));
     await runSpark(`${work}/spec.json`, `${work}/spark.json`);
     const spark = JSON.parse(await Deno.readTextFile(`${work}/spark.json`)) as {
       cases: Record<string, SparkCase>;
+      notebook: ResultTable[];
     };
 
     for (const [name] of cases) {
@@ -174,6 +182,22 @@ Deno.test("every SQL file gives the same rows on Spark and DuckDB", async (t) =>
         }
       });
     }
+    await t.step("batch notebook displays the same answers", async () => {
+      // It displays 20 cleaned pin rows, the three check tables, then the answers in order.
+      assert.equal(spark.notebook.length, 1 + CHECK_FILES.length + QUERIES.length);
+      const db = await openDuckDb();
+      try {
+        await registerRawFromBucket(db, `${work}/golden`, ID);
+        await runCleaning(db);
+        const answers = await runQueries(db);
+        const shown = spark.notebook.slice(-QUERIES.length);
+        answers.forEach((answer, i) =>
+          assertSameTable(`notebook: ${answer.name}`, shown[i], answer, { ordered: true })
+        );
+      } finally {
+        db.close();
+      }
+    });
     // The inputs are not trivial: the generated answers have rows, the edge case finds bad values.
     assert.ok(spark.cases.generated.queries.q1_top_category_by_country.rows.length > 10);
     const edgeFailures = Object.values(spark.cases.edge.checks).flatMap((table) =>

@@ -1,8 +1,11 @@
 """Runs every shared SQL file on local PySpark and writes the results as JSON, for parity_test.ts.
 
 Usage: python run_spark.py SPEC.json OUT.json
-SPEC: {"sql_dir": DIR, "cases": [{"name": N, "bucket": DIR, "id": ID}, ...]}; each case's records are
-read from DIR/topics/<id>.<kind>/partition=*/*.json, as the batch notebook reads the bucket.
+SPEC: {"sql_dir": DIR, "cases": [{"name": N, "bucket": DIR, "id": ID}, ...],
+       "notebook": {"path": FILE, "bucket": DIR, "id": ID}}   (notebook optional)
+Each case's records are read from DIR/topics/<id>.<kind>/partition=*/*.json, as the batch notebook
+reads the bucket. The notebook, when given, runs cell by cell with stand-ins for dbutils.widgets
+and display(); every DataFrame it displays is written out, in order.
 OUT: {"spark_version": V, "cases": {N: {"tables": {T: {"columns", "rows"}}, "queries": {...}, "checks": {...}}}}
 One Spark session runs every case (its start-up is the slow part). Values are normalized as the
 DuckDB runner does: timestamps as ISO text without zone, integers beyond 2^53 as text.
@@ -63,6 +66,48 @@ def table(df):
     return {"columns": df.columns, "rows": rows}
 
 
+class _Widgets:
+    """dbutils.widgets as the notebook uses it: defaults, overridden by the spec's values."""
+
+    def __init__(self, values):
+        self.values = dict(values)
+
+    def text(self, name, default, label=None):
+        self.values.setdefault(name, default)
+
+    def dropdown(self, name, default, choices, label=None):
+        self.values.setdefault(name, default)
+
+    def get(self, name):
+        return self.values[name]
+
+
+class _DbUtils:
+    def __init__(self, values):
+        self.widgets = _Widgets(values)
+
+
+def run_notebook(spark, notebook):
+    """Runs a Databricks source notebook's cells; returns the tables it displayed."""
+    with open(notebook["path"], encoding="utf-8") as handle:
+        cells = handle.read().split("# COMMAND ----------")
+    shown = []
+    scope = {
+        "spark": spark,
+        "dbutils": _DbUtils(notebook["widgets"]),
+        "display": lambda df: shown.append(table(df)),
+        "__name__": "__notebook__",
+    }
+    here = os.getcwd()
+    os.chdir(os.path.dirname(os.path.abspath(notebook["path"])))
+    try:
+        for cell in cells:
+            exec(compile(cell, notebook["path"], "exec"), scope)  # noqa: S102 - our own notebook
+    finally:
+        os.chdir(here)
+    return shown
+
+
 def main(spec_path, out_path):
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
@@ -97,6 +142,8 @@ def main(spec_path, out_path):
                 result["checks"][file] = table(df)
             out["cases"][case["name"]] = result
             spark.catalog.clearCache()
+        if spec.get("notebook"):
+            out["notebook"] = run_notebook(spark, spec["notebook"])
     finally:
         spark.stop()
     with open(out_path, "w", encoding="utf-8") as handle:
