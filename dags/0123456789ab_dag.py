@@ -119,7 +119,7 @@ with DAG(
             "notebook_path": (
                 f"{{{{ var.value.get('{NOTEBOOK_PATH_VARIABLE}', params.notebook_path) }}}}"
             ),
-            "base_parameters": {"pipeline_id": PIPELINE_ID, "run_date": "{{ ds }}"},
+            "base_parameters": {"pipeline_id": PIPELINE_ID},
         },
         existing_cluster_id=f"{{{{ var.value.get('{CLUSTER_ID_VARIABLE}', params.cluster_id) }}}}",
         # The hook retries a submit that timed out; the token keeps that from starting

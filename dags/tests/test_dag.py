@@ -64,7 +64,7 @@ def test_operator_json_before_rendering(dag):
         "run_name": f"pinpipe-{PIPELINE_ID}-batch-{{{{ ds }}}}",
         "notebook_task": {
             "notebook_path": "{{ var.value.get('pinpipe_notebook_path', params.notebook_path) }}",
-            "base_parameters": {"pipeline_id": PIPELINE_ID, "run_date": "{{ ds }}"},
+            "base_parameters": {"pipeline_id": PIPELINE_ID},
         },
         "existing_cluster_id": (
             "{{ var.value.get('pinpipe_databricks_cluster_id', params.cluster_id) }}"
@@ -117,7 +117,7 @@ def test_run_with_variables_submits_the_notebook_on_the_existing_cluster(
         "run_name": f"pinpipe-{PIPELINE_ID}-batch-2025-03-04",
         "notebook_task": {
             "notebook_path": "/Users/me@example.com/batch",
-            "base_parameters": {"pipeline_id": PIPELINE_ID, "run_date": "2025-03-04"},
+            "base_parameters": {"pipeline_id": PIPELINE_ID},
         },
         "existing_cluster_id": "0923-164208-meows279",
         "idempotency_token": f"pinpipe-{PIPELINE_ID}-2025-03-04-1",

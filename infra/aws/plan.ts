@@ -1,0 +1,270 @@
+/**
+ * The AWS side of pinpipe as a list of steps: what the original system set
+ * up by hand in the console, in the order it must exist. Each step names
+ * the service, the call and the exact request `apply` sends, and the call
+ * that tells whether the step is already in place. Building the plan reads
+ * only local files and settings: no credentials, no network.
+ *
+ * @example
+ * ```ts
+ * import { buildPlan } from "./plan.ts";
+ * import { readAwsSettings } from "./settings.ts";
+ * const steps = buildPlan(readAwsSettings({}), { notebooksDir: "notebooks", dagsDir: "dags" });
+ * steps[0].action; // "CreateBucket"
+ * ```
+ */
+import { bucketName, streamName, topicName } from "../../src/names.ts";
+import { TABLE_KINDS } from "../../src/tables.ts";
+import { S3_SINK_PLUGIN, s3SinkConnectorConfig } from "./s3_sink_connector.ts";
+import { type AwsSettings, isPlaceholder, listSetting } from "./settings.ts";
+import { workspaceDir, workspaceFolders, workspaceImports } from "./workspace_files.ts";
+
+/** The services a step talks to; `kafka` is the MSK brokers themselves, through kafkajs. */
+export type StepService = "s3" | "kafka" | "kafkaconnect" | "kinesis" | "databricks";
+
+/** A JSON request body. */
+export type Request = Record<string, unknown>;
+
+/** One thing to make exist. */
+export interface PlanStep {
+  /** What the step makes, in words: `create bucket user-0123456789ab-bucket`. */
+  name: string;
+  service: StepService;
+  /** The SDK command (`CreateBucket`) or REST call (`POST /api/2.0/workspace/import`). */
+  action: string;
+  /** The exact request; a file's bytes show as `<file PATH>`, filled in by apply. */
+  request: Request;
+  /** The call that finds the step already in place, and when it counts as in place. */
+  check: { action: string; request: Request; inPlaceWhen: string };
+  /** A local file whose content fills `request[field]` (raw bytes or base64) at apply time. */
+  file?: { field: string; path: string; encoding: "bytes" | "base64" };
+}
+
+/** Where the plan's local files are. */
+export interface PlanSources {
+  notebooksDir: string;
+  dagsDir: string;
+}
+
+/** The name of the MSK Connect custom plugin and of the connector. */
+export const connectNames = (id: string) => ({
+  plugin: `pinpipe-${id}-confluent-s3-sink`,
+  connector: `pinpipe-${id}-s3-sink`,
+});
+
+/** The placeholder for the plugin ARN, known only once the plugin exists. */
+export const pluginArnPlaceholder = (id: string): string =>
+  `<ARN of custom plugin ${connectNames(id).plugin}>`;
+
+/** The MWAA requirements file (the Databricks provider, under MWAA's Airflow constraints). */
+export const MWAA_REQUIREMENTS = "mwaa_requirements.txt";
+
+// A file's content in the printed request; a path not yet set says which variable sets it.
+const fileText = (path: string): string =>
+  isPlaceholder(path) ? `<file named by ${path.slice(5, -1)} (not set)>` : `<file ${path}>`;
+
+/** Builds every step, in order, for `settings`. */
+export function buildPlan(settings: AwsSettings, sources: PlanSources): PlanStep[] {
+  const { id, region } = settings;
+  const bucket = bucketName(id);
+  const steps: PlanStep[] = [];
+
+  steps.push({
+    name: `create bucket ${bucket}`,
+    service: "s3",
+    action: "CreateBucket",
+    request: {
+      Bucket: bucket,
+      // us-east-1 is S3's default and rejects an explicit LocationConstraint.
+      ...(region === "us-east-1"
+        ? {}
+        : { CreateBucketConfiguration: { LocationConstraint: region } }),
+    },
+    check: { action: "HeadBucket", request: { Bucket: bucket }, inPlaceWhen: "the bucket exists" },
+  });
+  const blockAll = {
+    BlockPublicAcls: true,
+    IgnorePublicAcls: true,
+    BlockPublicPolicy: true,
+    RestrictPublicBuckets: true,
+  };
+  steps.push({
+    name: `block public access to ${bucket}`,
+    service: "s3",
+    action: "PutPublicAccessBlock",
+    request: { Bucket: bucket, PublicAccessBlockConfiguration: blockAll },
+    check: {
+      action: "GetPublicAccessBlock",
+      request: { Bucket: bucket },
+      inPlaceWhen: "all four settings are true",
+    },
+  });
+  steps.push({
+    name: `upload the Confluent S3 sink plugin ${S3_SINK_PLUGIN.version}`,
+    service: "s3",
+    action: "PutObject",
+    request: {
+      Bucket: bucket,
+      Key: S3_SINK_PLUGIN.key,
+      ContentType: "application/zip",
+      Body: fileText(settings.sinkPluginZip),
+    },
+    check: {
+      action: "HeadObject",
+      request: { Bucket: bucket, Key: S3_SINK_PLUGIN.key },
+      inPlaceWhen: "its ETag is the local file's MD5",
+    },
+    file: { field: "Body", path: settings.sinkPluginZip, encoding: "bytes" },
+  });
+
+  for (const kind of TABLE_KINDS) {
+    const topic = topicName(id, kind);
+    steps.push({
+      name: `create topic ${topic}`,
+      service: "kafka",
+      action: "CreateTopics",
+      request: {
+        brokers: listSetting(settings.kafkaBrokers),
+        // One partition: the batch notebook reads partition=0, as the original did.
+        // Replication -1 takes the cluster's default.replication.factor.
+        topics: [{ topic, numPartitions: 1, replicationFactor: -1 }],
+      },
+      check: {
+        action: "ListTopics",
+        request: { brokers: listSetting(settings.kafkaBrokers) },
+        inPlaceWhen: `the list has ${topic}`,
+      },
+    });
+  }
+
+  const names = connectNames(id);
+  steps.push({
+    name: `create MSK Connect custom plugin ${names.plugin}`,
+    service: "kafkaconnect",
+    action: "CreateCustomPlugin",
+    request: {
+      name: names.plugin,
+      contentType: "ZIP",
+      location: {
+        s3Location: { bucketArn: `arn:aws:s3:::${bucket}`, fileKey: S3_SINK_PLUGIN.key },
+      },
+    },
+    check: {
+      action: "ListCustomPlugins",
+      request: { namePrefix: names.plugin },
+      inPlaceWhen: `a plugin is named ${names.plugin} (apply waits until it is ACTIVE)`,
+    },
+  });
+  steps.push({
+    name: `create MSK Connect connector ${names.connector}`,
+    service: "kafkaconnect",
+    action: "CreateConnector",
+    request: {
+      connectorName: names.connector,
+      kafkaConnectVersion: "2.7.1",
+      capacity: { provisionedCapacity: { mcuCount: 1, workerCount: 1 } },
+      connectorConfiguration: s3SinkConnectorConfig(id, region),
+      kafkaCluster: {
+        apacheKafkaCluster: {
+          bootstrapServers: settings.kafkaBrokers,
+          vpc: {
+            subnets: listSetting(settings.mskSubnets),
+            securityGroups: listSetting(settings.mskSecurityGroups),
+          },
+        },
+      },
+      kafkaClusterClientAuthentication: { authenticationType: "IAM" },
+      kafkaClusterEncryptionInTransit: { encryptionType: "TLS" },
+      plugins: [{ customPlugin: { customPluginArn: pluginArnPlaceholder(id), revision: 1 } }],
+      serviceExecutionRoleArn: settings.connectRoleArn,
+    },
+    check: {
+      action: "ListConnectors",
+      request: { connectorNamePrefix: names.connector },
+      inPlaceWhen: `a connector is named ${names.connector}`,
+    },
+  });
+
+  for (const kind of TABLE_KINDS) {
+    const stream = streamName(id, kind);
+    steps.push({
+      name: `create Kinesis stream ${stream}`,
+      service: "kinesis",
+      action: "CreateStream",
+      // One provisioned shard (1 MB/s in) is far above the ~3 records/s sent,
+      // and costs less than on-demand's per-stream hour.
+      request: {
+        StreamName: stream,
+        ShardCount: 1,
+        StreamModeDetails: { StreamMode: "PROVISIONED" },
+      },
+      check: {
+        action: "DescribeStreamSummary",
+        request: { StreamName: stream },
+        inPlaceWhen: "the stream exists",
+      },
+    });
+  }
+
+  const dagFile = `${id}_dag.py`;
+  for (
+    const [source, key, what] of [
+      [`${sources.dagsDir}/${dagFile}`, `dags/${dagFile}`, "the DAG"],
+      [`${sources.dagsDir}/${MWAA_REQUIREMENTS}`, "requirements.txt", "the DAG's requirements"],
+    ]
+  ) {
+    steps.push({
+      name: `upload ${what} to the MWAA bucket's ${key}`,
+      service: "s3",
+      action: "PutObject",
+      request: {
+        Bucket: settings.mwaaBucket,
+        Key: key,
+        ContentType: "text/plain",
+        Body: fileText(source),
+      },
+      check: {
+        action: "HeadObject",
+        request: { Bucket: settings.mwaaBucket, Key: key },
+        inPlaceWhen: "its ETag is the local file's MD5",
+      },
+      file: { field: "Body", path: source, encoding: "bytes" },
+    });
+  }
+
+  const imports = workspaceImports(sources.notebooksDir, workspaceDir(id));
+  for (const folder of workspaceFolders(imports)) {
+    steps.push({
+      name: `create workspace folder ${folder}`,
+      service: "databricks",
+      action: "POST /api/2.0/workspace/mkdirs",
+      request: { path: folder },
+      check: {
+        action: "GET /api/2.0/workspace/get-status",
+        request: { path: folder },
+        inPlaceWhen: "it is a DIRECTORY",
+      },
+    });
+  }
+  for (const item of imports) {
+    steps.push({
+      name: `import ${item.source} as ${item.language ? "notebook" : "file"} ${item.path}`,
+      service: "databricks",
+      action: "POST /api/2.0/workspace/import",
+      request: {
+        path: item.path,
+        format: item.format,
+        ...(item.language ? { language: item.language } : {}),
+        overwrite: true,
+        content: `<base64 of file ${item.source}>`,
+      },
+      check: {
+        action: "GET /api/2.0/workspace/export",
+        request: { path: item.path, format: item.language ? "SOURCE" : "AUTO" },
+        inPlaceWhen: "the exported content equals the local file",
+      },
+      file: { field: "content", path: item.source, encoding: "base64" },
+    });
+  }
+  return steps;
+}

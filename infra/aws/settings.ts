@@ -1,0 +1,147 @@
+/**
+ * What `./infra.sh aws plan|apply` needs to know about the AWS account and
+ * the Databricks workspace, read from the environment. Nothing here is a
+ * secret except DATABRICKS_TOKEN, which is kept out of every printed value.
+ * A setting not given shows as `<set NAME>` in the plan; `apply` refuses
+ * to start while any is missing.
+ *
+ * @example
+ * ```ts
+ * import { readAwsSettings } from "./settings.ts";
+ * const settings = readAwsSettings({ PINPIPE_ID: "12c0d092d679" });
+ * settings.id; // "12c0d092d679"
+ * settings.mwaaBucket; // "<set PINPIPE_MWAA_BUCKET>"
+ * ```
+ */
+import { DEFAULT_PIPELINE_ID } from "../../src/config.ts";
+import { validatePipelineId } from "../../src/names.ts";
+
+/** An environment variable `plan` and `apply` read, with what it is for. */
+export interface SettingSpec {
+  name: string;
+  help: string;
+}
+
+/** Every variable the AWS side reads besides PINPIPE_ID and AWS_REGION, in plan order. */
+export const AWS_SETTINGS = {
+  kafkaBrokers: {
+    name: "PINPIPE_KAFKA_BROKERS",
+    help: "MSK bootstrap brokers for IAM (port 9098), comma-separated",
+  },
+  mskSubnets: {
+    name: "PINPIPE_MSK_SUBNETS",
+    help: "subnet ids of the MSK cluster, comma-separated",
+  },
+  mskSecurityGroups: {
+    name: "PINPIPE_MSK_SECURITY_GROUPS",
+    help: "security group ids that may reach the brokers, comma-separated",
+  },
+  connectRoleArn: {
+    name: "PINPIPE_MSK_CONNECT_ROLE_ARN",
+    help: "IAM role MSK Connect runs the S3 sink as",
+  },
+  sinkPluginZip: {
+    name: "PINPIPE_S3_SINK_PLUGIN_ZIP",
+    help: "local path of confluentinc-kafka-connect-s3-10.x.zip",
+  },
+  mwaaBucket: { name: "PINPIPE_MWAA_BUCKET", help: "the MWAA environment's S3 bucket" },
+  databricksHost: {
+    name: "DATABRICKS_HOST",
+    help: "workspace URL, https://<workspace>.cloud.databricks.com",
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+/** Secrets `apply` needs; checked for presence only, never printed. */
+export const AWS_SECRETS: readonly SettingSpec[] = [
+  { name: "DATABRICKS_TOKEN", help: "a Databricks personal access token" },
+];
+
+type SettingKey = keyof typeof AWS_SETTINGS;
+
+/** The settings, each a value or its `<set NAME>` placeholder. */
+export type AwsSettings = { id: string; region: string } & Record<SettingKey, string>;
+
+/** The placeholder shown for a missing setting. */
+export const placeholder = (name: string): string => `<set ${name}>`;
+
+/** True when `value` is a placeholder, i.e. the setting was not given. */
+export const isPlaceholder = (value: string): boolean => /^<set [A-Z0-9_]+>$/.test(value);
+
+/**
+ * Reads the settings from `env`. A bad pipeline id throws, naming PINPIPE_ID;
+ * every other absent value becomes its placeholder.
+ */
+export function readAwsSettings(env: Record<string, string | undefined>): AwsSettings {
+  const id = env.PINPIPE_ID?.trim() || DEFAULT_PIPELINE_ID;
+  try {
+    validatePipelineId(id);
+  } catch (error) {
+    throw new Error(`PINPIPE_ID: ${(error as Error).message}`);
+  }
+  const settings: Record<string, string> = { id, region: env.AWS_REGION?.trim() || "us-east-1" };
+  for (const [key, spec] of Object.entries(AWS_SETTINGS)) {
+    settings[key] = env[spec.name]?.trim() || placeholder(spec.name);
+  }
+  return settings as AwsSettings;
+}
+
+/** Splits a comma-separated setting; a placeholder stays one item. */
+export const listSetting = (value: string): string[] =>
+  value.split(",").map((item) => item.trim()).filter(Boolean);
+
+/**
+ * The problems that stop `apply` before any call: every missing setting or
+ * secret, with what it is for, and a plugin zip path that is not a file.
+ */
+export function applyBlockers(
+  settings: AwsSettings,
+  env: Record<string, string | undefined>,
+  isFile: (path: string) => boolean,
+): string[] {
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(AWS_SETTINGS)) {
+    if (isPlaceholder(settings[key as SettingKey])) problems.push(`${spec.name}: ${spec.help}`);
+  }
+  for (const spec of AWS_SECRETS) {
+    if (!env[spec.name]?.trim()) problems.push(`${spec.name}: ${spec.help}`);
+  }
+  const zip = settings.sinkPluginZip;
+  if (!isPlaceholder(zip) && !isFile(zip)) {
+    problems.push(`PINPIPE_S3_SINK_PLUGIN_ZIP: "${zip}" is not a file`);
+  }
+  if (!isPlaceholder(settings.databricksHost) && !/^https:\/\//.test(settings.databricksHost)) {
+    problems.push(`DATABRICKS_HOST: "${settings.databricksHost}" must start with https://`);
+  }
+  if (!hasAwsCredentials(env)) {
+    problems.push(
+      "AWS credentials: none found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY " +
+        "(on an instance or task role, set PINPIPE_AWS_ROLE_CREDENTIALS=1)",
+    );
+  }
+  return problems;
+}
+
+/**
+ * Whether the AWS SDK's credential chain has a source to read, judged
+ * without any network call (the instance metadata service would be one).
+ */
+export function hasAwsCredentials(env: Record<string, string | undefined>): boolean {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return true;
+  if (env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE) return true;
+  if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) {
+    return true;
+  }
+  if (env.PINPIPE_AWS_ROLE_CREDENTIALS === "1") return true;
+  const home = env.HOME;
+  if (!home) return false;
+  return [
+    env.AWS_SHARED_CREDENTIALS_FILE ?? `${home}/.aws/credentials`,
+    env.AWS_CONFIG_FILE ?? `${home}/.aws/config`,
+  ].some((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
