@@ -243,6 +243,7 @@ Deno.test("apply's Databricks steps create folders, import files, and skip them 
     }
     return notFound();
   });
+  const before = Deno.cwd();
   try {
     const steps = planFor({ DATABRICKS_HOST: "http://unused" }).steps
       .filter((step) => step.service === "databricks");
@@ -252,7 +253,6 @@ Deno.test("apply's Databricks steps create folders, import files, and skip them 
     };
     const log: string[] = [];
     // Step files are repository-relative, as apply runs from the repository root.
-    const before = Deno.cwd();
     Deno.chdir(ROOT);
     const first = await applyPlan(steps, clients, (line) => log.push(line));
     assert.deepEqual(first, { ran: steps.length, skipped: 0 });
@@ -282,8 +282,8 @@ Deno.test("apply's Databricks steps create folders, import files, and skip them 
         /step 1 \(create workspace folder \/Shared\/pinpipe\/0123456789ab\) failed: .*HTTP 403 PERMISSION_DENIED: bad token/
           .test(error.message),
     );
-    Deno.chdir(before);
   } finally {
+    Deno.chdir(before);
     await server.shutdown();
   }
 });
