@@ -42,6 +42,7 @@ import {
   retryUntilAccepted,
   sleep,
 } from "./kinesis_retry.ts";
+import { isShardPositions, laterSequence, readTail, type ShardPositions } from "./kinesis_tail.ts";
 import { streamName } from "./names.ts";
 import type { TableKind } from "./tables.ts";
 
@@ -139,6 +140,8 @@ export class KinesisTarget implements DeliveryTarget {
     log: (line: string) => void;
   };
   readonly #pacer = new Pacer();
+  /** Per table, the highest acknowledged sequence number of each shard. */
+  readonly #positions = new Map<TableKind, ShardPositions>();
 
   constructor(client: KinesisClient, options: KinesisTargetOptions) {
     this.#client = client;
@@ -198,8 +201,51 @@ export class KinesisTarget implements DeliveryTarget {
       throw new RecordRejectedError(`${stream}: ${(error as Error).message}`);
     }
     for (const batch of batches) {
-      await this.#putAll(stream, batch);
+      await this.#putAll(kind, stream, batch);
     }
+  }
+
+  /** Each shard's highest acknowledged sequence number: stored in the checkpoint. */
+  position(kind: TableKind): ShardPositions {
+    return { ...this.#positions.get(kind) };
+  }
+
+  /**
+   * After a crash: reads what the stream holds beyond the checkpoint's
+   * positions (sent, never checkpointed) and answers true for each record
+   * among them, once per copy, so it is not sent twice. Shards without a
+   * position are not read: at worst a record goes twice (the consumer drops
+   * it), never is a record skipped that Kinesis does not hold.
+   */
+  async resumeFilter(
+    kind: TableKind,
+    saved: unknown,
+  ): Promise<((record: OutgoingRecord) => boolean) | undefined> {
+    if (!isShardPositions(saved) || Object.keys(saved).length === 0) return undefined;
+    const stream = streamName(this.#options.id, kind);
+    let tail: { texts: string[]; last: ShardPositions };
+    try {
+      tail = await readTail(this.#client, stream, saved);
+    } catch (error) {
+      throw new TargetError(
+        `cannot read ${stream} after the checkpoint: ${describeKinesisError(error)}`,
+      );
+    }
+    this.#positions.set(kind, tail.last);
+    const held = new Map<string, number>();
+    for (const text of tail.texts) held.set(text, (held.get(text) ?? 0) + 1);
+    if (tail.texts.length > 0) {
+      this.#options.log(
+        `${stream}: ${tail.texts.length} record(s) already sent after the checkpoint`,
+      );
+    }
+    return (record) => {
+      const text = JSON.stringify(record.record);
+      const count = held.get(text) ?? 0;
+      if (count === 0) return false;
+      held.set(text, count - 1);
+      return true;
+    };
   }
 
   /** Releases the client's connections. */
@@ -240,7 +286,7 @@ export class KinesisTarget implements DeliveryTarget {
   }
 
   /** PutRecords until every entry is accepted, retrying only the failed ones. */
-  #putAll(stream: string, entries: KinesisEntry[]): Promise<void> {
+  #putAll(kind: TableKind, stream: string, entries: KinesisEntry[]): Promise<void> {
     return retryUntilAccepted(entries, async (pending) => {
       let results: PutRecordsResultEntry[];
       try {
@@ -263,6 +309,12 @@ export class KinesisTarget implements DeliveryTarget {
           `answered ${results.length} results for ${pending.length} records`,
         );
       }
+      const positions = this.#positions.get(kind) ?? {};
+      for (const result of results) {
+        if (result.ErrorCode || !result.ShardId || !result.SequenceNumber) continue;
+        positions[result.ShardId] = laterSequence(positions[result.ShardId], result.SequenceNumber);
+      }
+      this.#positions.set(kind, positions);
       return collectFailures(stream, pending, results);
     }, {
       what: `PutRecords to ${stream}`,
