@@ -49,6 +49,26 @@ Deno.test("registerRawFromBucket reads every partition's objects, fields as text
   }
 });
 
+Deno.test("a malformed line in the bucket is an error naming its object and line", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = await openDuckDb();
+  try {
+    const id = "0123456789ab";
+    for (const kind of TABLE_KINDS) {
+      const path = `${dir}/${objectKey(`${id}.${kind}`, 0, 0)}`;
+      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      await Deno.writeTextFile(path, kind === "geo" ? '{"ind": 1}\n{"ind": 2,\n' : '{"ind": 1}\n');
+    }
+    await assert.rejects(
+      () => registerRawFromBucket(db, dir, id),
+      /topics\/0123456789ab\.geo\/partition=0\/0123456789ab\.geo\+0\+0000000000\.json line 2: not JSON/,
+    );
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a malformed JSON line is an error naming the table, not a lost record", async () => {
   const file = await Deno.makeTempFile({ suffix: ".json" });
   const db = await openDuckDb();
