@@ -99,8 +99,12 @@ export class ShardReader {
         await this.#list(true);
         return;
       } catch (error) {
-        if ((error as Error).name !== "ResourceNotFoundException" || Date.now() > deadline) {
-          throw new Error(describeKinesisError(error));
+        if ((error as Error).name !== "ResourceNotFoundException") throw error;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `${(error as Error).message} after waiting ${Math.round(waitMs / 1000)} s ` +
+              `(run deno task stream first, or raise --wait-streams)`,
+          );
         }
         await sleep(1000);
       }
