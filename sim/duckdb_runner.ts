@@ -298,15 +298,20 @@ export async function registerRawFromRecords(
  */
 export async function runCleaning(db: DuckDb): Promise<Record<TableKind, CleaningCount>> {
   const counts = {} as Record<TableKind, CleaningCount>;
-  for (const step of CLEANING_STEPS) {
-    await _createTable(db, `${step.kind}_parsed`, step.parse);
-    await _createTable(db, step.kind, step.clean);
-    counts[step.kind] = {
-      rowsIn: await _count(db, `raw_${step.kind}`),
-      rowsOut: await _count(db, step.kind),
-    };
-  }
+  for (const step of CLEANING_STEPS) counts[step.kind] = await cleanKind(db, step.kind);
   return counts;
+}
+
+/**
+ * Cleans one kind only (`raw_<kind>` to `<kind>_parsed` and `<kind>`), as the
+ * streaming notebook does per micro-batch of one stream.
+ */
+export async function cleanKind(db: DuckDb, kind: TableKind): Promise<CleaningCount> {
+  const step = CLEANING_STEPS.find((candidate) => candidate.kind === kind);
+  if (!step) throw new Error(`no cleaning step for kind "${kind}" in the manifest`);
+  await _createTable(db, `${kind}_parsed`, step.parse);
+  await _createTable(db, kind, step.clean);
+  return { rowsIn: await _count(db, `raw_${kind}`), rowsOut: await _count(db, kind) };
 }
 
 /** Runs every query file over the cleaned tables, in the manifest's order. */
