@@ -65,14 +65,17 @@ async function runSpark(specPath: string, outPath: string): Promise<void> {
         ".cache/venv-spark && .cache/venv-spark/bin/pip install -r tests/requirements-spark.txt",
     );
   }
-  const { code, stderr } = await new Deno.Command(PYTHON, {
+  const { code, stdout, stderr } = await new Deno.Command(PYTHON, {
     args: [RUN_SPARK, specPath, outPath],
     env: { TZ: "UTC", PYSPARK_PYTHON: PYTHON },
-    stdout: "inherit",
+    stdout: "piped",
     stderr: "piped",
   }).output();
   if (code !== 0) {
-    const text = new TextDecoder().decode(stderr).split("\n").slice(-40).join("\n");
+    const decoder = new TextDecoder();
+    const text = (decoder.decode(stdout) + decoder.decode(stderr)).split("\n").slice(-40).join(
+      "\n",
+    );
     throw new Error(`run_spark.py exited with ${code}:\n${text}`);
   }
 }
