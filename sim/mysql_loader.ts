@@ -88,6 +88,9 @@ export async function schemaStatements(): Promise<string[]> {
     .split(";").map((statement) => statement.trim()).filter(Boolean);
 }
 
+/** How long emptying a table may wait for other sessions' locks. */
+const LOCK_WAIT_SECONDS = 120;
+
 /** `INSERT INTO t (cols) VALUES (?, ...), ...` for `rows` rows. */
 function insertSql(kind: TableKind, rows: number): string {
   const { table, columns } = TABLES[kind];
@@ -134,6 +137,8 @@ export async function loadMysql(
   }
   const loaded = { pin: 0, geo: 0, user: 0 } as Record<TableKind, number>;
   try {
+    // Emptying a table waits for readers' metadata locks; fail after a while, not a year.
+    await connection.query(`SET SESSION lock_wait_timeout = ${LOCK_WAIT_SECONDS}`);
     for (const statement of await schemaStatements()) await connection.query(statement);
     for (const kind of kinds) {
       loaded[kind] = await loadTable(connection, kind, options, batchRows, onProgress);
@@ -154,7 +159,14 @@ async function loadTable(
   const { table, columns } = TABLES[kind];
   const fullBatch = insertSql(kind, batchRows);
   // TRUNCATE commits on its own; the inserts then go in one transaction.
-  await connection.query(`TRUNCATE TABLE \`${table}\``);
+  try {
+    await connection.query(`TRUNCATE TABLE \`${table}\``);
+  } catch (error) {
+    throw new Error(
+      `${table}: emptying the table failed (another session may hold it for more than ` +
+        `${LOCK_WAIT_SECONDS} s): ${(error as Error).message}`,
+    );
+  }
   await connection.beginTransaction();
   let inserted = 0;
   let values: (string | number | null)[] = [];
