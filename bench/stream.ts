@@ -5,7 +5,7 @@
  *    Kinesis target) beside a bare PutRecords loop sending the same records
  *    in the same batch sizes (500), one loop per stream, three at once as the
  *    driver does: the emulator's ceiling. Rounds alternate which goes first;
- *    the ratio of the medians is the figure (target: at least 80%).
+ *    the median of the per-round ratios is the figure (target: at least 80%).
  * 2. Latency: the consumer runs while `stream` sends at a steady rate; each
  *    appended row's latency is its micro-batch's commit time minus the time
  *    the driver handed the row to the target (right after reading it).
@@ -178,12 +178,17 @@ export async function main(args: string[]): Promise<number> {
           `stream ${produced.at(-1)!.toFixed(0)} rec/s`,
       );
     }
-    const ratio = median(produced) / median(bare);
+    // Each round's two runs are back to back, so their ratio is the least noisy comparison.
+    const ratios = produced.map((rate, i) => rate / bare[i]);
+    const ratio = median(ratios);
     console.log(
       `throughput: stream ${median(produced).toFixed(0)} rec/s, bare loop ${
         median(bare).toFixed(0)
-      } rec/s (medians of ${rounds}): ratio ${(ratio * 100).toFixed(1)}% ` +
-        `(target >= 80%: ${ratio >= 0.8 ? "met" : "NOT met"})`,
+      } rec/s (medians of ${rounds}); per-round ratios ${
+        ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(" ")
+      }; median ratio ${(ratio * 100).toFixed(1)}% (target >= 80%: ${
+        ratio >= 0.8 ? "met" : "NOT met"
+      })`,
     );
 
     // Latency: consumer and producer together, the producer paced.

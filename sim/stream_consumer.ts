@@ -29,7 +29,7 @@ import { sleep } from "../src/kinesis_retry.ts";
 import { streamName } from "../src/names.ts";
 import { TABLE_KINDS, type TableKind } from "../src/tables.ts";
 import { parseStreamRecord } from "./stream_records.ts";
-import { ShardReader, type StartPosition } from "./stream_shards.ts";
+import { type ShardRead, ShardReader, type StartPosition } from "./stream_shards.ts";
 import {
   type CommitResult,
   type DedupOptions,
@@ -161,65 +161,81 @@ export async function runConsumer(
     );
     await reader.open(options.waitStreamsMs);
     let lastNews = Date.now();
-    while (!signal?.aborted) {
-      const { reads, behind } = await reader.poll();
-      const batch: MicroBatch = {
-        records: perKind(() => []),
-        rejects: [],
-        checkpoints: new Map(),
-      };
-      for (const read of reads) {
-        for (const record of read.records) {
-          const arrival = record.ApproximateArrivalTimestamp ?? new Date();
-          const parsed = parseStreamRecord(read.kind, record.Data ?? new Uint8Array());
-          if (parsed.ok) batch.records[read.kind].push({ record: parsed.record, arrival });
-          else {
-            batch.rejects.push({
-              stream: read.stream,
-              shardId: read.shardId,
-              sequenceNumber: record.SequenceNumber!,
-              arrival,
-              reason: parsed.reason,
-              data: parsed.text,
-            });
-          }
+    // The next poll runs while the previous micro-batch commits; commits stay in order.
+    let committing: Promise<void> = Promise.resolve();
+    let failure: { error: unknown } | undefined;
+    const settle = async () => {
+      await committing;
+      if (failure) throw failure.error;
+    };
+    const record = (result: CommitResult) => {
+      onCommit?.(result, performance.now());
+      summary.microBatches++;
+      summary.rejected += result.rejected;
+      for (const kind of TABLE_KINDS) {
+        summary.appended[kind] += result.appended[kind];
+        summary.duplicates[kind] += result.duplicates[kind];
+      }
+      log(
+        `micro-batch ${summary.microBatches}: ${
+          TABLE_KINDS.map((k) => `${k} +${result.appended[k]}`).join(" ")
+        }, ${
+          TABLE_KINDS.reduce((n, k) => n + result.duplicates[k], 0)
+        } duplicate(s), ${result.rejected} reject(s)`,
+      );
+    };
+    try {
+      while (!signal?.aborted) {
+        const { reads, behind } = await reader.poll();
+        await settle();
+        const batch = toMicroBatch(reads);
+        summary.records += reads.reduce((n, read) => n + read.records.length, 0);
+        if (batch.checkpoints.size > 0) {
+          committing = store.commit(batch).then(record, (error) => {
+            failure = { error };
+          });
+          lastNews = Date.now();
         }
-        batch.checkpoints.set(
-          `${read.stream}/${read.shardId}`,
-          read.records.at(-1)!.SequenceNumber!,
-        );
-        summary.records += read.records.length;
-      }
-      if (batch.checkpoints.size > 0) {
-        const result = await store.commit(batch);
-        onCommit?.(result, performance.now());
-        summary.microBatches++;
-        summary.rejected += result.rejected;
-        for (const kind of TABLE_KINDS) {
-          summary.appended[kind] += result.appended[kind];
-          summary.duplicates[kind] += result.duplicates[kind];
+        if (options.maxRecords > 0 && summary.records >= options.maxRecords) break;
+        if (reader.openShards === 0) break;
+        if (!behind && batch.checkpoints.size === 0) {
+          if (options.idleExitMs > 0 && Date.now() - lastNews >= options.idleExitMs) break;
+          await sleep(options.pollMs);
         }
-        log(
-          `micro-batch ${summary.microBatches}: ${
-            TABLE_KINDS.map((k) => `${k} +${result.appended[k]}`).join(" ")
-          }, ${
-            TABLE_KINDS.reduce((n, k) => n + result.duplicates[k], 0)
-          } duplicate(s), ${result.rejected} reject(s)`,
-        );
-        lastNews = Date.now();
       }
-      if (options.maxRecords > 0 && summary.records >= options.maxRecords) break;
-      if (reader.openShards === 0) break;
-      if (!behind && batch.checkpoints.size === 0) {
-        if (options.idleExitMs > 0 && Date.now() - lastNews >= options.idleExitMs) break;
-        await sleep(options.pollMs);
-      }
+    } finally {
+      await committing;
     }
+    await settle();
   } finally {
     store.close();
   }
   summary.seconds = (performance.now() - began) / 1000;
   return summary;
+}
+
+/** Sorts one poll's records into good ones per table and rejects, with each shard's last sequence number. */
+export function toMicroBatch(reads: readonly ShardRead[]): MicroBatch {
+  const batch: MicroBatch = { records: perKind(() => []), rejects: [], checkpoints: new Map() };
+  for (const read of reads) {
+    for (const record of read.records) {
+      const arrival = record.ApproximateArrivalTimestamp ?? new Date();
+      const parsed = parseStreamRecord(read.kind, record.Data ?? new Uint8Array());
+      if (parsed.ok) batch.records[read.kind].push({ record: parsed.record, arrival });
+      else {
+        batch.rejects.push({
+          stream: read.stream,
+          shardId: read.shardId,
+          sequenceNumber: record.SequenceNumber!,
+          arrival,
+          reason: parsed.reason,
+          data: parsed.text,
+        });
+      }
+    }
+    batch.checkpoints.set(`${read.stream}/${read.shardId}`, read.records.at(-1)!.SequenceNumber!);
+  }
+  return batch;
 }
 
 /** `deno task consume [flags]`. */

@@ -177,10 +177,12 @@ export class StreamStore {
   async #clean(kind: TableKind, records: readonly SourceRecord[]): Promise<void> {
     const step = CLEANING_STEPS.find((candidate) => candidate.kind === kind)!;
     await registerRawFromRecords(this.#db, kind, records);
-    for (const [table, file] of [[`${kind}_parsed`, step.parse], [kind, step.clean]]) {
+    // The parsed rows are read once, by the clean step: a view saves materializing them.
+    const steps = [["VIEW", `${kind}_parsed`, step.parse], ["TABLE", kind, step.clean]];
+    for (const [type, table, file] of steps) {
       try {
         await this.#db.connection.run(
-          `CREATE OR REPLACE TABLE memory.main.${table} AS ${await loadSql(file)}`,
+          `CREATE OR REPLACE ${type} memory.main.${table} AS ${await loadSql(file)}`,
         );
       } catch (error) {
         throw new Error(`notebooks/sql/${file}: ${(error as Error).message}`);
@@ -203,7 +205,7 @@ export class StreamStore {
       const good = batch.records[kind];
       if (good.length === 0) continue;
       await this.#clean(kind, good.map((g) => g.record));
-      latest[kind] = Math.max(...good.map((g) => g.arrival.getTime()));
+      latest[kind] = good.reduce((max, g) => Math.max(max, g.arrival.getTime()), 0);
       await this.#db.connection.run(
         `CREATE OR REPLACE TABLE memory.main.${kind}_new AS ` +
           `SELECT c.*, md5(CAST(to_json(c) AS VARCHAR)) AS row_key FROM memory.main.${kind} c ` +

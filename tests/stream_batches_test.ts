@@ -11,7 +11,8 @@ import {
   planBatches,
 } from "../src/kinesis_batches.ts";
 import { backoffDelay, Pacer } from "../src/kinesis_retry.ts";
-import { classifyKinesisError } from "../src/kinesis_target.ts";
+import { classifyKinesisError, toKinesisEntry } from "../src/kinesis_target.ts";
+import { outgoing } from "../src/delivery.ts";
 
 const entry = (bytes: number, key = "1", label = `row ${key}`): KinesisEntry => ({
   data: new Uint8Array(bytes),
@@ -102,4 +103,16 @@ Deno.test("SDK errors are classified: throttling, transient, fatal", () => {
   );
   assert.equal(classifyKinesisError(named("ResourceNotFoundException", 400)), "fatal");
   assert.equal(classifyKinesisError(named("ValidationException", 400)), "fatal");
+});
+
+Deno.test("partition keys: the row index by default, a random uuid as an option", () => {
+  const record = outgoing("user", 42, { ind: 42 });
+  const byIndex = toKinesisEntry("user", record, "index");
+  assert.equal(byIndex.partitionKey, "42");
+  assert.equal(byIndex.label, "user row 42");
+  assert.equal(new TextDecoder().decode(byIndex.data), '{"ind":42}');
+  const a = toKinesisEntry("user", record, "uuid").partitionKey;
+  const b = toKinesisEntry("user", record, "uuid").partitionKey;
+  assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.notEqual(a, b);
 });
