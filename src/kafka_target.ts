@@ -136,21 +136,28 @@ export class KafkaTarget implements DeliveryTarget {
     return topicName(this.config.id, kind);
   }
 
+  /** The producer's client: it retries for as long as the broker stays away (bounded by brokerWaitMs). */
   async #client(): Promise<Kafka> {
-    if (this.#kafka) return this.#kafka;
-    const tls = this.options.tls ?? this.config.kafka.auth !== "none";
-    this.#kafka = await kafkaClient(
+    this.#kafka ??= await kafkaClient(
       this.config.kafka,
       "pinpipe-batch",
       this.config.kinesis.region,
       {
-        ssl: tls,
+        ssl: this.options.tls ?? this.config.kafka.auth !== "none",
         requestTimeout: 15_000,
-        // The producer retries for as long as the broker stays away (bounded by brokerWaitMs).
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
       },
     );
     return this.#kafka;
+  }
+
+  /** An admin client: a few quick retries, then a clear failure (kafkajs ties retries to the client). */
+  async #adminClient(retries = 2): Promise<Kafka> {
+    return await kafkaClient(this.config.kafka, "pinpipe-batch-admin", this.config.kinesis.region, {
+      ssl: this.options.tls ?? this.config.kafka.auth !== "none",
+      requestTimeout: 15_000,
+      retry: { retries, initialRetryTime: 300, maxRetryTime: 2_000 },
+    });
   }
 
   #fail(error: unknown, topic?: string): Error {
@@ -164,8 +171,7 @@ export class KafkaTarget implements DeliveryTarget {
 
   /** Connects, creates missing topics, learns partition counts, starts the producer. */
   async prepare(kinds: readonly TableKind[]): Promise<void> {
-    const kafka = await this.#client();
-    const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 2000 } });
+    const admin = (await this.#adminClient()).admin();
     try {
       await admin.connect().catch((error) => {
         throw this.#fail(error);
@@ -201,21 +207,21 @@ export class KafkaTarget implements DeliveryTarget {
     } finally {
       await admin.disconnect().catch(() => {});
     }
-    this.#producer = kafka.producer({
+    this.#producer = (await this.#client()).producer({
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
-    await this.#withDeadline(this.#producer.connect(), "connecting the producer");
+    await this.#withDeadline(this.#producer.connect(), "connecting the producer").catch((error) => {
+      throw this.#fail(error);
+    });
   }
 
   /** The current end offset of each partition of `kind`'s topic. */
   async #fetchEnds(kind: TableKind): Promise<Map<number, number>> {
     const topic = this.destination(kind);
-    const admin = (await this.#client()).admin({
-      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
-    });
+    const admin = (await this.#adminClient(5)).admin();
     try {
       await admin.connect();
       const offsets = await admin.fetchTopicOffsets(topic);
@@ -227,7 +233,7 @@ export class KafkaTarget implements DeliveryTarget {
     }
   }
 
-  /** Rejects with a TargetError if `work` has not settled after brokerWaitMs. */
+  /** Rejects with a TargetError if `work` has not settled after brokerWaitMs; else as `work` does. */
   async #withDeadline<T>(work: Promise<T>, what: string, topic?: string): Promise<T> {
     const waitMs = this.options.brokerWaitMs ?? 120_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -246,8 +252,6 @@ export class KafkaTarget implements DeliveryTarget {
     });
     try {
       return await Promise.race([work, deadline]);
-    } catch (error) {
-      throw this.#fail(error, topic);
     } finally {
       clearTimeout(timer);
     }

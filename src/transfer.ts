@@ -352,7 +352,10 @@ export async function runTransfer(
     counters,
     stop,
   };
+  let started = false;
   const onSignal = () => {
+    // Before the first row, or asked twice: nothing to finish, stop now (checkpoints are on disk).
+    if (!started || stop.signal.aborted) Deno.exit(130);
     counters.interrupted = true;
     stop.abort();
   };
@@ -360,7 +363,6 @@ export async function runTransfer(
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   let progress: ProgressLine | undefined;
   let failure: unknown;
-  let started = false;
   try {
     // Check the source first: its errors are the cheapest to find and the most common.
     const probe = await openSource(config.mysql);
