@@ -133,11 +133,14 @@ export async function runConsumer(
     client = kinesisClient(config.kinesis),
     signal,
     onCommit,
+    onPoll,
     log = (line: string) => console.error(line),
   }: {
     client?: KinesisClient;
     signal?: AbortSignal;
     onCommit?: CommitHook;
+    /** Called after each poll round (every shard has its iterator after the first). */
+    onPoll?: () => void;
     log?: (line: string) => void;
   } = {},
 ): Promise<ConsumerSummary> {
@@ -187,6 +190,7 @@ export async function runConsumer(
     try {
       while (!signal?.aborted) {
         const { reads, behind } = await reader.poll();
+        onPoll?.();
         await settle();
         const batch = toMicroBatch(reads);
         summary.records += reads.reduce((n, read) => n + read.records.length, 0);
