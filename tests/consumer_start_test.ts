@@ -70,3 +70,61 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "SIGTERM stops the consumer after its micro-batch in hand: exit 0 and a summary",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const id = randomId();
+    const config = loadConfig({ _: [], id });
+    const client = kinesisClient(config.kinesis);
+    const target = new KinesisTarget(kinesisClient(config.kinesis), {
+      id,
+      shards: 1,
+      log: () => {},
+    });
+    const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_sigterm_" });
+    try {
+      await target.prepare(TABLE_KINDS);
+      await target.send(
+        "geo",
+        Array.from({ length: 30 }, (_, i) =>
+          outgoing("geo", i, {
+            ind: i,
+            timestamp: "2020-01-01T00:00:00",
+            latitude: 1,
+            longitude: 2,
+            country: "Chad",
+          })),
+      );
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "main.ts", "consume", "--id", id, "--db", `${dir}/c.duckdb`],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      while (!/micro-batch 1:/.test(text)) {
+        const { value, done } = await stderr.read();
+        if (done) break;
+        text += value;
+      }
+      child.kill("SIGTERM");
+      const [status, stdout] = await Promise.all([
+        child.status,
+        new Response(child.stdout).text(),
+        (async () => {
+          while (!(await stderr.read()).done) { /* drain */ }
+        })(),
+      ]);
+      assert.equal(status.code, 0, text);
+      assert.match(stdout, /consumed 30 record\(s\) in 1 micro-batch\(es\).*geo \+30/);
+    } finally {
+      await target.close();
+      await deleteStreams(client, id);
+      client.destroy();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
