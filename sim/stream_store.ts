@@ -5,7 +5,7 @@
  * `<id>_stream_checkpoints` and the de-duplication keys `<id>_seen_keys`.
  *
  * A micro-batch is cleaned in memory with the notebooks' own SQL files (the
- * DuckDB runner's loader and raw-table reader), then ONE transaction on the
+ * DuckDB runner's raw-table reader and `cleanKind`), then ONE transaction on the
  * file appends the new rows, their keys, the rejects and the shards' last
  * sequence numbers. A kill at any moment leaves either all of a micro-batch
  * or none of it, so a restart from the checkpoint neither loses nor repeats.
@@ -23,13 +23,7 @@
  * store.close();
  * ```
  */
-import {
-  CLEANING_STEPS,
-  type DuckDb,
-  loadSql,
-  openDuckDb,
-  registerRawFromRecords,
-} from "./duckdb_runner.ts";
+import { cleanKind, type DuckDb, openDuckDb, registerRawFromRecords } from "./duckdb_runner.ts";
 import { cleanTableName } from "../src/names.ts";
 import type { SourceRecord } from "../src/records.ts";
 import { TABLE_KINDS, type TableKind } from "../src/tables.ts";
@@ -175,19 +169,8 @@ export class StreamStore {
 
   /** Runs the notebooks' parse and clean SQL over `records`, making memory table `<kind>`. */
   async #clean(kind: TableKind, records: readonly SourceRecord[]): Promise<void> {
-    const step = CLEANING_STEPS.find((candidate) => candidate.kind === kind)!;
     await registerRawFromRecords(this.#db, kind, records);
-    // The parsed rows are read once, by the clean step: a view saves materializing them.
-    const steps = [["VIEW", `${kind}_parsed`, step.parse], ["TABLE", kind, step.clean]];
-    for (const [type, table, file] of steps) {
-      try {
-        await this.#db.connection.run(
-          `CREATE OR REPLACE ${type} memory.main.${table} AS ${await loadSql(file)}`,
-        );
-      } catch (error) {
-        throw new Error(`notebooks/sql/${file}: ${(error as Error).message}`);
-      }
-    }
+    await cleanKind(this.#db, kind);
   }
 
   /** Cleans, de-duplicates and appends a micro-batch, and moves the checkpoints, atomically. */
