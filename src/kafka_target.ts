@@ -110,6 +110,9 @@ function partitionerFor(partitions: number): (key: string) => number {
   return (key) => partitioner({ topic: "", partitionMetadata, message: { key, value: null } });
 }
 
+/** Messages per produce request at most. */
+const MAX_REQUEST_MESSAGES = 500;
+
 /** One Kafka message ready to go, with its size for request sizing. */
 interface Message {
   key: string;
@@ -122,7 +125,8 @@ interface Message {
 export class KafkaTarget implements DeliveryTarget {
   readonly name: string = "kafka";
   #kafka?: Kafka;
-  #producer?: Producer;
+  /** One idempotent producer per table: three requests in flight, each table's in order. */
+  #producers = new Map<TableKind, Producer>();
   #partitions = new Map<TableKind, (key: string) => number>();
   #ends = new Map<TableKind, Map<number, number>>();
   readonly brokers: string[];
@@ -207,15 +211,18 @@ export class KafkaTarget implements DeliveryTarget {
     } finally {
       await admin.disconnect().catch(() => {});
     }
-    this.#producer = (await this.#client()).producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
-    });
-    await this.#withDeadline(this.#producer.connect(), "connecting the producer").catch((error) => {
-      throw this.#fail(error);
-    });
+    for (const kind of kinds) {
+      const producer = (await this.#client()).producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
+      });
+      this.#producers.set(kind, producer);
+      await this.#withDeadline(producer.connect(), "connecting the producer").catch((error) => {
+        throw this.#fail(error);
+      });
+    }
   }
 
   /** The current end offset of each partition of `kind`'s topic. */
@@ -259,7 +266,7 @@ export class KafkaTarget implements DeliveryTarget {
 
   /** Sends `records` (one table, in order) and resolves when all are acknowledged. */
   async send(kind: TableKind, records: OutgoingRecord[]): Promise<void> {
-    const producer = this.#producer;
+    const producer = this.#producers.get(kind);
     const partitionOf = this.#partitions.get(kind);
     if (!producer || !partitionOf) throw new Error(`KafkaTarget.send(${kind}) before prepare`);
     if (!this.#ends.has(kind)) this.#ends.set(kind, await this.#fetchEnds(kind));
@@ -274,7 +281,8 @@ export class KafkaTarget implements DeliveryTarget {
     let bytes = 0;
     for (const message of messages) {
       const size = message.value.length + message.key.length + 64;
-      if (chunk.length && bytes + size > limit) {
+      // kafkajs groups a request's messages by partition in quadratic time: keep requests small.
+      if (chunk.length && (bytes + size > limit || chunk.length >= MAX_REQUEST_MESSAGES)) {
         await this.#sendChunk(kind, chunk);
         chunk = [];
         bytes = 0;
@@ -290,7 +298,7 @@ export class KafkaTarget implements DeliveryTarget {
     const topic = this.destination(kind);
     try {
       const metadata = await this.#withDeadline(
-        this.#producer!.send({
+        this.#producers.get(kind)!.send({
           topic,
           acks: -1,
           compression: this.options.compression === "gzip"
@@ -374,6 +382,8 @@ export class KafkaTarget implements DeliveryTarget {
 
   /** Disconnects the producer. */
   async close(): Promise<void> {
-    await this.#producer?.disconnect().catch(() => {});
+    await Promise.all(
+      [...this.#producers.values()].map((producer) => producer.disconnect().catch(() => {})),
+    );
   }
 }

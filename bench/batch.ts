@@ -1,0 +1,292 @@
+/**
+ * `deno task bench batch`: MySQL-to-Kafka throughput of `deno task batch`
+ * (rows/s end to end, peak RSS) at 11k and 1M rows per table, beside
+ * Kafka's own `ProducerPerformance` sending as many records of the same
+ * mean size to the same broker in the same run, as a ratio; and, for scale,
+ * the original's way (one HTTP request per row through a Kafka REST Proxy v2
+ * endpoint) against many records per request, at a small count.
+ *
+ * Tables other than the seeded 11k go in a database of their own,
+ * `pinpipe_bench_<rows>`, created once (as MariaDB's root over the local
+ * socket) and loaded by `deno task generate`; later runs reuse it.
+ *
+ * Usage: deno task bench batch [--sizes 11000,1000000] [--rest-rows 300]
+ */
+import { parseArgs } from "node:util";
+import mysql from "mysql2/promise";
+import { loadConfig } from "../src/config.ts";
+import { toRecord } from "../src/records.ts";
+import { TABLE_KINDS, TABLES } from "../src/tables.ts";
+import type { TransferSummary } from "../src/transfer.ts";
+import { startRestStandIn } from "../tests/batch_rest_stand_in.ts";
+import { deleteTopics, randomId, ROOT, rootSql, runMain } from "../tests/batch_support.ts";
+import { kafkaClient } from "../src/kafka_client.ts";
+
+const BROKER = "127.0.0.1:19092";
+
+/** Rows in each table of `database` (the smallest of the three). */
+async function tableRows(database: string): Promise<number> {
+  const counts = await Promise.all(TABLE_KINDS.map(async (kind) => {
+    const text = await rootSql(`SELECT COUNT(*) FROM \`${database}\`.\`${TABLES[kind].table}\``)
+      .catch(() => "0");
+    return Number(text.trim());
+  }));
+  return Math.min(...counts);
+}
+
+/** A database with `rows` rows per table: the seeded one if it fits, else one made here. */
+async function databaseWith(rows: number): Promise<string> {
+  if ((await tableRows("pinterest_data")) === rows) return "pinterest_data";
+  const database = `pinpipe_bench_${rows}`;
+  if ((await tableRows(database)) === rows) return database;
+  console.error(
+    `bench batch: loading ${rows.toLocaleString("en-US")} rows per table into ${database}`,
+  );
+  const schema = await Deno.readTextFile(`${ROOT}sim/rds_schema.sql`);
+  const env = loadConfig({ _: [] });
+  const admin = (await Deno.readTextFile(`${ROOT}.local/stack.env`)).match(
+    /^PINPIPE_MYSQL_ADMIN_USER=(.*)$/m,
+  )?.[1] ?? "pinpipe_admin";
+  await rootSql(
+    `CREATE DATABASE IF NOT EXISTS ${database} CHARACTER SET utf8mb4; USE ${database}; ${schema} ` +
+      `GRANT ALL ON ${database}.* TO '${admin}'@'127.0.0.1'; ` +
+      `GRANT SELECT ON ${database}.* TO '${env.mysql.user}'@'127.0.0.1';`,
+  );
+  const load = await runMain([
+    "generate",
+    "--to",
+    "mysql",
+    "--rows",
+    String(rows),
+    "--mysql-database",
+    database,
+  ]);
+  if (load.code !== 0) throw new Error(`loading ${database} failed: ${load.stderr}`);
+  return database;
+}
+
+/** Mean JSON size of a record, over the first 2,000 rows of each table. */
+async function meanRecordBytes(database: string): Promise<number> {
+  const config = loadConfig({ _: [] }).mysql;
+  const connection = await mysql.createConnection({ ...config, database, dateStrings: true });
+  let bytes = 0;
+  let count = 0;
+  try {
+    for (const kind of TABLE_KINDS) {
+      const spec = TABLES[kind];
+      const [rows] = await connection.query(
+        `SELECT ${
+          spec.columns.map((c) => `\`${c}\``).join(", ")
+        } FROM \`${spec.table}\` LIMIT 2000`,
+      );
+      for (const row of rows as Record<string, string | number | null>[]) {
+        bytes += new TextEncoder().encode(JSON.stringify(toRecord(kind, row))).length;
+        count++;
+      }
+    }
+  } finally {
+    await connection.end();
+  }
+  return Math.round(bytes / count);
+}
+
+/** Runs `main.ts <args>`, sampling its peak RSS (VmHWM) until it exits. */
+async function measured(
+  args: string[],
+): Promise<{ stdout: string; stderr: string; code: number; peakMiB: number; wallSeconds: number }> {
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let peakKiB = 0;
+  const timer = setInterval(() => {
+    try {
+      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
+      peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    } catch { /* exited */ }
+  }, 50);
+  const output = await child.output();
+  clearInterval(timer);
+  const text = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: text.decode(output.stdout),
+    stderr: text.decode(output.stderr),
+    peakMiB: Math.round(peakKiB / 1024),
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Kafka's ProducerPerformance: `records` of `size` bytes, acks=all, to a fresh topic. */
+async function producerPerformance(records: number, size: number): Promise<number> {
+  const topic = `pinpipe-bench-${randomId()}`;
+  const kafka = await kafkaClient({ brokers: [BROKER], auth: "none" }, "pinpipe-bench");
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+  try {
+    const output = await new Deno.Command("java", {
+      args: [
+        "-cp",
+        `${ROOT}.cache/kafka/libs/*`,
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        String(records),
+        "--record-size",
+        String(size),
+        "--throughput",
+        "-1",
+        "--producer-props",
+        `bootstrap.servers=${BROKER}`,
+        "acks=all",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout);
+    const match = /(\d+) records sent, ([\d.]+) records\/sec/.exec(
+      text.trim().split("\n").at(-1) ?? "",
+    );
+    if (!match) {
+      throw new Error(
+        `ProducerPerformance said: ${text}${new TextDecoder().decode(output.stderr)}`,
+      );
+    }
+    return Number(match[2]);
+  } finally {
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+  }
+}
+
+const number = (value: number) => Math.round(value).toLocaleString("en-US");
+
+/** One size: pinpipe end to end from MySQL, then the tool with the same records. */
+async function compareAt(rows: number): Promise<string> {
+  const database = await databaseWith(rows);
+  const size = await meanRecordBytes(database);
+  const id = randomId();
+  const state = await Deno.makeTempDir({ prefix: "pinpipe-bench-" });
+  try {
+    const run = await measured([
+      "batch",
+      "--id",
+      id,
+      "--mysql-database",
+      database,
+      "--state-dir",
+      state,
+      "--json",
+      "--quiet",
+    ]);
+    if (run.code !== 0) throw new Error(`batch failed: ${run.stderr}`);
+    const summary = JSON.parse(run.stdout) as TransferSummary;
+    const records = summary.totals.acknowledged;
+    const ours = records / run.wallSeconds;
+    const tool = await producerPerformance(records, size);
+    return `| ${number(rows)} | ${number(records)} | ${size} B | ${number(ours)} | ${
+      number(summary.rowsPerSecond)
+    } | ${run.peakMiB} MiB | ${number(tool)} | ${(ours / tool * 100).toFixed(0)}% |`;
+  } finally {
+    await deleteTopics(id);
+    await Deno.remove(state, { recursive: true });
+  }
+}
+
+/** The original's way (a request per row) against many rows per request, through REST. */
+async function restAt(rows: number): Promise<string[]> {
+  const proxy = await startRestStandIn([BROKER]);
+  const id = randomId();
+  const state = await Deno.makeTempDir({ prefix: "pinpipe-bench-" });
+  const lines: string[] = [];
+  try {
+    const create = await runMain([
+      "batch",
+      "--id",
+      id,
+      "--tables",
+      "pin",
+      "--limit",
+      "1",
+      "--state-dir",
+      state,
+      "--quiet",
+    ]);
+    if (create.code !== 0) throw new Error(create.stderr);
+    for (
+      const [label, perRequest, count] of [["one request per row (the original)", 1, rows], [
+        "500 rows per request",
+        500,
+        rows * 20,
+      ]] as const
+    ) {
+      const run = await measured([
+        "batch",
+        "--id",
+        id,
+        "--tables",
+        "pin",
+        "--via",
+        "rest",
+        proxy.url,
+        "--from-start",
+        "--limit",
+        String(count),
+        "--batch-size",
+        String(perRequest),
+        "--request-records",
+        String(perRequest),
+        "--state-dir",
+        state,
+        "--json",
+        "--quiet",
+      ]);
+      if (run.code !== 0) throw new Error(run.stderr);
+      const summary = JSON.parse(run.stdout) as TransferSummary;
+      lines.push(
+        `| ${label} | ${number(summary.totals.acknowledged)} | ${number(summary.rowsPerSecond)} |`,
+      );
+    }
+  } finally {
+    await proxy.close();
+    await deleteTopics(id);
+    await Deno.remove(state, { recursive: true });
+  }
+  return lines;
+}
+
+/** `deno task bench batch [--sizes 11000,1000000] [--rest-rows 300]`. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sizes: { type: "string", default: "11000,1000000" },
+      "rest-rows": { type: "string", default: "300" },
+    },
+  });
+  const sizes = values.sizes.split(",").map((size) => Number(size.replaceAll("_", "")));
+  if (sizes.some((size) => !Number.isSafeInteger(size) || size < 1)) {
+    console.error(`bench batch: --sizes must be whole numbers, got "${values.sizes}"`);
+    return 2;
+  }
+  console.log(`deno task bench batch --sizes ${values.sizes} --rest-rows ${values["rest-rows"]}`);
+  console.log(
+    `${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, load ${
+      Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
+    }\n`,
+  );
+  console.log(
+    "| rows per table | records (3 topics) | mean record | pinpipe rows/s (wall, incl. start) | pinpipe rows/s (transfer) | pinpipe peak RSS | ProducerPerformance records/s | ratio |",
+  );
+  console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const rows of sizes) console.log(await compareAt(rows));
+  console.log("\n| through a Kafka REST Proxy v2 endpoint (pin) | rows | rows/s |");
+  console.log("| --- | ---: | ---: |");
+  for (const line of await restAt(Number(values["rest-rows"]))) console.log(line);
+  return 0;
+}
