@@ -17,6 +17,7 @@ import {
   PythonRandom,
 } from "../src/row_order.ts";
 import { parseTransferOptions } from "../src/transfer.ts";
+import { progressLine, summaryText, TransferCounters } from "../src/progress.ts";
 
 Deno.test("random order: 2,000 draws equal CPython's random.seed(S) randrange/randint, for two seeds", async () => {
   for (const seed of [100, 2 ** 40 + 7]) {
@@ -136,4 +137,31 @@ Deno.test("CheckpointStore: save replaces whole, load reads back, a damaged file
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("progress: the line shows rate, destinations, counts and share; the summary each table", () => {
+  const counters = new TransferCounters(
+    "kafka",
+    "0123456789ab",
+    "sequential",
+    ["pin", "geo"],
+    (kind) => `0123456789ab.${kind}`,
+  );
+  const pin = counters.table("pin");
+  pin.total = 11_000;
+  pin.read = 5_500;
+  pin.sent = 5_000;
+  pin.acknowledged = 4_000;
+  pin.lastIndex = 3_999;
+  const line = progressLine(counters);
+  assert.match(line, /^[\d,]+ rows\/s {2}0123456789ab\.pin 4,000\/11,000 50% {2}0123456789ab\.geo 0$/);
+  const summary = counters.summary();
+  assert.deepEqual(summary.totals, { read: 5_500, sent: 5_000, acknowledged: 4_000, failed: 0 });
+  const text = summaryText(summary);
+  assert.match(text, /^kafka sequential: done in /);
+  assert.match(
+    text,
+    /0123456789ab\.pin +read 5,500, sent 5,000, acknowledged 4,000, failed 0, last index 3999/,
+  );
+  assert.throws(() => counters.table("user"), /not part of this transfer/);
 });
