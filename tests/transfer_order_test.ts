@@ -154,7 +154,10 @@ Deno.test("progress: the line shows rate, destinations, counts and share; the su
   pin.acknowledged = 4_000;
   pin.lastIndex = 3_999;
   const line = progressLine(counters);
-  assert.match(line, /^[\d,]+ rows\/s {2}0123456789ab\.pin 4,000\/11,000 50% {2}0123456789ab\.geo 0$/);
+  assert.match(
+    line,
+    /^[\d,]+ rows\/s {2}0123456789ab\.pin 4,000\/11,000 50% {2}0123456789ab\.geo 0$/,
+  );
   const summary = counters.summary();
   assert.deepEqual(summary.totals, { read: 5_500, sent: 5_000, acknowledged: 4_000, failed: 0 });
   const text = summaryText(summary);
