@@ -10,7 +10,8 @@
 # MAGIC batch (foreachBatch is at-least-once) or a repeat older than the watermark adds nothing.
 # MAGIC
 # MAGIC **Access:** the cluster's instance profile (or the `role_arn` widget, a role ARN, not a secret)
-# MAGIC reads Kinesis. No keys in this notebook.
+# MAGIC reads Kinesis. No keys in this notebook. The logic lives in `pinpipe_stream.py` (tested on
+# MAGIC local Spark with Delta by the project's parity test); this notebook wires it to Kinesis.
 
 # COMMAND ----------
 
@@ -27,10 +28,9 @@ import os
 import re
 import sys
 
-from pyspark.sql import functions as F
-
-sys.path.insert(0, os.getcwd())  # pinpipe_sql.py sits next to this notebook
+sys.path.insert(0, os.getcwd())  # pinpipe_sql.py and pinpipe_stream.py sit next to this notebook
 import pinpipe_sql  # noqa: E402
+import pinpipe_stream  # noqa: E402
 
 pipeline_id = dbutils.widgets.get("pipeline_id").strip()
 if not re.fullmatch(r"[0-9a-f]{12}", pipeline_id):
@@ -45,9 +45,8 @@ pinpipe_sql.configure(spark)  # record timestamps carry no zone: they mean UTC
 
 # COMMAND ----------
 
-
-def read_stream(kind):
-    """The stream's records as raw rows: every field text, plus Kinesis' arrival time for the watermark."""
+queries = []
+for kind in pinpipe_sql.KINDS:
     reader = (
         spark.readStream.format("kinesis")
         .option("streamName", f"streaming-{pipeline_id}-{kind}")
@@ -56,51 +55,16 @@ def read_stream(kind):
     )
     if role_arn:
         reader = reader.option("roleArn", role_arn)
-    columns = pinpipe_sql.load_manifest()["raw_columns"][kind]
-    return (
-        reader.load()
-        .select(
-            F.from_json(F.col("data").cast("string"), pinpipe_sql.raw_schema(kind)).alias("record"),
-            F.col("approximateArrivalTimestamp").alias("arrived_at"),
+    queries.append(
+        pinpipe_stream.start(
+            reader.load(),
+            kind,
+            target=f"{pipeline_id}_{kind}_table",
+            checkpoint=f"{checkpoint_root}/{kind}",
+            available_now=available_now,
+            dedupe_window=dedupe_window,
         )
-        .select("record.*", "arrived_at")
-        # Bounded state: a repeat is dropped while the window remembers it; MERGE catches the rest.
-        .withWatermark("arrived_at", dedupe_window)
-        .dropDuplicatesWithinWatermark(columns)
     )
-
-
-def merge_batch(kind):
-    """foreachBatch body: clean the micro-batch with the shared SQL and insert only new rows."""
-    target = f"{pipeline_id}_{kind}_table"
-
-    def process(batch_df, batch_id):
-        session = batch_df.sparkSession  # this query's own session: its temp views do not clash
-        pinpipe_sql.configure(session)
-        pinpipe_sql.register_raw(kind, batch_df)
-        cleaned = pinpipe_sql.clean(session, kind)
-        if not session.catalog.tableExists(target):
-            cleaned.limit(0).write.format("delta").saveAsTable(target)
-        cleaned.createOrReplaceTempView(f"cleaned_{kind}_batch")
-        matches = " AND ".join(f"t.{c} <=> s.{c}" for c in cleaned.columns)
-        session.sql(
-            f"MERGE INTO {target} AS t USING cleaned_{kind}_batch AS s ON {matches} "
-            "WHEN NOT MATCHED THEN INSERT *"
-        )
-
-    return process
-
-
-queries = []
-for kind in pinpipe_sql.KINDS:
-    writer = (
-        read_stream(kind)
-        .writeStream.queryName(f"{pipeline_id}_{kind}")
-        .foreachBatch(merge_batch(kind))
-        .option("checkpointLocation", f"{checkpoint_root}/{kind}")
-    )
-    writer = writer.trigger(availableNow=True) if available_now else writer.trigger(processingTime="10 seconds")
-    queries.append(writer.start())
 
 # COMMAND ----------
 

@@ -4,10 +4,13 @@
  * (what the simulator runs), over the same bucket objects. Three inputs: the
  * hand-made golden records, 2000 generated rows, and records full of edge
  * cases. The batch notebook also runs, cell by cell, over the golden records
- * and must display the same answers. One Spark session runs everything (its
- * start-up is the slow part).
+ * and must display the same answers, and the streaming notebook's logic
+ * (notebooks/pinpipe_stream.py) streams the golden records, with repeats,
+ * into Delta tables that must equal DuckDB's cleaned tables. One Spark
+ * session runs everything (its start-up is the slow part).
  *
- * Needs the venv `.cache/venv-spark` (pyspark==3.5.7, tests/requirements-spark.txt) and Java 17.
+ * Needs the venv `.cache/venv-spark` (tests/requirements-spark.txt: pyspark 3.5.7, delta-spark
+ * 3.2.1) and Java 17; Delta's jars are fetched from Maven Central into .cache/ivy on first use.
  */
 import assert from "node:assert/strict";
 import { objectBody, objectKey } from "../sim/bucket_layout.ts";
@@ -54,6 +57,39 @@ async function writeBucket(
       await Deno.writeTextFile(path, objectBody(all.slice(start, start + perObject)));
     }
   }
+}
+
+/**
+ * Kinesis-like rows for the stream part: round 1 sends the first 8 golden records of each kind,
+ * round 2 the rest, round 3 re-sends round 1 three hours later (beyond the dedupe watermark, so
+ * only the MERGE into the table can keep them out). Files of 2 rows: several micro-batches.
+ */
+async function writeStreamRounds(
+  dir: string,
+  golden: Record<TableKind, SourceRecord[]>,
+): Promise<string[]> {
+  const rounds: [number, number, number][] = [[0, 8, 0], [8, 12, 3600], [0, 8, 3 * 3600]];
+  const dirs: string[] = [];
+  for (const [r, [from, to, offsetSeconds]] of rounds.entries()) {
+    const roundDir = `${dir}/round${r + 1}`;
+    dirs.push(roundDir);
+    for (const kind of TABLE_KINDS) {
+      await Deno.mkdir(`${roundDir}/${kind}`, { recursive: true });
+      const rows = golden[kind].slice(from, to).map((record, i) => ({
+        data: JSON.stringify(record),
+        approximateArrivalTimestamp: new Date(Date.UTC(2026, 0, 1) + (offsetSeconds + i) * 1000)
+          .toISOString(),
+      }));
+      for (let start = 0; start < rows.length; start += 2) {
+        const name = `${String(start).padStart(4, "0")}.json`;
+        await Deno.writeTextFile(
+          `${roundDir}/${kind}/${name}`,
+          objectBody(rows.slice(start, start + 2)),
+        );
+      }
+    }
+  }
+  return dirs;
 }
 
 async function runSpark(specPath: string, outPath: string): Promise<void> {
@@ -142,12 +178,20 @@ Deno.test("every SQL file gives the same rows on Spark and DuckDB", async (t) =>
         path: new URL("notebooks/batch_notebook.py", ROOT).pathname,
         widgets: { pipeline_id: ID, bucket: `${work}/golden`, partition: "0" },
       },
+      // The streaming notebook's logic (pinpipe_stream.py) into Delta tables.
+      stream: {
+        work: `${work}/stream`,
+        id: ID,
+        rounds: await writeStreamRounds(`${work}/stream/rounds`, golden),
+        ivy: new URL(".cache/ivy", ROOT).pathname,
+      },
     };
     await Deno.writeTextFile(`${work}/spec.json`, JSON.stringify(spec));
     await runSpark(`${work}/spec.json`, `${work}/spark.json`);
     const spark = JSON.parse(await Deno.readTextFile(`${work}/spark.json`)) as {
       cases: Record<string, SparkCase>;
       notebook: ResultTable[];
+      stream: { counts: Record<TableKind, number>[]; tables: Record<TableKind, ResultTable> };
     };
 
     for (const [name] of cases) {
@@ -201,6 +245,29 @@ Deno.test("every SQL file gives the same rows on Spark and DuckDB", async (t) =>
         db.close();
       }
     });
+    await t.step(
+      "streaming logic: Delta tables hold the cleaned rows, repeats add nothing",
+      async () => {
+        // Round 1: pin ind 1, 2, 2 (repeat), 3..7; geo 1, 2, 3, 3 (repeat), 4..7; user 1..4, 4, 5..7.
+        const counts = (n: number) => ({ pin: n, geo: n, user: n });
+        assert.deepEqual(spark.stream.counts, [counts(7), counts(11), counts(11)]);
+        const db = await openDuckDb();
+        try {
+          await registerRawFromBucket(db, `${work}/golden`, ID);
+          await runCleaning(db);
+          for (const kind of TABLE_KINDS) {
+            assertSameTable(
+              `stream: ${ID}_${kind}_table`,
+              spark.stream.tables[kind],
+              await db.query(`SELECT * FROM ${kind}`),
+              { ordered: false },
+            );
+          }
+        } finally {
+          db.close();
+        }
+      },
+    );
     // The inputs are not trivial: the generated answers have rows, the edge case finds bad values.
     assert.ok(spark.cases.generated.queries.q1_top_category_by_country.rows.length > 10);
     const edgeFailures = Object.values(spark.cases.edge.checks).flatMap((table) =>

@@ -2,7 +2,8 @@
 
 Usage: python run_spark.py SPEC.json OUT.json
 SPEC: {"sql_dir": DIR, "cases": [{"name": N, "bucket": DIR, "id": ID}, ...],
-       "notebook": {"path": FILE, "bucket": DIR, "id": ID}}   (notebook optional)
+       "notebook": {"path": FILE, "widgets": {...}},                      (optional)
+       "stream": {"work": DIR, "id": ID, "rounds": [DIR, ...]}}          (optional)
 Each case's records are read from DIR/topics/<id>.<kind>/partition=*/*.json, as the batch notebook
 reads the bucket. The notebook, when given, runs cell by cell with stand-ins for dbutils.widgets
 and display(); every DataFrame it displays is written out, in order.
@@ -15,6 +16,7 @@ import datetime
 import decimal
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -28,6 +30,7 @@ from pyspark.sql import functions as F  # noqa: E402
 from pyspark.sql.types import TimestampType  # noqa: E402
 
 import pinpipe_sql  # noqa: E402
+import pinpipe_stream  # noqa: E402
 
 MAX_SAFE = 2**53 - 1
 
@@ -108,11 +111,37 @@ def run_notebook(spark, notebook):
     return shown
 
 
+def run_stream(spark, stream):
+    """Feeds each round to file-source streams through pinpipe_stream into Delta tables."""
+    work, pipeline_id = stream["work"], stream["id"]
+    counts = []
+    for round_dir in stream["rounds"]:
+        for kind in pinpipe_sql.KINDS:
+            source_dir = f"{work}/source/{kind}"
+            os.makedirs(source_dir, exist_ok=True)
+            for name in sorted(os.listdir(f"{round_dir}/{kind}")):
+                # Copy under a hidden name, then rename: the file source never sees half a file.
+                shutil.copy(f"{round_dir}/{kind}/{name}", f"{source_dir}/.{name}")
+                os.replace(f"{source_dir}/.{name}", f"{source_dir}/{os.path.basename(round_dir)}-{name}")
+            source = (
+                spark.readStream.schema("data STRING, approximateArrivalTimestamp TIMESTAMP")
+                .option("maxFilesPerTrigger", 1)  # several micro-batches per round
+                .json(source_dir)
+            )
+            query = pinpipe_stream.start(
+                source, kind, f"{pipeline_id}_{kind}_table", f"{work}/checkpoints/{kind}", available_now=True
+            )
+            query.awaitTermination()
+        counts.append({kind: spark.table(f"{pipeline_id}_{kind}_table").count() for kind in pinpipe_sql.KINDS})
+    tables = {kind: table(spark.table(f"{pipeline_id}_{kind}_table")) for kind in pinpipe_sql.KINDS}
+    return {"counts": counts, "tables": tables}
+
+
 def main(spec_path, out_path):
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
     sql_dir = spec["sql_dir"]
-    spark = (
+    builder = (
         SparkSession.builder.master("local[1]")
         .appName("pinpipe-parity")
         .config("spark.driver.memory", "1g")
@@ -121,8 +150,20 @@ def main(spec_path, out_path):
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-        .getOrCreate()
     )
+    if spec.get("stream"):
+        # Delta, as Databricks writes the streaming tables; its jars come from Maven Central once.
+        from delta import configure_spark_with_delta_pip
+
+        builder = (
+            builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+            .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+            .config("spark.sql.warehouse.dir", f"{spec['stream']['work']}/warehouse")
+            .config("spark.databricks.delta.snapshotPartitions", "2")
+            .config("spark.jars.ivy", spec["stream"]["ivy"])
+        )
+        builder = configure_spark_with_delta_pip(builder)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     pinpipe_sql.configure(spark)
     out = {"spark_version": spark.version, "cases": {}}
@@ -144,6 +185,8 @@ def main(spec_path, out_path):
             spark.catalog.clearCache()
         if spec.get("notebook"):
             out["notebook"] = run_notebook(spark, spec["notebook"])
+        if spec.get("stream"):
+            out["stream"] = run_stream(spark, spec["stream"])
     finally:
         spark.stop()
     with open(out_path, "w", encoding="utf-8") as handle:
