@@ -29,19 +29,7 @@ const CANDIDATES = ["chromium", "chromium-browser", "google-chrome", "google-chr
  * ```
  */
 export function findChromium(): string | null {
-  const explicit = Deno.env.get("PINPIPE_CHROMIUM");
-  if (explicit) return explicit;
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":").filter(Boolean)) {
-    for (const name of CANDIDATES) {
-      try {
-        const info = Deno.statSync(`${dir}/${name}`);
-        if (info.isFile && (info.mode ?? 0o111) & 0o111) return `${dir}/${name}`;
-      } catch {
-        // Not in this directory.
-      }
-    }
-  }
-  return null;
+  return Deno.env.get("PINPIPE_CHROMIUM") || findOnPath(CANDIDATES);
 }
 
 /**
@@ -63,8 +51,12 @@ export interface HeadlessOptions {
 }
 
 /**
- * Runs Chromium once, headless, with no network services and a new profile
- * directory, and returns its stdout. Throws with stderr's tail when it fails.
+ * Runs Chromium once, headless, with no network services, and returns its
+ * stdout. Throws with stderr's tail when it fails or outlives `timeoutMs`.
+ * Its profile, config and cache live in a new temporary directory, deleted
+ * afterwards. Chromium runs in a session of its own (`setsid`); every process
+ * of that session, and the crash handlers (which start their own sessions but
+ * name the temporary directory), is stopped before this returns.
  *
  * @example
  * ```ts
@@ -77,10 +69,14 @@ export async function runHeadless(
   extraArgs: string[],
   { width = 1200, height = 3000, virtualTimeMs = 5000, timeoutMs = 30_000 }: HeadlessOptions = {},
 ): Promise<string> {
-  const profile = await Deno.makeTempDir({ prefix: "pinpipe_chromium_" });
+  const home = await Deno.makeTempDir({ prefix: "pinpipe_chromium_" });
+  const setsid = findOnPath(["setsid"]);
+  let session: number | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const command = new Deno.Command(chromium, {
+    const command = new Deno.Command(setsid ?? chromium, {
       args: [
+        ...(setsid ? ["--wait", chromium] : []),
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -89,27 +85,122 @@ export async function runHeadless(
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--disable-breakpad",
         "--hide-scrollbars",
         "--force-device-scale-factor=1",
-        `--user-data-dir=${profile}`,
+        `--user-data-dir=${home}/profile`,
         `--virtual-time-budget=${virtualTimeMs}`,
         `--window-size=${width},${height}`,
         ...extraArgs,
         url,
       ],
+      // Nothing is written under the real home (crash reports, NSS database).
+      env: { HOME: home, XDG_CONFIG_HOME: `${home}/config`, XDG_CACHE_HOME: `${home}/cache` },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      signal: AbortSignal.timeout(timeoutMs),
     });
-    const { code, stdout, stderr } = await command.output();
-    if (code !== 0) {
+    const child = command.spawn();
+    // A child of Deno is no group leader, so setsid makes it one without forking.
+    if (setsid) session = child.pid;
+    let timedOut = false;
+    timer = setTimeout(() => {
+      timedOut = true;
+      stopProcesses(session, home, "SIGKILL").catch(() => {});
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+    }, timeoutMs);
+    const { code, stdout, stderr } = await child.output();
+    if (timedOut || code !== 0) {
       const tail = new TextDecoder().decode(stderr).split("\n").slice(-15).join("\n");
-      throw new Error(`${chromium} ${extraArgs.join(" ")} ${url} exited with ${code}:\n${tail}`);
+      const how = timedOut ? `did not finish within ${timeoutMs} ms` : `exited with ${code}`;
+      throw new Error(`${chromium} ${extraArgs.join(" ")} ${url} ${how}:\n${tail}`);
     }
     return new TextDecoder().decode(stdout);
   } finally {
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    clearTimeout(timer);
+    await waitForStop(session, home);
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The first of `names` found as an executable file on `$PATH`, or null. */
+function findOnPath(names: string[]): string | null {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":").filter(Boolean)) {
+    for (const name of names) {
+      try {
+        const info = Deno.statSync(`${dir}/${name}`);
+        if (info.isFile && (info.mode ?? 0o111) & 0o111) return `${dir}/${name}`;
+      } catch {
+        // Not in this directory.
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Live (not zombie) processes of this run, from Linux's /proc: members of
+ * `session`, and any whose command line names `marker` (the run's own
+ * temporary directory). Empty where there is no /proc.
+ */
+async function runProcesses(session: number | null, marker: string): Promise<number[]> {
+  const found: number[] = [];
+  try {
+    for await (const entry of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      try {
+        const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+        // After "pid (comm) ": state, ppid, pgrp, session, ...
+        const [state, , , sid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (state === "Z") continue;
+        const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
+        if (Number(sid) === session || cmdline.includes(`${marker}/`)) {
+          found.push(Number(entry.name));
+        }
+      } catch {
+        // Exited meanwhile, or not ours to read.
+      }
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  return found;
+}
+
+/** Sends `signal` to every live process of this run, by process id. */
+async function stopProcesses(
+  session: number | null,
+  marker: string,
+  signal: Deno.Signal,
+): Promise<number[]> {
+  const pids = await runProcesses(session, marker);
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+  return pids;
+}
+
+/**
+ * Waits until this run's processes are gone: SIGTERM, then SIGKILL after two
+ * seconds; throws if any still runs after five.
+ */
+async function waitForStop(session: number | null, marker: string): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    const waited = Date.now() - start;
+    const left = await stopProcesses(session, marker, waited > 2000 ? "SIGKILL" : "SIGTERM");
+    if (left.length === 0) return;
+    if (waited > 5000) throw new Error(`Chromium processes ${left.join(", ")} did not stop`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
