@@ -3,7 +3,8 @@
  *
  * 1. Throughput: `stream` (the shared transfer driver reading MariaDB, the
  *    Kinesis target) beside a bare PutRecords loop sending the same records
- *    in the same batch sizes (500), one loop per stream, three at once as the
+ *    in the same batch sizes (500) and as many calls in flight per stream
+ *    (`--in-flight`, 2, the target's default), three streams at once as the
  *    driver does: the emulator's ceiling. Rounds alternate which goes first;
  *    the median of the per-round ratios is the figure (target: at least 80%).
  * 2. Latency: the consumer runs while `stream` sends at a steady rate; each
@@ -38,7 +39,8 @@ const USAGE =
   --rounds R        throughput rounds, alternating which contender goes first (3)
   --latency-rows N  rows per table in the latency run (5000)
   --rate R          rows/s per table while latency is measured (1000)
-  --poll-ms MS      the consumer's pause between polls when caught up (100)`;
+  --poll-ms MS      the consumer's pause between polls when caught up (100)
+  --in-flight N     PutRecords calls in flight per stream, for both contenders (2)`;
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -79,6 +81,7 @@ async function bareLoop(
   client: KinesisClient,
   id: string,
   records: Record<TableKind, SourceRecord[]>,
+  inFlight: number,
 ): Promise<number> {
   const encoder = new TextEncoder();
   const batches = Object.fromEntries(TABLE_KINDS.map((kind) => [
@@ -91,28 +94,42 @@ async function bareLoop(
   ])) as Record<TableKind, KinesisEntry[][]>;
   const began = performance.now();
   let sent = 0;
-  await Promise.all(TABLE_KINDS.map(async (kind) => {
-    for (const batch of batches[kind]) {
-      const answer = await client.send(
-        new PutRecordsCommand({
-          StreamName: streamName(id, kind),
-          Records: batch.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey })),
-        }),
-      );
-      if (answer.FailedRecordCount) {
-        throw new Error(`bare loop: ${answer.FailedRecordCount} failed`);
+  // Per stream, `inFlight` calls at once, as the target sends them.
+  await Promise.all(TABLE_KINDS.flatMap((kind) => {
+    let next = 0;
+    return Array.from({ length: inFlight }, async () => {
+      while (next < batches[kind].length) {
+        const batch = batches[kind][next++];
+        const answer = await client.send(
+          new PutRecordsCommand({
+            StreamName: streamName(id, kind),
+            Records: batch.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey })),
+          }),
+        );
+        if (answer.FailedRecordCount) {
+          throw new Error(`bare loop: ${answer.FailedRecordCount} failed`);
+        }
+        sent += batch.length;
       }
-      sent += batch.length;
-    }
+    });
   }));
   return sent / ((performance.now() - began) / 1000);
 }
 
 /** `stream` itself: the transfer driver and the Kinesis target, streams already ACTIVE. */
-async function streamRun(config: PipelineConfig, rows: number, stateDir: string): Promise<number> {
+async function streamRun(
+  config: PipelineConfig,
+  rows: number,
+  stateDir: string,
+  inFlight: number,
+): Promise<number> {
   const cfg = { ...config, stateDir };
   const options = parseTransferOptions({ _: [], limit: String(rows), quiet: true });
-  const target = new KinesisTarget(kinesisClient(config.kinesis), { id: config.id, shards: 1 });
+  const target = new KinesisTarget(kinesisClient(config.kinesis), {
+    id: config.id,
+    shards: 1,
+    inFlight,
+  });
   const began = performance.now();
   const summary = await runTransfer(cfg, options, target);
   return summary.totals.acknowledged / ((performance.now() - began) / 1000);
@@ -143,12 +160,14 @@ export async function main(args: string[]): Promise<number> {
     "latency-rows": { type: "string" },
     rate: { type: "string" },
     "poll-ms": { type: "string" },
+    "in-flight": { type: "string" },
   }, USAGE);
   const rows = intFlag(flags, "rows", 11_000, { min: 500 });
   const rounds = intFlag(flags, "rounds", 3, { min: 1, max: 20 });
   const latencyRows = intFlag(flags, "latency-rows", 5_000, { min: 100 });
   const rate = numberFlag(flags, "rate", 1_000, { min: 1 });
   const pollMs = intFlag(flags, "poll-ms", 100, { min: 0 });
+  const inFlight = intFlag(flags, "in-flight", 2, { min: 1, max: 16 });
   const base = loadConfig({ _: [] });
   const client = kinesisClient(base.kinesis);
   const stateDir = await Deno.makeTempDir({ prefix: "pinpipe_bench_stream_" });
@@ -156,7 +175,8 @@ export async function main(args: string[]): Promise<number> {
   const total = TABLE_KINDS.reduce((n, kind) => n + records[kind].length, 0);
   console.log(
     `stream bench: ${total} records (${rows} rows x 3 tables) into kinesalite ` +
-      `${base.kinesis.endpoint}, 1 shard per stream, 500 records per PutRecords`,
+      `${base.kinesis.endpoint}, 1 shard per stream, 500 records per PutRecords, ` +
+      `${inFlight} call(s) in flight per stream`,
   );
   const bare: number[] = [];
   const produced: number[] = [];
@@ -167,8 +187,8 @@ export async function main(args: string[]): Promise<number> {
         const id = randomId();
         await createStreams(base, id);
         try {
-          if (who === "bare") bare.push(await bareLoop(client, id, records));
-          else produced.push(await streamRun({ ...base, id }, rows, stateDir));
+          if (who === "bare") bare.push(await bareLoop(client, id, records, inFlight));
+          else produced.push(await streamRun({ ...base, id }, rows, stateDir, inFlight));
         } finally {
           await deleteStreams(client, id);
         }

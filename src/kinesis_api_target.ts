@@ -55,6 +55,8 @@ export interface KinesisApiTargetOptions {
   partitionKey?: PartitionKeyMode;
   /** Records per batch request, at most 500 (the default). */
   batchRecords?: number;
+  /** Batch requests in flight at once per stream. Default 2. */
+  inFlight?: number;
   /** Requests in flight at once on the "record" route. Default 8. */
   concurrency?: number;
   maxAttempts?: number;
@@ -89,6 +91,7 @@ export class KinesisApiTarget implements DeliveryTarget {
       route: "records",
       partitionKey: "index",
       batchRecords: 500,
+      inFlight: 2,
       concurrency: 8,
       maxAttempts: 8,
       throttleTimeoutMs: 600_000,
@@ -159,15 +162,35 @@ export class KinesisApiTarget implements DeliveryTarget {
       throw new RecordRejectedError(`${stream}: ${(error as Error).message}`);
     }
     if (this.#options.route === "records") {
-      for (const batch of batches) await this.#putBatch(stream, batch);
+      let nextBatch = 0;
+      let stopped = false;
+      const lane = async () => {
+        // After one lane fails, the others stop taking batches: send rejects anyway.
+        while (nextBatch < batches.length && !stopped) {
+          try {
+            await this.#putBatch(stream, batches[nextBatch++]);
+          } catch (error) {
+            stopped = true;
+            throw error;
+          }
+        }
+      };
+      await Promise.all(
+        Array.from({ length: Math.min(this.#options.inFlight, batches.length) }, lane),
+      );
       return;
     }
     // The record route: one request per record, a few in flight at once.
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      while (next < entries.length) {
-        const entry = entries[next++];
-        await this.#putOne(stream, entry);
+      while (next < entries.length && !failed) {
+        try {
+          await this.#putOne(stream, entries[next++]);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
       }
     };
     await Promise.all(

@@ -59,6 +59,8 @@ export interface KinesisTargetOptions {
   partitionKey?: PartitionKeyMode;
   /** Records per PutRecords call, at most 500 (the default). */
   batchRecords?: number;
+  /** PutRecords calls in flight at once for one table. Default 2. */
+  inFlight?: number;
   /** Attempts for a call or record failing for reasons other than throttling. Default 8. */
   maxAttempts?: number;
   /** Give up after being throttled without pause this long. Default 10 minutes. */
@@ -148,6 +150,7 @@ export class KinesisTarget implements DeliveryTarget {
     this.#options = {
       partitionKey: "index",
       batchRecords: 500,
+      inFlight: 2,
       maxAttempts: 8,
       throttleTimeoutMs: 600_000,
       backoff: DEFAULT_BACKOFF,
@@ -200,9 +203,23 @@ export class KinesisTarget implements DeliveryTarget {
     } catch (error) {
       throw new RecordRejectedError(`${stream}: ${(error as Error).message}`);
     }
-    for (const batch of batches) {
-      await this.#putAll(kind, stream, batch);
-    }
+    // A few calls in flight keep the stream busy while answers travel; all must succeed.
+    let next = 0;
+    let stopped = false;
+    const lane = async () => {
+      // After one lane fails, the others stop taking batches: send rejects anyway.
+      while (next < batches.length && !stopped) {
+        try {
+          await this.#putAll(kind, stream, batches[next++]);
+        } catch (error) {
+          stopped = true;
+          throw error;
+        }
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.#options.inFlight, batches.length) }, lane),
+    );
   }
 
   /** Each shard's highest acknowledged sequence number: stored in the checkpoint. */

@@ -32,6 +32,7 @@ const STREAM_FLAGS = {
   shards: { type: "string" as const },
   "partition-key": { type: "string" as const },
   "put-records": { type: "string" as const },
+  "in-flight": { type: "string" as const },
   "api-route": { type: "string" as const },
   "api-concurrency": { type: "string" as const },
   "throttle-wait": { type: "string" as const },
@@ -50,6 +51,7 @@ Kinesis flags:
   --shards N             shards of streams created here (1)
   --partition-key MODE   index (the row index: stable, default) | uuid (random, as the original)
   --put-records N        records per PutRecords call, 1..500 (500); calls also stay under 5 MiB
+  --in-flight N          PutRecords calls (--via api: batch requests) in flight per stream (2)
   --api-route R          --via api: records (batch route, default) | record (one PUT per record)
   --api-concurrency N    --via api --api-route record: requests in flight (8)
   --throttle-wait S      keep retrying throttled records this long before failing (600)
@@ -72,6 +74,7 @@ export function streamTarget(config: PipelineConfig, flags: Flags): DeliveryTarg
     shards: intFlag(flags, "shards", 1, { min: 1, max: 10_000 }),
     partitionKey: choiceFlag(flags, "partition-key", ["index", "uuid"] as const, "index"),
     batchRecords: intFlag(flags, "put-records", 500, { min: 1, max: 500 }),
+    inFlight: intFlag(flags, "in-flight", 2, { min: 1, max: 16 }),
     throttleTimeoutMs: intFlag(flags, "throttle-wait", 600, { min: 1 }) * 1000,
   };
   if (via === "api") {
