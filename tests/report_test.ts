@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
+import { deflateSync } from "node:zlib";
 import {
   chartSpecFor,
   echartsOption,
@@ -302,6 +303,67 @@ Deno.test("renderReport: two answers with one name are an error", async () => {
     () => renderReport(reportInput([usersJoined, { ...usersJoined, title: "again" }])),
     /two answers are named "q6_users_joined_per_year"/,
   );
+});
+
+/** A PNG of `pixels` (RGB rows), row y filtered with filter type y % 5. */
+function encodePng(width: number, pixels: number[][]): Uint8Array {
+  const stride = width * 3;
+  const raw: number[] = [];
+  pixels.forEach((row, y) => {
+    const filter = y % 5;
+    raw.push(filter);
+    row.forEach((value, i) => {
+      const a = i >= 3 ? row[i - 3] : 0;
+      const b = y > 0 ? pixels[y - 1][i] : 0;
+      const c = y > 0 && i >= 3 ? pixels[y - 1][i - 3] : 0;
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
+        ? a
+        : Math.abs(p - b) <= Math.abs(p - c)
+        ? b
+        : c;
+      const predictor = [0, a, b, (a + b) >> 1, paeth][filter];
+      raw.push((value - predictor) & 0xff);
+    });
+    assert.equal(row.length, stride);
+  });
+  const chunk = (type: string, body: Uint8Array) => {
+    const out = new Uint8Array(12 + body.length);
+    new DataView(out.buffer).setUint32(0, body.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(body, 8); // the CRC is left zero: decodePng does not check it
+    return out;
+  };
+  const header = new Uint8Array(13);
+  new DataView(header.buffer).setUint32(0, width);
+  new DataView(header.buffer).setUint32(4, pixels.length);
+  header.set([8, 2, 0, 0, 0], 8);
+  const parts = [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", header),
+    chunk("IDAT", new Uint8Array(deflateSync(new Uint8Array(raw)))),
+    chunk("IEND", new Uint8Array()),
+  ];
+  const png = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  parts.reduce((offset, part) => (png.set(part, offset), offset + part.length), 0);
+  return png;
+}
+
+Deno.test("decodePng undoes every row filter; colouredPixels counts saturated pixels", () => {
+  const width = 4;
+  // Five rows (one per filter type) of white, grey, red and blue pixels, shifted per row.
+  const palette = [[255, 255, 255], [90, 90, 90], [238, 102, 102], [84, 112, 198]];
+  const pixels = Array.from(
+    { length: 5 },
+    (_, y) => Array.from({ length: width }, (_, x) => palette[(x + y) % 4]).flat(),
+  );
+  const image = decodePng(encodePng(width, pixels));
+  assert.deepEqual([image.width, image.height, image.channels], [4, 5, 3]);
+  assert.deepEqual([...image.data], pixels.flat());
+  // Two of each row's four pixels are coloured; white and grey are not.
+  assert.equal(colouredPixels(image, { x: 0, y: 0, width: 4, height: 5 }), 10);
+  assert.equal(colouredPixels(image, { x: 0, y: 0, width: 1, height: 1 }), 0);
+  assert.throws(() => decodePng(new Uint8Array([1, 2, 3])), /not a PNG/);
 });
 
 /** Text as Chromium's --dump-dom serializes it inside elements. */
