@@ -114,7 +114,14 @@ export interface ChartSpec {
   note: string | null;
 }
 
-/** Bars drawn at most; longer answers show their top rows by value (`chartSpecFor(a).categories.length <= MAX_BARS`). */
+/**
+ * Bars drawn at most; longer answers show their top rows by value.
+ *
+ * @example
+ * ```ts
+ * chartSpecFor(answer).categories.length <= MAX_BARS; // true
+ * ```
+ */
 export const MAX_BARS = 25;
 /** A second categorical column with more values than this makes no legend (e.g. poster names). */
 export const MAX_SERIES = 16;
@@ -211,8 +218,9 @@ function measureColumn(numeric: number[], columns: string[]): number {
 
 /** Value columns drawn together: the measure, plus others of a similar scale. */
 function valueColumnsFor(answer: QueryAnswer, numeric: number[], measure: number): number[] {
+  // reduce, not Math.max(...rows): no argument-count limit on long answers.
   const scale = (index: number) =>
-    Math.max(0, ...answer.rows.map((row) => Math.abs(chartNumber(row[index]) ?? 0)));
+    answer.rows.reduce((max, row) => Math.max(max, Math.abs(chartNumber(row[index]) ?? 0)), 0);
   const measureScale = scale(measure) || 1;
   const others = numeric.filter((i) => i !== measure).filter((i) => {
     const ratio = scale(i) / measureScale;
