@@ -98,6 +98,7 @@ export function describeKafkaError(
 
 /** The Java client's default partition of `key` (murmur2), via kafkajs's own partitioner. */
 function partitionerFor(partitions: number): (key: string) => number {
+  if (partitions === 1) return () => 0; // the common case: no hashing per record
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
     partitionId,
@@ -108,6 +109,30 @@ function partitionerFor(partitions: number): (key: string) => number {
     offlineReplicas: [],
   }));
   return (key) => partitioner({ topic: "", partitionMetadata, message: { key, value: null } });
+}
+
+/** Errors of a topic just created whose metadata has not reached every broker thread yet. */
+const NOT_YET_KNOWN = new Set([
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "LEADER_NOT_AVAILABLE",
+  "NOT_LEADER_FOR_PARTITION",
+]);
+
+/**
+ * Runs `work` again while the broker says the topic or its leader is not
+ * known yet (right after creation, on a busy broker), for up to `waitMs`.
+ */
+async function untilKnown<T>(work: () => Promise<T>, waitMs = 30_000): Promise<T> {
+  const until = Date.now() + waitMs;
+  for (let delay = 100;; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await work();
+    } catch (error) {
+      const pending = causes(error).some((e) => NOT_YET_KNOWN.has(String(e.type)));
+      if (!pending || Date.now() + delay > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /** Messages per produce request at most. */
@@ -203,9 +228,10 @@ export class KafkaTarget implements DeliveryTarget {
       }
       for (const kind of kinds) {
         const topic = this.destination(kind);
-        const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch((error) => {
-          throw this.#fail(error, topic);
-        });
+        const metadata = await untilKnown(() => admin.fetchTopicMetadata({ topics: [topic] }))
+          .catch((error) => {
+            throw this.#fail(error, topic);
+          });
         this.#partitions.set(kind, partitionerFor(metadata.topics[0].partitions.length));
       }
     } finally {
@@ -231,7 +257,7 @@ export class KafkaTarget implements DeliveryTarget {
     const admin = (await this.#adminClient(5)).admin();
     try {
       await admin.connect();
-      const offsets = await admin.fetchTopicOffsets(topic);
+      const offsets = await untilKnown(() => admin.fetchTopicOffsets(topic));
       return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
     } catch (error) {
       throw this.#fail(error, topic);
