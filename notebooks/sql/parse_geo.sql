@@ -1,6 +1,7 @@
 -- parse_geo: every raw geo record (view raw_geo, one row per JSON record, fields as text),
 -- typed, one output row per input row (no de-duplication here; clean_geo does it).
---   ind BIGINT; latitude, longitude DOUBLE; coordinates = [latitude, longitude] (NULL unless
+--   ind BIGINT; latitude, longitude DOUBLE (decimal or exponent form, exponent at most 2 digits so
+--   no value becomes Infinity); coordinates = [latitude, longitude] (NULL unless
 --   both parse); timestamp TIMESTAMP from ISO 8601 text "2020-08-28T03:52:47" (or with a space,
 --   optional fraction up to microseconds), read in the session time zone, which must be UTC.
 --   Hours must be 00..23: DuckDB would roll "24:00:00" over to the next day, Spark refuses it.
@@ -26,11 +27,11 @@ typed AS (
     END AS ind,
     country_raw AS country,
     CASE
-      WHEN regexp_like(latitude_raw, '^-?[0-9]{1,3}([.][0-9]+)?([eE][-+]?[0-9]{1,3})?$')
+      WHEN regexp_like(latitude_raw, '^-?[0-9]{1,3}([.][0-9]+)?([eE][-+]?[0-9]{1,2})?$')
         THEN CAST(latitude_raw AS DOUBLE)
     END AS latitude,
     CASE
-      WHEN regexp_like(longitude_raw, '^-?[0-9]{1,3}([.][0-9]+)?([eE][-+]?[0-9]{1,3})?$')
+      WHEN regexp_like(longitude_raw, '^-?[0-9]{1,3}([.][0-9]+)?([eE][-+]?[0-9]{1,2})?$')
         THEN CAST(longitude_raw AS DOUBLE)
     END AS longitude,
     CASE

@@ -1,7 +1,7 @@
 """Runs every shared SQL file on local PySpark and writes the results as JSON, for parity_test.ts.
 
 Usage: python run_spark.py SPEC.json OUT.json
-SPEC: {"sql_dir": DIR, "cases": [{"name": N, "bucket": DIR, "id": ID}, ...],
+SPEC: {"sql_dir": DIR, "cases": [{"name": N, "bucket": DIR, "id": ID, "ansi": BOOL}, ...],
        "notebook": {"path": FILE, "widgets": {...}},                      (optional)
        "stream": {"work": DIR, "id": ID, "rounds": [DIR, ...]}}          (optional)
 Each case's records are read from DIR/topics/<id>.<kind>/partition=*/*.json, as the batch notebook
@@ -169,6 +169,8 @@ def main(spec_path, out_path):
     out = {"spark_version": spark.version, "cases": {}}
     try:
         for case in spec["cases"]:
+            # ANSI mode is the default on recent Databricks runtimes; the SQL must not care.
+            spark.conf.set("spark.sql.ansi.enabled", "true" if case.get("ansi") else "false")
             for kind in pinpipe_sql.KINDS:
                 path = f"{case['bucket']}/topics/{case['id']}.{kind}/partition=*/*.json"
                 pinpipe_sql.register_raw(kind, pinpipe_sql.read_raw_json(spark, kind, path, sql_dir), sql_dir)
