@@ -33,6 +33,7 @@ const BATCH_FLAGS = {
   "broker-wait": { type: "string" as const },
   "kafka-tls": { type: "string" as const },
   "request-records": { type: "string" as const },
+  "producer-thread": { type: "string" as const },
 };
 
 const USAGE = `Usage: deno task batch [flags]
@@ -50,6 +51,7 @@ Kafka flags:
   --broker-wait S       keep retrying an unreachable broker for S seconds, then fail (120)
   --kafka-tls on|off    TLS for SASL (on with --kafka-auth iam|scram, as MSK needs)
   --request-records N   --via rest: records per HTTP request (500)
+  --producer-thread T   worker (kafkajs encodes on a second thread; default) | main
 
 ${TRANSFER_USAGE}
 
@@ -85,6 +87,8 @@ export function batchTarget(config: PipelineConfig, flags: Flags): DeliveryTarge
     replicationFactor: intFlag(flags, "replication-factor", 1, { min: 1, max: 32 }),
     compression: choiceFlag(flags, "compression", ["none", "gzip"] as const, "none"),
     brokerWaitMs: waitMs,
+    worker:
+      choiceFlag(flags, "producer-thread", ["worker", "main"] as const, "worker") === "worker",
     tls: tls === undefined
       ? undefined
       : choiceFlag(flags, "kafka-tls", ["on", "off"] as const, "on") === "on",

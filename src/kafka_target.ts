@@ -16,7 +16,7 @@
  * await target.close();
  * ```
  */
-import { CompressionTypes, type Kafka, Partitioners, type Producer } from "kafkajs";
+import { CompressionTypes, type Kafka, Partitioners } from "kafkajs";
 import type { PipelineConfig } from "./config.ts";
 import {
   type DeliveryTarget,
@@ -25,6 +25,7 @@ import {
   TargetError,
 } from "./delivery.ts";
 import { kafkaClient } from "./kafka_client.ts";
+import { KafkaWorker, type ProducerHandle } from "./kafka_worker.ts";
 import { topicName } from "./names.ts";
 import type { TableKind } from "./tables.ts";
 
@@ -42,6 +43,8 @@ export interface KafkaTargetOptions {
   brokerWaitMs?: number;
   /** TLS for SASL connections (default: on when SASL is used, as on MSK). */
   tls?: boolean;
+  /** Run the producers (kafkajs's record encoding) on a worker thread (default true). */
+  worker?: boolean;
 }
 
 /** The stored position: the end offset of each partition after the last acknowledged send. */
@@ -151,7 +154,8 @@ export class KafkaTarget implements DeliveryTarget {
   readonly name: string = "kafka";
   #kafka?: Kafka;
   /** One idempotent producer per table: three requests in flight, each table's in order. */
-  #producers = new Map<TableKind, Producer>();
+  #producers = new Map<TableKind, ProducerHandle>();
+  #worker?: KafkaWorker;
   #partitions = new Map<TableKind, (key: string) => number>();
   #ends = new Map<TableKind, Map<number, number>>();
   readonly brokers: string[];
@@ -237,8 +241,13 @@ export class KafkaTarget implements DeliveryTarget {
     } finally {
       await admin.disconnect().catch(() => {});
     }
+    const tls = this.options.tls ?? this.config.kafka.auth !== "none";
+    if (this.options.worker ?? true) {
+      this.#worker = new KafkaWorker(this.config.kafka, this.config.kinesis.region, tls);
+    }
     for (const kind of kinds) {
-      const producer = (await this.#client()).producer({
+      // The same producer settings on either thread (see kafka_worker.ts).
+      const producer = this.#worker?.producer(kind) ?? (await this.#client()).producer({
         idempotent: true,
         maxInFlightRequests: 1,
         createPartitioner: Partitioners.DefaultPartitioner,
@@ -411,5 +420,6 @@ export class KafkaTarget implements DeliveryTarget {
     await Promise.all(
       [...this.#producers.values()].map((producer) => producer.disconnect().catch(() => {})),
     );
+    await this.#worker?.close();
   }
 }
