@@ -37,6 +37,8 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from "@duckdb/node-api";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { objectBody } from "./bucket_layout.ts";
 import { toDuckDb } from "./dialect.ts";
 import manifest from "../notebooks/sql/manifest.json" with { type: "json" };
@@ -111,12 +113,23 @@ export interface DuckDb {
   close(): void;
 }
 
+/** DuckDB's memory limit unless PINPIPE_DUCKDB_MEMORY says otherwise: beyond it, DuckDB spills to disk. */
+export const DEFAULT_MEMORY_LIMIT = "5GB";
+
 /**
  * Opens DuckDB (in memory unless `path` names a file), in UTC, ready for
- * the other functions here.
+ * the other functions here. Memory is capped (`memoryLimit`, else the
+ * PINPIPE_DUCKDB_MEMORY variable, else 5GB) and larger work spills to a
+ * temporary directory, so 10 million rows fit a small machine.
  */
-export async function openDuckDb(path = ":memory:"): Promise<DuckDb> {
-  const instance = await DuckDBInstance.create(path);
+export async function openDuckDb(
+  path = ":memory:",
+  { memoryLimit = Deno.env.get("PINPIPE_DUCKDB_MEMORY") ?? DEFAULT_MEMORY_LIMIT } = {},
+): Promise<DuckDb> {
+  const instance = await DuckDBInstance.create(path, {
+    memory_limit: memoryLimit,
+    temp_directory: join(tmpdir(), "pinpipe_duckdb_spill"),
+  });
   const connection = await instance.connect();
   const db: DuckDb = {
     connection,
@@ -187,8 +200,14 @@ export async function registerRawFromBucket(
     const topicDir = `${bucketDir}/topics/${topicName(id, kind)}`;
     const objects = await listObjects(topicDir);
     if (objects.length === 0) throw new Error(`no ${kind} objects in ${topicDir}/partition=*/`);
+    if (objects.length <= _DIRECT_READ_MAX_OBJECTS) {
+      await _createRaw(db, kind, objects, topicDir).catch(async (error) => {
+        throw (await _findMalformed(objects)) ?? error;
+      });
+      continue;
+    }
     // The sink writes one object per record (flush.size=1): DuckDB opening 11,000 files costs
-    // seconds each thousand, so the objects are joined into one NDJSON file first, byte for byte.
+    // seconds each thousand, so many objects are joined into one NDJSON file first, byte for byte.
     const file = await Deno.makeTempFile({ prefix: `pinpipe_raw_${kind}_`, suffix: ".json" });
     try {
       await _concatObjects(objects, file);
@@ -202,6 +221,9 @@ export async function registerRawFromBucket(
     }
   }
 }
+
+/** Up to this many objects DuckDB reads directly; more are joined into one file first. */
+const _DIRECT_READ_MAX_OBJECTS = 256;
 
 /** The `.json` objects of every `partition=*` folder under `topicDir`, sorted; none if absent. */
 export async function listObjects(topicDir: string): Promise<string[]> {
