@@ -12,6 +12,7 @@
  *
  * Usage: deno task bench batch [--sizes 11000,1000000] [--rest-rows 300]
  */
+import { measureCommand, type MeasuredRun } from "./measure.ts";
 import { parseArgs } from "node:util";
 import mysql from "mysql2/promise";
 import { loadConfig } from "../src/config.ts";
@@ -90,34 +91,12 @@ async function meanRecordBytes(database: string): Promise<number> {
   return Math.round(bytes / count);
 }
 
-/** Runs `main.ts <args>`, sampling its peak RSS (VmHWM) until it exits. */
-async function measured(
-  args: string[],
-): Promise<{ stdout: string; stderr: string; code: number; peakMiB: number; wallSeconds: number }> {
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
+/** Runs `main.ts <args>` in a child process, measured; a failure throws with its stderr. */
+async function measured(args: string[]): Promise<MeasuredRun & { wallSeconds: number }> {
+  const run = await measureCommand(Deno.execPath(), ["run", "-A", "main.ts", ...args], {
     cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let peakKiB = 0;
-  const timer = setInterval(() => {
-    try {
-      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
-      peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-    } catch { /* exited */ }
-  }, 50);
-  const output = await child.output();
-  clearInterval(timer);
-  const text = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: text.decode(output.stdout),
-    stderr: text.decode(output.stderr),
-    peakMiB: Math.round(peakKiB / 1024),
-    wallSeconds: (performance.now() - started) / 1000,
-  };
+  });
+  return { ...run, wallSeconds: run.wallMs / 1000 };
 }
 
 /** Kafka's ProducerPerformance: `records` of `size` bytes, acks=all, to a fresh topic. */
@@ -184,14 +163,13 @@ async function compareAt(rows: number): Promise<string> {
       "--json",
       "--quiet",
     ]);
-    if (run.code !== 0) throw new Error(`batch failed: ${run.stderr}`);
     const summary = JSON.parse(run.stdout) as TransferSummary;
     const records = summary.totals.acknowledged;
     const ours = records / run.wallSeconds;
     const tool = await producerPerformance(records, size);
     return `| ${number(rows)} | ${number(records)} | ${size} B | ${number(ours)} | ${
       number(summary.rowsPerSecond)
-    } | ${run.peakMiB} MiB | ${number(tool)} | ${(ours / tool * 100).toFixed(0)}% |`;
+    } | ${run.peakRssMiB.toFixed(0)} MiB | ${number(tool)} | ${(ours / tool * 100).toFixed(0)}% |`;
   } finally {
     await deleteTopics(id);
     await Deno.remove(state, { recursive: true });
@@ -246,7 +224,6 @@ async function restAt(rows: number): Promise<string[]> {
         "--json",
         "--quiet",
       ]);
-      if (run.code !== 0) throw new Error(run.stderr);
       const summary = JSON.parse(run.stdout) as TransferSummary;
       lines.push(
         `| ${label} | ${number(summary.totals.acknowledged)} | ${number(summary.rowsPerSecond)} |`,
