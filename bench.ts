@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   sim: () => import("./bench/sim.ts"),
   batch: () => import("./bench/batch.ts"),
   stream: () => import("./bench/stream.ts"),
+  stack: () => import("./bench/stack.ts"),
 };
 
 if (import.meta.main) {
