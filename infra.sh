@@ -51,19 +51,25 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 health() { "$(deno_bin)" run -A --quiet infra/health.ts "$@"; }
 
-# A random secret, generated once and kept in .local/stack.env (git-ignored).
+# The local users' passwords: from the environment when set there (as src/config.ts reads them
+# first), else random ones generated once into .local/stack.env (git-ignored).
 ensure_secrets() {
   mkdir -p "$LOCAL"
   if [ ! -f "$LOCAL/stack.env" ]; then
-    umask 077
-    {
+    (
+      umask 077
       echo "PINPIPE_MYSQL_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
       echo "PINPIPE_MYSQL_ADMIN_USER=pinpipe_admin"
       echo "PINPIPE_MYSQL_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
-    } >"$LOCAL/stack.env"
+    ) >"$LOCAL/stack.env"
+    chmod 600 "$LOCAL/stack.env"
   fi
-  # shellcheck disable=SC1091
-  set -a; . "$LOCAL/stack.env"; set +a
+  local name value
+  while IFS='=' read -r name value; do
+    [ -n "$name" ] || continue
+    # An exported value wins over the file's, as it does in src/config.ts.
+    [ -n "${!name:-}" ] || export "$name=$value"
+  done <"$LOCAL/stack.env"
 }
 
 require() {
@@ -118,20 +124,27 @@ start_mysql() {
     --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
 }
 
+# A value as a MariaDB string literal's contents: backslashes and quotes doubled.
+sql_text() { local text=${1//\\/\\\\}; printf '%s' "${text//\'/\'\'}"; }
+
 # Creates the database, its tables, a read-only user and an admin user (idempotent).
 setup_mysql() {
   local sock="$LOCAL/mariadb/mysqld.sock"
+  local reader admin admin_user
+  reader=$(sql_text "$PINPIPE_MYSQL_PASSWORD")
+  admin=$(sql_text "$PINPIPE_MYSQL_ADMIN_PASSWORD")
+  admin_user=$(sql_text "$PINPIPE_MYSQL_ADMIN_USER")
   for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
   {
     echo "CREATE DATABASE IF NOT EXISTS pinterest_data CHARACTER SET utf8mb4;"
     echo "USE pinterest_data;"
     cat sim/rds_schema.sql
-    echo "CREATE USER IF NOT EXISTS 'pinpipe_reader'@'127.0.0.1' IDENTIFIED BY '$PINPIPE_MYSQL_PASSWORD';"
-    echo "ALTER USER 'pinpipe_reader'@'127.0.0.1' IDENTIFIED BY '$PINPIPE_MYSQL_PASSWORD';"
+    echo "CREATE USER IF NOT EXISTS 'pinpipe_reader'@'127.0.0.1' IDENTIFIED BY '$reader';"
+    echo "ALTER USER 'pinpipe_reader'@'127.0.0.1' IDENTIFIED BY '$reader';"
     echo "GRANT SELECT ON pinterest_data.* TO 'pinpipe_reader'@'127.0.0.1';"
-    echo "CREATE USER IF NOT EXISTS '$PINPIPE_MYSQL_ADMIN_USER'@'127.0.0.1' IDENTIFIED BY '$PINPIPE_MYSQL_ADMIN_PASSWORD';"
-    echo "ALTER USER '$PINPIPE_MYSQL_ADMIN_USER'@'127.0.0.1' IDENTIFIED BY '$PINPIPE_MYSQL_ADMIN_PASSWORD';"
-    echo "GRANT ALL ON pinterest_data.* TO '$PINPIPE_MYSQL_ADMIN_USER'@'127.0.0.1';"
+    echo "CREATE USER IF NOT EXISTS '$admin_user'@'127.0.0.1' IDENTIFIED BY '$admin';"
+    echo "ALTER USER '$admin_user'@'127.0.0.1' IDENTIFIED BY '$admin';"
+    echo "GRANT ALL ON pinterest_data.* TO '$admin_user'@'127.0.0.1';"
   } | mariadb --no-defaults --socket="$sock" -u root \
     || die "could not set up the pinterest_data database, see $LOCAL/logs/mysql.log"
 }
