@@ -15,6 +15,7 @@
  * await target.prepare(["pin"]);
  * ```
  */
+import { inLanes } from "./lanes.ts";
 import {
   type DeliveryTarget,
   type OutgoingRecord,
@@ -162,40 +163,11 @@ export class KinesisApiTarget implements DeliveryTarget {
       throw new RecordRejectedError(`${stream}: ${(error as Error).message}`);
     }
     if (this.#options.route === "records") {
-      let nextBatch = 0;
-      let stopped = false;
-      const lane = async () => {
-        // After one lane fails, the others stop taking batches: send rejects anyway.
-        while (nextBatch < batches.length && !stopped) {
-          try {
-            await this.#putBatch(stream, batches[nextBatch++]);
-          } catch (error) {
-            stopped = true;
-            throw error;
-          }
-        }
-      };
-      await Promise.all(
-        Array.from({ length: Math.min(this.#options.inFlight, batches.length) }, lane),
-      );
+      await inLanes(batches, this.#options.inFlight, (batch) => this.#putBatch(stream, batch));
       return;
     }
     // The record route: one request per record, a few in flight at once.
-    let next = 0;
-    let failed = false;
-    const worker = async () => {
-      while (next < entries.length && !failed) {
-        try {
-          await this.#putOne(stream, entries[next++]);
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.#options.concurrency, entries.length) }, worker),
-    );
+    await inLanes(entries, this.#options.concurrency, (entry) => this.#putOne(stream, entry));
   }
 
   /** Nothing to release: fetch keeps no state the process must close. */

@@ -14,6 +14,7 @@
  * ```
  */
 
+import { sleep } from "./row_order.ts";
 import { TargetError } from "./delivery.ts";
 
 /** Backoff settings: the first delay and the most any one delay may be. */
@@ -39,10 +40,8 @@ export function backoffDelay(
   return Math.round(ceiling * random());
 }
 
-/** Resolves after `ms` milliseconds (at once for 0). */
-export function sleep(ms: number): Promise<void> {
-  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Resolves after `ms` milliseconds (at once for 0): the transfer driver's sleep. */
+export { sleep };
 
 /**
  * Adaptive pacing: each throttle doubles the wait before every call (from

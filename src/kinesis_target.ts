@@ -17,6 +17,7 @@
  * await target.close();
  * ```
  */
+import { inLanes } from "./lanes.ts";
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -204,22 +205,7 @@ export class KinesisTarget implements DeliveryTarget {
       throw new RecordRejectedError(`${stream}: ${(error as Error).message}`);
     }
     // A few calls in flight keep the stream busy while answers travel; all must succeed.
-    let next = 0;
-    let stopped = false;
-    const lane = async () => {
-      // After one lane fails, the others stop taking batches: send rejects anyway.
-      while (next < batches.length && !stopped) {
-        try {
-          await this.#putAll(kind, stream, batches[next++]);
-        } catch (error) {
-          stopped = true;
-          throw error;
-        }
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.#options.inFlight, batches.length) }, lane),
-    );
+    await inLanes(batches, this.#options.inFlight, (batch) => this.#putAll(kind, stream, batch));
   }
 
   /** Each shard's highest acknowledged sequence number: stored in the checkpoint. */
