@@ -49,9 +49,9 @@ running_pid() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-health() { "$(deno_bin)" run -A --quiet infra/health.ts "$@"; }
+health() { "$(deno_bin)" run -A --quiet infra/local/health.ts "$@"; }
 
-# The local users' passwords: from the environment when set there (as src/config.ts reads them
+# The local users' passwords: from the environment when set there (as src/core/config.ts reads them
 # first), else random ones generated once into .local/stack.env (git-ignored).
 ensure_secrets() {
   mkdir -p "$LOCAL"
@@ -67,7 +67,7 @@ ensure_secrets() {
   local name value
   while IFS='=' read -r name value; do
     [ -n "$name" ] || continue
-    # An exported value wins over the file's, as it does in src/config.ts.
+    # An exported value wins over the file's, as it does in src/core/config.ts.
     [ -n "${!name:-}" ] || export "$name=$value"
   done <"$LOCAL/stack.env"
 }
@@ -85,7 +85,7 @@ install_stack() {
   if [ ! -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ]; then
     note "resolving Apache Kafka $KAFKA_VERSION jars from Maven Central"
     require mvn "install Maven (apt-get install maven)"
-    mvn -q -B -f infra/kafka/pom.xml dependency:copy-dependencies \
+    mvn -q -B -f infra/local/kafka/pom.xml dependency:copy-dependencies \
       -DoutputDirectory="$CACHE/kafka/libs" -Dmaven.repo.local="$CACHE/m2" >/dev/null
   fi
   if [ ! -f "$CACHE/kinesalite/node_modules/kinesalite/package.json" ]; then
@@ -138,7 +138,7 @@ setup_mysql() {
   {
     echo "CREATE DATABASE IF NOT EXISTS pinterest_data CHARACTER SET utf8mb4;"
     echo "USE pinterest_data;"
-    cat sim/rds_schema.sql
+    cat infra/local/rds_schema.sql
     echo "CREATE USER IF NOT EXISTS 'pinpipe_reader'@'127.0.0.1' IDENTIFIED BY '$reader';"
     echo "ALTER USER 'pinpipe_reader'@'127.0.0.1' IDENTIFIED BY '$reader';"
     echo "GRANT SELECT ON pinterest_data.* TO 'pinpipe_reader'@'127.0.0.1';"
@@ -288,6 +288,6 @@ case "${1:-}" in
     esac ;;
   aws)
     shift
-    exec "$(deno_bin)" run -A infra/aws.ts "$@" ;;
+    exec "$(deno_bin)" run -A infra/aws/command.ts "$@" ;;
   *) die "usage: ./infra.sh local up|down|status|seed|install|with CMD | aws plan|apply" ;;
 esac

@@ -3,35 +3,35 @@
  * Each command lives in its own module, loaded only when asked for, so that
  * `sim` starts fast. Errors end as one line on stderr and a non-zero exit.
  */
-import { CliError, HelpRequested } from "./src/cli.ts";
+import { CliError, HelpRequested } from "./src/core/cli.ts";
 
 type CommandMain = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMain> }> = {
   batch: {
     summary: "stream the RDS tables into the three Kafka topics",
-    load: async () => (await import("./src/batch.ts")).main,
+    load: async () => (await import("./src/kafka/batch_command.ts")).main,
   },
   stream: {
     summary: "stream the RDS tables into the three Kinesis streams",
-    load: async () => (await import("./src/stream.ts")).main,
+    load: async () => (await import("./src/kinesis/stream_command.ts")).main,
   },
   sim: {
     summary: "replay the data through DuckDB with the notebooks' SQL, offline",
-    load: async () => (await import("./sim/sim.ts")).main,
+    load: async () => (await import("./sim/sim_command.ts")).main,
   },
   sink: {
     summary: "consume the Kafka topics into the bucket, as the S3 sink connector does",
-    load: async () => (await import("./sim/sink.ts")).main,
+    load: async () => (await import("./src/sink/sink_command.ts")).main,
   },
   consume: {
     summary:
       "consume the Kinesis streams into cleaned DuckDB tables, as the streaming notebook does",
-    load: async () => (await import("./sim/stream_consumer.ts")).main,
+    load: async () => (await import("./src/consumer/consume_command.ts")).main,
   },
   generate: {
     summary: "generate the Pinterest dataset as NDJSON or into MariaDB",
-    load: async () => (await import("./sim/generate_cli.ts")).main,
+    load: async () => (await import("./sim/datagen/generate_command.ts")).main,
   },
 };
 

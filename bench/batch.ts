@@ -15,13 +15,13 @@
 import { measureCommand, type MeasuredRun } from "./measure.ts";
 import { parseArgs } from "node:util";
 import mysql from "mysql2/promise";
-import { loadConfig } from "../src/config.ts";
-import { toRecord } from "../src/records.ts";
-import { TABLE_KINDS, TABLES } from "../src/tables.ts";
-import type { TransferSummary } from "../src/transfer.ts";
-import { startRestStandIn } from "../tests/batch_rest_stand_in.ts";
-import { deleteTopics, randomId, ROOT, rootSql, runMain } from "../tests/batch_support.ts";
-import { kafkaClient } from "../src/kafka_client.ts";
+import { loadConfig } from "../src/core/config.ts";
+import { toRecord } from "../src/core/records.ts";
+import { TABLE_KINDS, TABLES } from "../src/core/tables.ts";
+import type { TransferSummary } from "../src/transfer/driver.ts";
+import { startRestStandIn } from "../tests/support/rest_proxy_stand_in.ts";
+import { deleteTopics, randomId, ROOT, rootSql, runMain } from "../tests/support/kafka.ts";
+import { kafkaClient } from "../src/kafka/client.ts";
 
 const BROKER = "127.0.0.1:19092";
 
@@ -43,7 +43,7 @@ async function databaseWith(rows: number): Promise<string> {
   console.error(
     `bench batch: loading ${rows.toLocaleString("en-US")} rows per table into ${database}`,
   );
-  const schema = await Deno.readTextFile(`${ROOT}sim/rds_schema.sql`);
+  const schema = await Deno.readTextFile(`${ROOT}infra/local/rds_schema.sql`);
   const env = loadConfig({ _: [] });
   const admin = (await Deno.readTextFile(`${ROOT}.local/stack.env`)).match(
     /^PINPIPE_MYSQL_ADMIN_USER=(.*)$/m,

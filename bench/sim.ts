@@ -6,11 +6,11 @@
  * start-up (a JVM for Spark), and the in-engine time is shown apart.
  */
 import { join } from "node:path";
-import { parseFlags, stringFlag } from "../src/cli.ts";
-import { topicName } from "../src/names.ts";
-import { toRecord } from "../src/records.ts";
-import { TABLE_KINDS } from "../src/tables.ts";
-import { generateRows } from "../sim/generate.ts";
+import { parseFlags, stringFlag } from "../src/core/cli.ts";
+import { topicName } from "../src/core/names.ts";
+import { toRecord } from "../src/core/records.ts";
+import { TABLE_KINDS } from "../src/core/tables.ts";
+import { generateRows } from "../sim/datagen/generate.ts";
 import { landRecords } from "../sim/land_bucket.ts";
 import { lastJsonLine, measureCommand } from "./measure.ts";
 

@@ -8,7 +8,7 @@
  */
 const began = performance.now();
 const { openDuckDb, registerRawFromBucket, runCleaning, runQueries } = await import(
-  "../sim/duckdb_runner.ts"
+  "../src/warehouse/duckdb_runner.ts"
 );
 
 if (import.meta.main) {

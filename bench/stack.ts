@@ -5,7 +5,7 @@
  * 11,000 rows per table), and once more with the data left in place.
  * Stops the stack when done only if it was not running before.
  */
-import { parseFlags } from "../src/cli.ts";
+import { parseFlags } from "../src/core/cli.ts";
 
 async function infra(...args: string[]): Promise<number> {
   const started = performance.now();

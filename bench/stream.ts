@@ -18,19 +18,19 @@
  * ```
  */
 import { type KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { intFlag, numberFlag, parseFlags } from "../src/cli.ts";
-import { loadConfig, type PipelineConfig } from "../src/config.ts";
-import type { DeliveryTarget, OutgoingRecord } from "../src/delivery.ts";
-import { kinesisClient } from "../src/kinesis_client.ts";
-import { type KinesisEntry, planBatches } from "../src/kinesis_batches.ts";
-import { KinesisTarget } from "../src/kinesis_target.ts";
-import { streamName } from "../src/names.ts";
-import { openSource } from "../src/rds_reader.ts";
-import { type SourceRecord, toRecord } from "../src/records.ts";
-import { TABLE_KINDS, type TableKind } from "../src/tables.ts";
-import { parseTransferOptions, runTransfer } from "../src/transfer.ts";
-import { parseConsumerOptions, runConsumer } from "../sim/stream_consumer.ts";
-import { deleteStreams, randomId } from "../tests/stream_test_helpers.ts";
+import { intFlag, numberFlag, parseFlags } from "../src/core/cli.ts";
+import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
+import type { DeliveryTarget, OutgoingRecord } from "../src/transfer/target.ts";
+import { kinesisClient } from "../src/kinesis/client.ts";
+import { type KinesisEntry, planBatches } from "../src/kinesis/batches.ts";
+import { KinesisTarget } from "../src/kinesis/target.ts";
+import { streamName } from "../src/core/names.ts";
+import { openSource } from "../src/source/rds_reader.ts";
+import { type SourceRecord, toRecord } from "../src/core/records.ts";
+import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
+import { parseTransferOptions, runTransfer } from "../src/transfer/driver.ts";
+import { parseConsumerOptions, runConsumer } from "../src/consumer/consume_command.ts";
+import { deleteStreams, randomId } from "../tests/support/kinesis.ts";
 
 const USAGE =
   `Usage: deno task bench stream [--rows N] [--rounds R] [--latency-rows N] [--rate R] [--poll-ms MS]

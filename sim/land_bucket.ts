@@ -12,7 +12,7 @@
  * ```
  */
 import { dirname, join } from "node:path";
-import { objectBody, objectKey, partitionPrefix } from "./bucket_layout.ts";
+import { objectBody, objectKey, partitionPrefix } from "../src/core/bucket_layout.ts";
 
 /** Writes `records` (any iterable, consumed once) and returns how many objects and records were written. */
 export async function landRecords(

@@ -34,7 +34,7 @@ import {
   KinesisClient,
 } from "@aws-sdk/client-kinesis";
 import type { Admin } from "kafkajs";
-import { kafkaClient } from "../../src/kafka_client.ts";
+import { kafkaClient } from "../../src/kafka/client.ts";
 import { DatabricksWorkspace, isNotFound } from "./databricks_workspace.ts";
 import { connectNames, type PlanStep, pluginArnPlaceholder, type Request } from "./plan.ts";
 import { type AwsSettings, listSetting } from "./settings.ts";

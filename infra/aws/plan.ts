@@ -13,8 +13,8 @@
  * steps[0].action; // "CreateBucket"
  * ```
  */
-import { bucketName, streamName, topicName } from "../../src/names.ts";
-import { TABLE_KINDS } from "../../src/tables.ts";
+import { bucketName, streamName, topicName } from "../../src/core/names.ts";
+import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { S3_SINK_PLUGIN, s3SinkConnectorConfig } from "./s3_sink_connector.ts";
 import { type AwsSettings, isPlaceholder, listSetting } from "./settings.ts";
 import { workspaceDir, workspaceFolders, workspaceImports } from "./workspace_files.ts";

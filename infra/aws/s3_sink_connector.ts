@@ -10,8 +10,8 @@
  * s3SinkConnectorConfig("0123456789ab", "us-east-1")["s3.bucket.name"]; // "user-0123456789ab-bucket"
  * ```
  */
-import { bucketName } from "../../src/names.ts";
-import { TABLE_KINDS } from "../../src/tables.ts";
+import { bucketName } from "../../src/core/names.ts";
+import { TABLE_KINDS } from "../../src/core/tables.ts";
 
 /** The Confluent S3 sink plugin version the docs download, and its key in the bucket. */
 export const S3_SINK_PLUGIN = {

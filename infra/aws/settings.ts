@@ -13,8 +13,8 @@
  * settings.mwaaBucket; // "<set PINPIPE_MWAA_BUCKET>"
  * ```
  */
-import { DEFAULT_PIPELINE_ID } from "../../src/config.ts";
-import { validatePipelineId } from "../../src/names.ts";
+import { DEFAULT_PIPELINE_ID } from "../../src/core/config.ts";
+import { validatePipelineId } from "../../src/core/names.ts";
 
 /** An environment variable `plan` and `apply` read, with what it is for. */
 export interface SettingSpec {

@@ -1,0 +1,248 @@
+/**
+ * `deno task sim`: the offline simulator. It takes rows (generated, read
+ * from MySQL, or already in a bucket), turns each into the record the
+ * producers send, lands the records in the bucket layout the S3 sink writes,
+ * reads them back with DuckDB's JSON reader as Databricks reads them, runs
+ * the notebooks' cleaning and query SQL, checks data quality, prints the
+ * answers and writes an HTML report. A failed check exits non-zero.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./sim_command.ts";
+ * await main(["--rows", "2000", "--quiet"]); // 0 when every check passes
+ * ```
+ */
+import { join } from "node:path";
+import {
+  choiceFlag,
+  type Flags,
+  intFlag,
+  parseFlags,
+  stringFlag,
+  UsageError,
+} from "../src/core/cli.ts";
+import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../src/core/config.ts";
+import { bucketName, topicName } from "../src/core/names.ts";
+import { type Row, toRecord } from "../src/core/records.ts";
+import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
+import {
+  type CheckResult,
+  type CleaningCount,
+  type DuckDb,
+  openDuckDb,
+  type QueryAnswer,
+  registerRawFromBucket,
+  runCleaning,
+  runQualityChecks,
+  runQueries,
+} from "../src/warehouse/duckdb_runner.ts";
+import { type DatasetOptions, DEFAULT_DATASET, generateRows } from "./datagen/generate.ts";
+import { landRecords } from "./land_bucket.ts";
+import { textTable } from "./text_table.ts";
+
+const SOURCES = ["generate", "mysql", "bucket"] as const;
+type SourceKind = typeof SOURCES[number];
+
+const USAGE = `Usage: deno task sim [flags]
+
+Replays the pipeline's data offline: rows -> the producers' records -> the S3 sink's bucket
+layout -> DuckDB's JSON reader -> notebooks/sql cleaning and queries -> checks and a report.
+No server is needed with the default source.
+
+Flags:
+  --from SOURCE     generate (default) | mysql (the RDS tables) | bucket (what the sink wrote)
+  --bucket DIR      with --from bucket: the bucket directory to read (default: the configured bucket)
+  --rows N          rows per table to generate                        (default ${DEFAULT_DATASET.rows})
+  --seed S          generator seed                                    (default ${DEFAULT_DATASET.seed})
+  --flush-size N    records per bucket object, as the sink's flush.size (default 1000)
+  --out DIR         where the bucket copy and the report go           (default out/sim)
+  --json FILE       also write the answers, checks and counts as JSON
+  --max-rows N      answer rows printed per query                      (default 15)
+  --quiet           print only the summary
+  --help
+
+${CONFIG_USAGE}`;
+
+/** What one simulator run produced. */
+export interface SimResult {
+  source: string;
+  bucketDir: string;
+  cleaned: Record<TableKind, CleaningCount>;
+  answers: QueryAnswer[];
+  checks: CheckResult[];
+  reportPath: string;
+  timings: Record<string, number>;
+}
+
+/** Options of one run, parsed from flags. */
+export interface SimOptions {
+  from: SourceKind;
+  dataset: DatasetOptions;
+  flushSize: number;
+  outDir: string;
+  bucketDir?: string;
+  jsonPath?: string;
+  maxRows: number;
+  quiet: boolean;
+}
+
+function parseOptions(flags: Flags): SimOptions {
+  const from = choiceFlag(flags, "from", SOURCES, "generate");
+  if (flags.bucket !== undefined && from !== "bucket") {
+    throw new UsageError("--bucket goes with --from bucket (the other sources write their own)");
+  }
+  return {
+    from,
+    dataset: {
+      rows: intFlag(flags, "rows", DEFAULT_DATASET.rows, { min: 1, max: 2_147_483_647 }),
+      seed: intFlag(flags, "seed", DEFAULT_DATASET.seed),
+    },
+    flushSize: intFlag(flags, "flush-size", 1000, { min: 1 }),
+    outDir: stringFlag(flags, "out", "out/sim"),
+    bucketDir: stringFlag(flags, "bucket"),
+    jsonPath: stringFlag(flags, "json"),
+    maxRows: intFlag(flags, "max-rows", 15, { min: 0 }),
+    quiet: flags.quiet === true,
+  };
+}
+
+/** Rows of one table from the chosen source, in index order. */
+async function* sourceRows(
+  kind: TableKind,
+  options: SimOptions,
+  config: PipelineConfig,
+): AsyncGenerator<Row> {
+  if (options.from === "generate") {
+    yield* generateRows(kind, options.dataset);
+    return;
+  }
+  const { openSource } = await import("../src/source/rds_reader.ts");
+  const source = await openSource(config.mysql);
+  try {
+    yield* source.rowsAfter(kind, Number.MIN_SAFE_INTEGER);
+  } finally {
+    await source.close();
+  }
+}
+
+async function* records(rows: AsyncIterable<Row>, kind: TableKind) {
+  for await (const row of rows) yield toRecord(kind, row);
+}
+
+/** Runs the simulator once; throws on any error, returns the answers and checks. */
+export async function simulate(options: SimOptions, config: PipelineConfig): Promise<SimResult> {
+  const timings: Record<string, number> = {};
+  let started = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - started);
+    started = now;
+  };
+
+  let bucketDir: string;
+  let source: string;
+  if (options.from === "bucket") {
+    bucketDir = options.bucketDir ?? config.bucket;
+    source = `bucket ${bucketDir}`;
+  } else {
+    bucketDir = join(options.outDir, "bucket", bucketName(config.id));
+    source = options.from === "generate"
+      ? `generated ${options.dataset.rows} rows per table, seed ${options.dataset.seed}`
+      : `MySQL ${config.mysql.host}:${config.mysql.port}/${config.mysql.database}`;
+    await Promise.all(TABLE_KINDS.map((kind) =>
+      landRecords(
+        bucketDir,
+        topicName(config.id, kind),
+        records(sourceRows(kind, options, config), kind),
+        { flushSize: options.flushSize },
+      )
+    ));
+    lap("land");
+  }
+
+  const db: DuckDb = await openDuckDb();
+  try {
+    await registerRawFromBucket(db, bucketDir, config.id);
+    lap("read");
+    const cleaned = await runCleaning(db);
+    lap("clean");
+    const answers = await runQueries(db);
+    lap("queries");
+    const checks = await runQualityChecks(db);
+    lap("checks");
+    const { writeReport } = await import("./report/report.ts");
+    const reportPath = await writeReport(join(options.outDir, "report"), {
+      title: `pinpipe simulation, pipeline ${config.id}`,
+      generatedAt: new Date().toISOString(),
+      source,
+      answers,
+      checks,
+      cleaned,
+    });
+    lap("report");
+    return { source, bucketDir, cleaned, answers, checks, reportPath, timings };
+  } finally {
+    db.close();
+  }
+}
+
+function printResult(result: SimResult, options: SimOptions): void {
+  if (!options.quiet) {
+    for (const answer of result.answers) {
+      console.log(`\n== ${answer.title} (${answer.name}, ${answer.rows.length} rows)`);
+      console.log(textTable(answer.columns, answer.rows, { maxRows: options.maxRows }));
+    }
+    console.log();
+  }
+  console.log(`source: ${result.source}`);
+  console.log(
+    "cleaned: " + TABLE_KINDS.map((kind) => {
+      const { rowsIn, rowsOut } = result.cleaned[kind];
+      return `${kind} ${rowsIn} in, ${rowsOut} out (${rowsIn - rowsOut} duplicates dropped)`;
+    }).join("; "),
+  );
+  const failed = result.checks.filter((check) => !check.passed);
+  for (const check of options.quiet ? failed : result.checks) {
+    console.log(`${check.passed ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
+  }
+  console.log(
+    `checks: ${result.checks.length - failed.length} passed, ${failed.length} failed`,
+  );
+  console.log(`report: ${result.reportPath}`);
+  console.log(
+    "timings (ms): " +
+      Object.entries(result.timings).map(([name, ms]) => `${name} ${ms}`).join(", "),
+  );
+}
+
+/** The `sim` command. */
+export async function main(args: string[]): Promise<number> {
+  const flags = parseFlags(
+    args,
+    {
+      ...CONFIG_FLAGS,
+      from: { type: "string" },
+      rows: { type: "string" },
+      seed: { type: "string" },
+      "flush-size": { type: "string" },
+      out: { type: "string" },
+      json: { type: "string" },
+      "max-rows": { type: "string" },
+      quiet: { type: "boolean" },
+    },
+    USAGE,
+  );
+  const options = parseOptions(flags);
+  const config = loadConfig(flags);
+  const result = await simulate(options, config);
+  printResult(result, options);
+  if (options.jsonPath) {
+    const { answers, checks, cleaned, source } = result;
+    await Deno.writeTextFile(
+      options.jsonPath,
+      JSON.stringify({ source, cleaned, checks, answers }, null, 2) + "\n",
+    );
+    console.log(`json: ${options.jsonPath}`);
+  }
+  return result.checks.every((check) => check.passed) ? 0 : 1;
+}

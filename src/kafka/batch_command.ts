@@ -1,0 +1,112 @@
+/**
+ * `deno task batch`: streams the RDS tables into the Kafka topics
+ * `<id>.pin`, `<id>.geo`, `<id>.user`, directly with kafkajs or, with
+ * `--via rest URL`, through a Kafka REST Proxy v2 endpoint as the original
+ * did through API Gateway. Resumable: see `transfer.ts`.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./batch_command.ts";
+ * const exitCode = await main(["--limit", "100", "--json"]);
+ * ```
+ */
+import {
+  choiceFlag,
+  type Flags,
+  intFlag,
+  parseFlags,
+  stringFlag,
+  UsageError,
+} from "../core/cli.ts";
+import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../core/config.ts";
+import type { DeliveryTarget } from "../transfer/target.ts";
+import { KafkaTarget } from "./target.ts";
+import { KafkaRestTarget } from "./rest_target.ts";
+import {
+  parseTransferOptions,
+  runTransfer,
+  TRANSFER_FLAGS,
+  TRANSFER_USAGE,
+  transferExitCode,
+} from "../transfer/driver.ts";
+
+const BATCH_FLAGS = {
+  ...CONFIG_FLAGS,
+  ...TRANSFER_FLAGS,
+  via: { type: "string" as const },
+  partitions: { type: "string" as const },
+  "replication-factor": { type: "string" as const },
+  compression: { type: "string" as const },
+  "broker-wait": { type: "string" as const },
+  "kafka-tls": { type: "string" as const },
+  "request-records": { type: "string" as const },
+  "producer-thread": { type: "string" as const },
+};
+
+const USAGE = `Usage: deno task batch [flags]
+
+Streams the tables pinterest_data, geolocation_data and user_data into the Kafka
+topics <id>.pin, <id>.geo and <id>.user (key: the row index; value: the record).
+
+Kafka flags:
+  --via kafka|rest URL  kafka: kafkajs, idempotent producer, acks=all (default);
+                        rest URL: POST /topics/<topic> to a Kafka REST Proxy v2
+                        (the original's API Gateway path), many records per request
+  --partitions N        partitions of topics created here (1)
+  --replication-factor N  replication factor of topics created here (1; 3 on MSK)
+  --compression C       none | gzip (none)
+  --broker-wait S       keep retrying an unreachable broker for S seconds, then fail (120)
+  --kafka-tls on|off    TLS for SASL (on with --kafka-auth iam|scram, as MSK needs)
+  --request-records N   --via rest: records per HTTP request (500)
+  --producer-thread T   worker (kafkajs encodes on a second thread; default) | main
+
+${TRANSFER_USAGE}
+
+${CONFIG_USAGE}
+
+Exit codes: 0 done, 2 bad flags, 3 database error, 4 Kafka error, 5 record refused,
+130 interrupted (after checkpointing).`;
+
+/** Builds the target `--via` asks for. */
+export function batchTarget(config: PipelineConfig, flags: Flags): DeliveryTarget {
+  const [via, ...rest] = (stringFlag(flags, "via", "kafka")).split(/\s+/);
+  const url = rest[0] ?? flags._[0];
+  const waitMs = intFlag(flags, "broker-wait", 120, { min: 1 }) * 1000;
+  if (via === "rest") {
+    if (!url) {
+      throw new UsageError("--via rest needs the endpoint URL: --via rest http://host:port");
+    }
+    try {
+      new URL(url);
+    } catch {
+      throw new UsageError(`--via rest: "${url}" is not a URL`);
+    }
+    return new KafkaRestTarget(config.id, url, {
+      recordsPerRequest: intFlag(flags, "request-records", 500, { min: 1, max: 100_000 }),
+      giveUpAfterMs: waitMs,
+    });
+  }
+  if (via !== "kafka") throw new UsageError(`--via must be kafka or rest URL, got "${via}"`);
+  if (flags._.length) throw new UsageError(`unexpected argument "${flags._[0]}"`);
+  const tls = stringFlag(flags, "kafka-tls");
+  return new KafkaTarget(config, {
+    partitions: intFlag(flags, "partitions", 1, { min: 1, max: 10_000 }),
+    replicationFactor: intFlag(flags, "replication-factor", 1, { min: 1, max: 32 }),
+    compression: choiceFlag(flags, "compression", ["none", "gzip"] as const, "none"),
+    brokerWaitMs: waitMs,
+    worker:
+      choiceFlag(flags, "producer-thread", ["worker", "main"] as const, "worker") === "worker",
+    tls: tls === undefined
+      ? undefined
+      : choiceFlag(flags, "kafka-tls", ["on", "off"] as const, "on") === "on",
+  });
+}
+
+/** `deno task batch`: returns the exit code (errors are thrown as `CliError`s). */
+export async function main(args: string[]): Promise<number> {
+  const flags = parseFlags(args, BATCH_FLAGS, USAGE, { positionals: true });
+  const config = loadConfig(flags);
+  const options = parseTransferOptions(flags);
+  const summary = await runTransfer(config, options, batchTarget(config, flags));
+  return transferExitCode(summary);
+}

@@ -1,0 +1,179 @@
+/**
+ * Delivers records through a Kafka REST Proxy v2 endpoint, the original's
+ * API Gateway path: `POST <url>/topics/<topic>` with
+ * `Content-Type: application/vnd.kafka.json.v2+json` and
+ * `{"records":[{"key": "...", "value": {...}}, ...]}`, but many records per
+ * request instead of one, retrying 429 and 5xx answers (and a network
+ * failure) with exponential backoff, and failing clearly on anything else.
+ *
+ * A REST proxy offers no idempotence: a retried request the proxy had in
+ * fact written is written twice. Prefer the direct Kafka target.
+ *
+ * @example
+ * ```ts
+ * import { KafkaRestTarget } from "./rest_target.ts";
+ * const target = new KafkaRestTarget("0123456789ab", "http://127.0.0.1:8082");
+ * ```
+ */
+import {
+  type DeliveryTarget,
+  type OutgoingRecord,
+  RecordRejectedError,
+  TargetError,
+} from "../transfer/target.ts";
+import { topicName } from "../core/names.ts";
+import { sleep } from "../source/row_order.ts";
+import type { TableKind } from "../core/tables.ts";
+
+/** The content type of Kafka REST Proxy v2 JSON records. */
+export const KAFKA_JSON_V2 = "application/vnd.kafka.json.v2+json";
+
+/** Settings of the REST target. */
+export interface KafkaRestOptions {
+  /** Records per HTTP request (500). */
+  recordsPerRequest?: number;
+  /** Stop retrying a request after this long (120 s). */
+  giveUpAfterMs?: number;
+  /** First backoff; doubles per retry up to 5 s (200 ms). */
+  initialBackoffMs?: number;
+}
+
+/** One produce answer of the REST proxy v2. */
+interface ProduceAnswer {
+  offsets?: Array<
+    { partition?: number; offset?: number; error_code?: number | null; error?: string | null }
+  >;
+}
+
+/** Sends through a Kafka REST Proxy v2: many records per POST, retries 429/5xx. */
+export class KafkaRestTarget implements DeliveryTarget {
+  readonly name: string = "kafka-rest";
+  readonly endpoint: string;
+  /** Requests retried (429, 5xx, network), for the summary and tests. */
+  retries = 0;
+
+  constructor(private id: string, endpoint: string, private options: KafkaRestOptions = {}) {
+    this.endpoint = endpoint.replace(/\/+$/, "");
+  }
+
+  /** The topic of `kind`. */
+  destination(kind: TableKind): string {
+    return topicName(this.id, kind);
+  }
+
+  /** Checks that the endpoint answers and that each topic exists behind it. */
+  async prepare(kinds: readonly TableKind[]): Promise<void> {
+    for (const kind of kinds) {
+      const topic = this.destination(kind);
+      const url = `${this.endpoint}/topics/${encodeURIComponent(topic)}`;
+      let response: Response;
+      try {
+        response = await fetch(url, { headers: { accept: "application/vnd.kafka.v2+json" } });
+        await response.body?.cancel();
+      } catch (error) {
+        throw new TargetError(
+          `Kafka REST endpoint unreachable at ${this.endpoint}: ${(error as Error).message}`,
+        );
+      }
+      if (response.status === 404) {
+        throw new TargetError(
+          `topic ${topic} does not exist behind ${this.endpoint} (a REST proxy does not create ` +
+            `topics: create it first, e.g. with deno task batch --limit 1 without --via rest)`,
+        );
+      }
+      if (response.status === 401 || response.status === 403) {
+        throw new TargetError(`Kafka REST endpoint ${url}: not authorized (${response.status})`);
+      }
+      if (!response.ok) {
+        throw new TargetError(`Kafka REST endpoint ${url} answered ${response.status}`);
+      }
+    }
+  }
+
+  /** Sends the records in requests of `recordsPerRequest`, in order. */
+  async send(kind: TableKind, records: OutgoingRecord[]): Promise<void> {
+    const size = this.options.recordsPerRequest ?? 500;
+    for (let start = 0; start < records.length; start += size) {
+      await this.#post(kind, records.slice(start, start + size));
+    }
+  }
+
+  async #post(kind: TableKind, records: OutgoingRecord[]): Promise<void> {
+    const topic = this.destination(kind);
+    const url = `${this.endpoint}/topics/${encodeURIComponent(topic)}`;
+    const body = JSON.stringify({
+      records: records.map((record) => ({ key: record.key, value: record.record })),
+    });
+    const giveUpAt = Date.now() + (this.options.giveUpAfterMs ?? 120_000);
+    let backoff = this.options.initialBackoffMs ?? 200;
+    for (let attempt = 1;; attempt++) {
+      let problem: string;
+      let retryAfterMs = 0;
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": KAFKA_JSON_V2, accept: "application/vnd.kafka.v2+json" },
+          body,
+        });
+        const text = await response.text();
+        if (response.ok) {
+          this.#checkOffsets(topic, kind, records, text);
+          return;
+        }
+        problem = `${response.status} ${text.slice(0, 200)}`;
+        if (response.status === 413) {
+          throw new RecordRejectedError(
+            `record too large for ${topic} behind ${this.endpoint}: a request of ${records.length} ` +
+              `record(s) from ${kind} index ${records[0].index} was refused (413)`,
+          );
+        }
+        if (response.status !== 429 && response.status < 500) {
+          throw new TargetError(`Kafka REST endpoint ${url} refused the records: ${problem}`);
+        }
+        retryAfterMs = Number(response.headers.get("retry-after") ?? 0) * 1000;
+      } catch (error) {
+        if (error instanceof TargetError || error instanceof RecordRejectedError) throw error;
+        problem = (error as Error).message;
+      }
+      if (Date.now() + backoff > giveUpAt) {
+        throw new TargetError(
+          `Kafka REST endpoint ${url} still failing after ${attempt} attempt(s): ${problem}`,
+        );
+      }
+      this.retries++;
+      await sleep(Math.max(backoff, retryAfterMs));
+      backoff = Math.min(backoff * 2, 5_000);
+    }
+  }
+
+  /** A 200 can still carry per-record errors: each one fails the send. */
+  #checkOffsets(topic: string, kind: TableKind, records: OutgoingRecord[], text: string): void {
+    let answer: ProduceAnswer;
+    try {
+      answer = JSON.parse(text) as ProduceAnswer;
+    } catch {
+      throw new TargetError(
+        `Kafka REST endpoint answered non-JSON for ${topic}: ${text.slice(0, 200)}`,
+      );
+    }
+    const offsets = answer.offsets ?? [];
+    if (offsets.length !== records.length) {
+      throw new TargetError(
+        `Kafka REST endpoint acknowledged ${offsets.length} of ${records.length} records for ${topic}`,
+      );
+    }
+    const failed = offsets.findIndex((offset) => offset.error_code || offset.error);
+    if (failed >= 0) {
+      throw new TargetError(
+        `Kafka REST endpoint: ${kind} index ${records[failed].index} not written to ${topic}: ${
+          offsets[failed].error ?? offsets[failed].error_code
+        }`,
+      );
+    }
+  }
+
+  /** Nothing to close: each request stands alone. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

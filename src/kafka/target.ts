@@ -1,0 +1,425 @@
+/**
+ * Delivers records to the three Kafka topics `<id>.pin|geo|user` with a
+ * kafkajs idempotent producer (acks from all in-sync replicas, one request
+ * in flight, retries that reuse the same sequence numbers, so the broker
+ * drops a retried duplicate). Topics are created if missing. Each record's
+ * partition is the Java client's murmur2 hash of its key, computed here, so
+ * that after a crash the records written past the checkpoint can be counted
+ * per partition from the offsets alone (`resumeFilter`) and not sent twice.
+ *
+ * @example
+ * ```ts
+ * import { KafkaTarget } from "./target.ts";
+ * import { loadConfig } from "../core/config.ts";
+ * const target = new KafkaTarget(loadConfig({ _: [] }), { partitions: 1, replicationFactor: 1 });
+ * await target.prepare(["geo"]);
+ * await target.close();
+ * ```
+ */
+import { CompressionTypes, type Kafka, Partitioners } from "kafkajs";
+import type { PipelineConfig } from "../core/config.ts";
+import {
+  type DeliveryTarget,
+  type OutgoingRecord,
+  RecordRejectedError,
+  TargetError,
+} from "../transfer/target.ts";
+import { kafkaClient } from "./client.ts";
+import { KafkaWorker, type ProducerHandle } from "./worker.ts";
+import { topicName } from "../core/names.ts";
+import type { TableKind } from "../core/tables.ts";
+
+/** Settings of the Kafka target (from the batch command's flags). */
+export interface KafkaTargetOptions {
+  /** Partitions of topics this target creates. */
+  partitions: number;
+  /** Replication factor of topics this target creates. */
+  replicationFactor: number;
+  /** Compression of record batches. */
+  compression?: "none" | "gzip";
+  /** Upper bound of one produce request's payload, in bytes (512 KiB). */
+  maxRequestBytes?: number;
+  /** How long a send may keep retrying an unreachable broker before failing (120 s). */
+  brokerWaitMs?: number;
+  /** TLS for SASL connections (default: on when SASL is used, as on MSK). */
+  tls?: boolean;
+  /** Run the producers (kafkajs's record encoding) on a worker thread (default true). */
+  worker?: boolean;
+}
+
+/** The stored position: the end offset of each partition after the last acknowledged send. */
+export interface KafkaPosition {
+  ends: Record<string, number>;
+}
+
+/** Walks an error and its causes, returning each. */
+function causes(error: unknown): Array<Record<string, unknown>> {
+  const chain: Array<Record<string, unknown>> = [];
+  let current = error as Record<string, unknown> | undefined;
+  while (current && typeof current === "object" && chain.length < 10) {
+    chain.push(current);
+    current = (current.cause ?? current.originalError) as Record<string, unknown> | undefined;
+  }
+  const nested = (error as { errors?: unknown[] })?.errors;
+  if (Array.isArray(nested)) { for (const inner of nested) chain.push(...causes(inner)); }
+  return chain;
+}
+
+/** Turns a kafkajs error into one line naming the brokers or the topic; undefined if unknown. */
+export function describeKafkaError(
+  error: unknown,
+  brokers: string[],
+  topic?: string,
+): TargetError | undefined {
+  if (error instanceof TargetError || error instanceof RecordRejectedError) return error;
+  const chain = causes(error);
+  const type = chain.map((e) => e.type).find((t) => typeof t === "string") as string | undefined;
+  const names = chain.map((e) => String(e.name));
+  const where = brokers.join(",");
+  const on = topic ? ` topic ${topic}` : "";
+  if (names.includes("KafkaJSSASLAuthenticationError") || type === "SASL_AUTHENTICATION_FAILED") {
+    return new TargetError(`Kafka authentication failed at ${where}: ${chain[0].message}`);
+  }
+  if (type === "TOPIC_AUTHORIZATION_FAILED") {
+    return new TargetError(`Kafka: not authorized for${on || " the topic"} at ${where}`);
+  }
+  if (type === "CLUSTER_AUTHORIZATION_FAILED") {
+    return new TargetError(
+      `Kafka: not authorized on the cluster at ${where}${topic ? ` (creating ${topic})` : ""}`,
+    );
+  }
+  if (
+    names.some((name) =>
+      name === "KafkaJSConnectionError" || name === "KafkaJSNumberOfRetriesExceeded" ||
+      name === "KafkaJSBrokerNotFound" || name === "KafkaJSNoBrokerAvailableError"
+    )
+  ) {
+    return new TargetError(`Kafka broker unreachable at ${where}: ${chain.at(-1)?.message}`);
+  }
+  return undefined;
+}
+
+/** The Java client's default partition of `key` (murmur2), via kafkajs's own partitioner. */
+function partitionerFor(partitions: number): (key: string) => number {
+  if (partitions === 1) return () => 0; // the common case: no hashing per record
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+    offlineReplicas: [],
+  }));
+  return (key) => partitioner({ topic: "", partitionMetadata, message: { key, value: null } });
+}
+
+/** Errors of a topic just created whose metadata has not reached every broker thread yet. */
+const NOT_YET_KNOWN = new Set([
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "LEADER_NOT_AVAILABLE",
+  "NOT_LEADER_FOR_PARTITION",
+]);
+
+/**
+ * Runs `work` again while the broker says the topic or its leader is not
+ * known yet (right after creation, on a busy broker), for up to `waitMs`.
+ */
+async function untilKnown<T>(work: () => Promise<T>, waitMs = 30_000): Promise<T> {
+  const until = Date.now() + waitMs;
+  for (let delay = 100;; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await work();
+    } catch (error) {
+      const pending = causes(error).some((e) => NOT_YET_KNOWN.has(String(e.type)));
+      if (!pending || Date.now() + delay > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/** Messages per produce request at most. */
+const MAX_REQUEST_MESSAGES = 500;
+
+/** One Kafka message ready to go, with its size for request sizing. */
+interface Message {
+  key: string;
+  value: string;
+  partition: number;
+  index: number;
+}
+
+/** The Kafka target: topics `<id>.<kind>`, idempotent producer, per-partition end offsets. */
+export class KafkaTarget implements DeliveryTarget {
+  readonly name: string = "kafka";
+  #kafka?: Kafka;
+  /** One idempotent producer per table: three requests in flight, each table's in order. */
+  #producers = new Map<TableKind, ProducerHandle>();
+  #worker?: KafkaWorker;
+  #partitions = new Map<TableKind, (key: string) => number>();
+  #ends = new Map<TableKind, Map<number, number>>();
+  readonly brokers: string[];
+
+  constructor(private config: PipelineConfig, private options: KafkaTargetOptions) {
+    this.brokers = config.kafka.brokers;
+  }
+
+  /** The topic of `kind`. */
+  destination(kind: TableKind): string {
+    return topicName(this.config.id, kind);
+  }
+
+  /** The producer's client: it retries for as long as the broker stays away (bounded by brokerWaitMs). */
+  async #client(): Promise<Kafka> {
+    this.#kafka ??= await kafkaClient(
+      this.config.kafka,
+      "pinpipe-batch",
+      this.config.kinesis.region,
+      {
+        ssl: this.options.tls ?? this.config.kafka.auth !== "none",
+        requestTimeout: 15_000,
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
+      },
+    );
+    return this.#kafka;
+  }
+
+  /** An admin client: a few quick retries, then a clear failure (kafkajs ties retries to the client). */
+  async #adminClient(retries = 2): Promise<Kafka> {
+    return await kafkaClient(this.config.kafka, "pinpipe-batch-admin", this.config.kinesis.region, {
+      ssl: this.options.tls ?? this.config.kafka.auth !== "none",
+      requestTimeout: 15_000,
+      retry: { retries, initialRetryTime: 300, maxRetryTime: 2_000 },
+    });
+  }
+
+  #fail(error: unknown, topic?: string): Error {
+    return describeKafkaError(error, this.brokers, topic) ??
+      new TargetError(
+        `Kafka${topic ? ` topic ${topic}` : ""} at ${this.brokers.join(",")}: ${
+          (error as Error).message
+        }`,
+      );
+  }
+
+  /** Connects, creates missing topics, learns partition counts, starts the producer. */
+  async prepare(kinds: readonly TableKind[]): Promise<void> {
+    const admin = (await this.#adminClient()).admin();
+    try {
+      await admin.connect().catch((error) => {
+        throw this.#fail(error);
+      });
+      const existing = new Set(
+        await admin.listTopics().catch((error) => {
+          throw this.#fail(error);
+        }),
+      );
+      for (const kind of kinds) {
+        const topic = this.destination(kind);
+        if (existing.has(topic)) continue;
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{
+            topic,
+            numPartitions: this.options.partitions,
+            replicationFactor: this.options.replicationFactor,
+          }],
+        }).catch((error) => {
+          // Another producer may have created it meanwhile: that is fine.
+          if (causes(error).some((e) => e.type === "TOPIC_ALREADY_EXISTS")) return;
+          throw this.#fail(error, topic);
+        });
+      }
+      for (const kind of kinds) {
+        const topic = this.destination(kind);
+        const metadata = await untilKnown(() => admin.fetchTopicMetadata({ topics: [topic] }))
+          .catch((error) => {
+            throw this.#fail(error, topic);
+          });
+        this.#partitions.set(kind, partitionerFor(metadata.topics[0].partitions.length));
+      }
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    const tls = this.options.tls ?? this.config.kafka.auth !== "none";
+    if (this.options.worker ?? true) {
+      this.#worker = new KafkaWorker(this.config.kafka, this.config.kinesis.region, tls);
+    }
+    for (const kind of kinds) {
+      // The same producer settings on either thread (see kafka_worker.ts).
+      const producer = this.#worker?.producer(kind) ?? (await this.#client()).producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
+      });
+      this.#producers.set(kind, producer);
+      await this.#withDeadline(producer.connect(), "connecting the producer").catch((error) => {
+        throw this.#fail(error);
+      });
+    }
+  }
+
+  /** The current end offset of each partition of `kind`'s topic. */
+  async #fetchEnds(kind: TableKind): Promise<Map<number, number>> {
+    const topic = this.destination(kind);
+    const admin = (await this.#adminClient(5)).admin();
+    try {
+      await admin.connect();
+      const offsets = await untilKnown(() => admin.fetchTopicOffsets(topic));
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    } catch (error) {
+      throw this.#fail(error, topic);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  /** Rejects with a TargetError if `work` has not settled after brokerWaitMs; else as `work` does. */
+  async #withDeadline<T>(work: Promise<T>, what: string, topic?: string): Promise<T> {
+    const waitMs = this.options.brokerWaitMs ?? 120_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new TargetError(
+              `Kafka broker unreachable at ${this.brokers.join(",")}: ${what}${
+                topic ? ` to ${topic}` : ""
+              } still failing after ${Math.round(waitMs / 1000)} s`,
+            ),
+          ),
+        waitMs,
+      );
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends `records` (one table, in order) and resolves when all are acknowledged. */
+  async send(kind: TableKind, records: OutgoingRecord[]): Promise<void> {
+    const producer = this.#producers.get(kind);
+    const partitionOf = this.#partitions.get(kind);
+    if (!producer || !partitionOf) throw new Error(`KafkaTarget.send(${kind}) before prepare`);
+    if (!this.#ends.has(kind)) this.#ends.set(kind, await this.#fetchEnds(kind));
+    const messages: Message[] = records.map((record) => ({
+      key: record.key,
+      value: JSON.stringify(record.record),
+      partition: partitionOf(record.key),
+      index: record.index,
+    }));
+    const limit = this.options.maxRequestBytes ?? 512 * 1024;
+    let chunk: Message[] = [];
+    let bytes = 0;
+    for (const message of messages) {
+      const size = message.value.length + message.key.length + 64;
+      // kafkajs groups a request's messages by partition in quadratic time: keep requests small.
+      if (chunk.length && (bytes + size > limit || chunk.length >= MAX_REQUEST_MESSAGES)) {
+        await this.#sendChunk(kind, chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(message);
+      bytes += size;
+    }
+    if (chunk.length) await this.#sendChunk(kind, chunk);
+  }
+
+  /** Sends one produce request's worth; splits it when the broker says it is too large. */
+  async #sendChunk(kind: TableKind, chunk: Message[]): Promise<void> {
+    const topic = this.destination(kind);
+    try {
+      const metadata = await this.#withDeadline(
+        this.#producers.get(kind)!.send({
+          topic,
+          acks: -1,
+          compression: this.options.compression === "gzip"
+            ? CompressionTypes.GZIP
+            : CompressionTypes.None,
+          messages: chunk.map(({ key, value, partition }) => ({ key, value, partition })),
+        }),
+        "sending",
+        topic,
+      );
+      const ends = this.#ends.get(kind)!;
+      const counts = new Map<number, number>();
+      for (const message of chunk) {
+        counts.set(message.partition, (counts.get(message.partition) ?? 0) + 1);
+      }
+      for (const answer of metadata) {
+        const sent = counts.get(answer.partition) ?? 0;
+        ends.set(answer.partition, Number(answer.baseOffset) + sent);
+      }
+    } catch (error) {
+      const tooLarge = causes(error).some((e) =>
+        e.type === "MESSAGE_TOO_LARGE" || e.type === "RECORD_LIST_TOO_LARGE"
+      );
+      if (!tooLarge) throw this.#fail(error, topic);
+      if (chunk.length === 1) {
+        throw new RecordRejectedError(
+          `record too large for ${topic}: ${kind} index ${chunk[0].index} is ${
+            new TextEncoder().encode(chunk[0].value).length
+          } bytes, over the topic's max.message.bytes`,
+        );
+      }
+      // A whole request is refused atomically: send it in halves to find the culprit.
+      const half = Math.ceil(chunk.length / 2);
+      await this.#sendChunk(kind, chunk.slice(0, half));
+      await this.#sendChunk(kind, chunk.slice(half));
+    }
+  }
+
+  /** The end offset of each partition after the last acknowledged send of `kind`. */
+  position(kind: TableKind): KafkaPosition | undefined {
+    const ends = this.#ends.get(kind);
+    return ends ? { ends: Object.fromEntries(ends) } : undefined;
+  }
+
+  /**
+   * Compares the end offsets stored in the checkpoint with the topic's now:
+   * records beyond them were written after the checkpoint (acknowledged or
+   * not before a crash). Since records go to partitions in order, the next
+   * `n` records bound for a partition that grew by `n` are already there.
+   */
+  async resumeFilter(
+    kind: TableKind,
+    saved: unknown,
+  ): Promise<((record: OutgoingRecord) => boolean) | undefined> {
+    const stored = (saved as KafkaPosition | undefined)?.ends;
+    const now = await this.#fetchEnds(kind);
+    this.#ends.set(kind, now);
+    if (!stored) return undefined;
+    const topic = this.destination(kind);
+    const ahead = new Map<number, number>();
+    for (const [partition, end] of now) {
+      const before = stored[String(partition)] ?? 0;
+      if (end < before) {
+        throw new TargetError(
+          `topic ${topic} partition ${partition} ends at offset ${end}, before the checkpoint's ` +
+            `${before}: was it deleted and recreated? Run with --from-start`,
+        );
+      }
+      if (end > before) ahead.set(partition, end - before);
+    }
+    if (ahead.size === 0) return undefined;
+    const partitionOf = this.#partitions.get(kind)!;
+    return (record) => {
+      const partition = partitionOf(record.key);
+      const left = ahead.get(partition) ?? 0;
+      if (left === 0) return false;
+      ahead.set(partition, left - 1);
+      return true;
+    };
+  }
+
+  /** Disconnects the producer. */
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.#producers.values()].map((producer) => producer.disconnect().catch(() => {})),
+    );
+    await this.#worker?.close();
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Builds the Kinesis client for real AWS or a local endpoint. The SDK speaks
+ * HTTP/2 by default, which kinesalite on plain HTTP answers with "Protocol
+ * error"; a local endpoint therefore gets the HTTP/1.1 handler and dummy
+ * credentials (kinesalite checks only that a signature is present).
+ *
+ * @example
+ * ```ts
+ * import { kinesisClient } from "./client.ts";
+ * const client = kinesisClient({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" });
+ * ```
+ */
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { KinesisConfig } from "../core/config.ts";
+
+/** A client for `config`: the AWS credential chain, or local dummies for an endpoint. */
+export function kinesisClient(config: KinesisConfig): KinesisClient {
+  if (config.endpoint === undefined) return new KinesisClient({ region: config.region });
+  return new KinesisClient({
+    region: config.region,
+    endpoint: config.endpoint,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 2000 }),
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+}

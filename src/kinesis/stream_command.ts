@@ -1,0 +1,115 @@
+/**
+ * `deno task stream`: streams the RDS tables into the Kinesis streams
+ * `streaming-<id>-pin`, `-geo`, `-user`, directly with PutRecords or, with
+ * `--via api URL`, through an API Gateway Kinesis proxy as the original did.
+ * Reading, ordering, pacing, checkpoints, progress and the summary are the
+ * shared transfer driver's (`transfer.ts`), the same as `batch`.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./stream_command.ts";
+ * const exitCode = await main(["--limit", "100", "--shards", "2"]);
+ * ```
+ */
+import {
+  choiceFlag,
+  type Flags,
+  intFlag,
+  parseFlags,
+  stringFlag,
+  UsageError,
+} from "../core/cli.ts";
+import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../core/config.ts";
+import type { DeliveryTarget } from "../transfer/target.ts";
+import { KinesisApiTarget } from "./api_target.ts";
+import { kinesisClient } from "./client.ts";
+import { KinesisTarget } from "./target.ts";
+import {
+  parseTransferOptions,
+  runTransfer,
+  TRANSFER_FLAGS,
+  TRANSFER_USAGE,
+  transferExitCode,
+} from "../transfer/driver.ts";
+
+const STREAM_FLAGS = {
+  ...CONFIG_FLAGS,
+  ...TRANSFER_FLAGS,
+  via: { type: "string" as const },
+  shards: { type: "string" as const },
+  "partition-key": { type: "string" as const },
+  "put-records": { type: "string" as const },
+  "in-flight": { type: "string" as const },
+  "api-route": { type: "string" as const },
+  "api-concurrency": { type: "string" as const },
+  "throttle-wait": { type: "string" as const },
+};
+
+const USAGE = `Usage: deno task stream [flags]
+
+Streams the tables pinterest_data, geolocation_data and user_data into the Kinesis
+streams streaming-<id>-pin, streaming-<id>-geo and streaming-<id>-user (created if
+missing, and waited on until ACTIVE).
+
+Kinesis flags:
+  --via kinesis|api URL  kinesis: PutRecords with the AWS SDK (default);
+                         api URL: an API Gateway Kinesis proxy (the original's path):
+                         PUT /streams/<stream>/records (or /record), GET and POST /streams/<stream>
+  --shards N             shards of streams created here (1)
+  --partition-key MODE   index (the row index: stable, default) | uuid (random, as the original)
+  --put-records N        records per PutRecords call, 1..500 (500); calls also stay under 5 MiB
+  --in-flight N          PutRecords calls (--via api: batch requests) in flight per stream (2)
+  --api-route R          --via api: records (batch route, default) | record (one PUT per record)
+  --api-concurrency N    --via api --api-route record: requests in flight (8)
+  --throttle-wait S      keep retrying throttled records this long before failing (600)
+                         (throttling slows sending down; records are never dropped)
+  API key for --via api: PINPIPE_API_KEY (sent as x-api-key), never a flag.
+
+${TRANSFER_USAGE}
+
+${CONFIG_USAGE}
+
+Exit codes: 0 done, 2 bad flags, 3 database error, 4 Kinesis error, 5 record refused,
+130 interrupted (after checkpointing).`;
+
+/** Builds the target `--via` asks for. */
+export function streamTarget(config: PipelineConfig, flags: Flags): DeliveryTarget {
+  const [via, ...rest] = stringFlag(flags, "via", "kinesis").split(/\s+/);
+  const url = rest[0] ?? flags._[0];
+  const common = {
+    id: config.id,
+    shards: intFlag(flags, "shards", 1, { min: 1, max: 10_000 }),
+    partitionKey: choiceFlag(flags, "partition-key", ["index", "uuid"] as const, "index"),
+    batchRecords: intFlag(flags, "put-records", 500, { min: 1, max: 500 }),
+    inFlight: intFlag(flags, "in-flight", 2, { min: 1, max: 16 }),
+    throttleTimeoutMs: intFlag(flags, "throttle-wait", 600, { min: 1 }) * 1000,
+  };
+  if (via === "api") {
+    if (!url) throw new UsageError("--via api needs the API's URL: --via api https://...");
+    try {
+      new URL(url);
+    } catch {
+      throw new UsageError(`--via api: "${url}" is not a URL`);
+    }
+    const apiKey = Deno.env.get("PINPIPE_API_KEY");
+    return new KinesisApiTarget({
+      ...common,
+      url,
+      route: choiceFlag(flags, "api-route", ["records", "record"] as const, "records"),
+      concurrency: intFlag(flags, "api-concurrency", 8, { min: 1, max: 256 }),
+      headers: apiKey ? { "x-api-key": apiKey } : {},
+    });
+  }
+  if (via !== "kinesis") throw new UsageError(`--via must be kinesis or api URL, got "${via}"`);
+  if (flags._.length) throw new UsageError(`unexpected argument "${flags._[0]}"`);
+  return new KinesisTarget(kinesisClient(config.kinesis), common);
+}
+
+/** `deno task stream`: returns the exit code (errors are thrown as `CliError`s). */
+export async function main(args: string[]): Promise<number> {
+  const flags = parseFlags(args, STREAM_FLAGS, USAGE, { positionals: true });
+  const config = loadConfig(flags);
+  const options = parseTransferOptions(flags);
+  const summary = await runTransfer(config, options, streamTarget(config, flags));
+  return transferExitCode(summary);
+}

@@ -1,0 +1,356 @@
+/**
+ * The Kinesis delivery target of `deno task stream`: creates the three
+ * streams `streaming-<id>-pin|geo|user` if missing and waits until they are
+ * ACTIVE, then sends records with PutRecords in calls that respect the
+ * service limits. Records a call reports as failed are retried, alone, with
+ * exponential backoff and jitter; throttling slows every later call down and
+ * never drops a record. `send` resolves only when every record is accepted,
+ * so the shared transfer loop checkpoints only what Kinesis holds.
+ *
+ * @example
+ * ```ts
+ * import { kinesisClient } from "./client.ts";
+ * import { KinesisTarget } from "./target.ts";
+ * const client = kinesisClient({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" });
+ * const target = new KinesisTarget(client, { id: "0123456789ab", shards: 1 });
+ * await target.prepare(["pin"]);
+ * await target.close();
+ * ```
+ */
+import { inLanes } from "../util/lanes.ts";
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+  PutRecordsCommand,
+  type PutRecordsResultEntry,
+} from "@aws-sdk/client-kinesis";
+import {
+  type DeliveryTarget,
+  type OutgoingRecord,
+  RecordRejectedError,
+  TargetError,
+} from "../transfer/target.ts";
+import { type KinesisEntry, planBatches } from "./batches.ts";
+import {
+  type AttemptOutcome,
+  type BackoffOptions,
+  CallFailure,
+  DEFAULT_BACKOFF,
+  type FailureClass,
+  oneLine,
+  Pacer,
+  retryUntilAccepted,
+  sleep,
+} from "./retry.ts";
+import { isShardPositions, laterSequence, readTail, type ShardPositions } from "./tail.ts";
+import { streamName } from "../core/names.ts";
+import type { TableKind } from "../core/tables.ts";
+
+/** How records are spread over shards: by row index (stable) or a random uuid (the original's). */
+export type PartitionKeyMode = "index" | "uuid";
+
+/** Settings of a Kinesis target. */
+export interface KinesisTargetOptions {
+  /** The pipeline id that names the streams. */
+  id: string;
+  /** Shards of a stream this target creates. */
+  shards: number;
+  /** Default "index". */
+  partitionKey?: PartitionKeyMode;
+  /** Records per PutRecords call, at most 500 (the default). */
+  batchRecords?: number;
+  /** PutRecords calls in flight at once for one table. Default 2. */
+  inFlight?: number;
+  /** Attempts for a call or record failing for reasons other than throttling. Default 8. */
+  maxAttempts?: number;
+  /** Give up after being throttled without pause this long. Default 10 minutes. */
+  throttleTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  /** How long to wait for a stream to become ACTIVE. Default 5 minutes. */
+  activeTimeoutMs?: number;
+  /** Where progress notes go (stream created, waiting). Default stderr. */
+  log?: (line: string) => void;
+}
+
+/** What the target did, for the summary and the tests. */
+export interface KinesisTargetStats {
+  calls: number;
+  records: number;
+  retriedRecords: number;
+  throttles: number;
+}
+
+/** Per-record error codes worth retrying; any other code is a fault to report. */
+const RETRYABLE_RECORD_ERRORS = new Set([
+  "ProvisionedThroughputExceededException",
+  "InternalFailure",
+  "KMSThrottlingException",
+]);
+const THROTTLE_ERRORS = new Set([
+  "ProvisionedThroughputExceededException",
+  "LimitExceededException",
+  "ThrottlingException",
+  "KMSThrottlingException",
+]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+]);
+
+/** Classifies an error thrown by an SDK call. */
+export function classifyKinesisError(error: unknown): FailureClass {
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.name && THROTTLE_ERRORS.has(e.name)) return "throttle";
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return "transient";
+  if (e?.name === "TimeoutError" || (e?.code && NETWORK_CODES.has(e.code))) return "transient";
+  return "fatal";
+}
+
+/** One line describing an SDK error: its name and message, shortened. */
+export function describeKinesisError(error: unknown): string {
+  const e = error as { name?: string; code?: string; message?: string };
+  const name = e?.name && e.name !== "Error" ? e.name : e?.code ?? "Error";
+  return `${name}: ${oneLine(e?.message ?? String(error))}`;
+}
+
+/** Builds the PutRecords entry for an outgoing record. */
+export function toKinesisEntry(
+  kind: TableKind,
+  record: OutgoingRecord,
+  mode: PartitionKeyMode,
+): KinesisEntry & { source: OutgoingRecord } {
+  return {
+    data: new TextEncoder().encode(JSON.stringify(record.record)),
+    partitionKey: mode === "uuid" ? crypto.randomUUID() : record.key,
+    label: `${kind} row ${record.index}`,
+    source: record,
+  };
+}
+
+/** Sends records to the three Kinesis streams with the SDK. */
+export class KinesisTarget implements DeliveryTarget {
+  readonly name = "kinesis";
+  readonly stats: KinesisTargetStats = { calls: 0, records: 0, retriedRecords: 0, throttles: 0 };
+  readonly #client: KinesisClient;
+  readonly #options: Required<Omit<KinesisTargetOptions, "log">> & {
+    log: (line: string) => void;
+  };
+  readonly #pacer = new Pacer();
+  /** Per table, the highest acknowledged sequence number of each shard. */
+  readonly #positions = new Map<TableKind, ShardPositions>();
+
+  constructor(client: KinesisClient, options: KinesisTargetOptions) {
+    this.#client = client;
+    this.#options = {
+      partitionKey: "index",
+      batchRecords: 500,
+      inFlight: 2,
+      maxAttempts: 8,
+      throttleTimeoutMs: 600_000,
+      backoff: DEFAULT_BACKOFF,
+      activeTimeoutMs: 300_000,
+      log: (line) => console.error(line),
+      ...options,
+    };
+  }
+
+  /** Creates each missing stream with `shards` shards, then waits for all to be ACTIVE. */
+  async prepare(kinds: readonly TableKind[]): Promise<void> {
+    for (const kind of kinds) {
+      const stream = streamName(this.#options.id, kind);
+      const status = await this.#status(stream);
+      if (status === undefined) {
+        try {
+          await this.#client.send(
+            new CreateStreamCommand({ StreamName: stream, ShardCount: this.#options.shards }),
+          );
+          this.#options.log(`created stream ${stream} with ${this.#options.shards} shard(s)`);
+        } catch (error) {
+          // Another producer may have created it a moment ago: that is fine.
+          if ((error as Error).name !== "ResourceInUseException") {
+            throw new TargetError(`cannot create stream ${stream}: ${describeKinesisError(error)}`);
+          }
+        }
+      } else if (status === "DELETING") {
+        throw new TargetError(
+          `stream ${stream} is being deleted; wait for it to go, then run again`,
+        );
+      }
+    }
+    for (const kind of kinds) await this.#waitActive(streamName(this.#options.id, kind));
+  }
+
+  /** The stream a table's records go to, for messages and the summary. */
+  destination(kind: TableKind): string {
+    return streamName(this.#options.id, kind);
+  }
+
+  /** Sends `records` to the stream of `kind`; resolves when Kinesis accepted every one. */
+  async send(kind: TableKind, records: OutgoingRecord[]): Promise<void> {
+    const stream = streamName(this.#options.id, kind);
+    const entries = records.map((record) =>
+      toKinesisEntry(kind, record, this.#options.partitionKey)
+    );
+    let batches: KinesisEntry[][];
+    try {
+      batches = planBatches(entries, this.#options.batchRecords);
+    } catch (error) {
+      throw new RecordRejectedError(`${stream}: ${(error as Error).message}`);
+    }
+    // A few calls in flight keep the stream busy while answers travel; all must succeed.
+    await inLanes(batches, this.#options.inFlight, (batch) => this.#putAll(kind, stream, batch));
+  }
+
+  /** Each shard's highest acknowledged sequence number: stored in the checkpoint. */
+  position(kind: TableKind): ShardPositions {
+    return { ...this.#positions.get(kind) };
+  }
+
+  /**
+   * After a crash: reads what the stream holds beyond the checkpoint's
+   * positions (sent, never checkpointed) and answers true for each record
+   * among them, once per copy, so it is not sent twice. Shards without a
+   * position are not read: at worst a record goes twice (the consumer drops
+   * it), never is a record skipped that Kinesis does not hold.
+   */
+  async resumeFilter(
+    kind: TableKind,
+    saved: unknown,
+  ): Promise<((record: OutgoingRecord) => boolean) | undefined> {
+    if (!isShardPositions(saved) || Object.keys(saved).length === 0) return undefined;
+    const stream = streamName(this.#options.id, kind);
+    let tail: { texts: string[]; last: ShardPositions };
+    try {
+      tail = await readTail(this.#client, stream, saved);
+    } catch (error) {
+      throw new TargetError(
+        `cannot read ${stream} after the checkpoint: ${describeKinesisError(error)}`,
+      );
+    }
+    this.#positions.set(kind, tail.last);
+    const held = new Map<string, number>();
+    for (const text of tail.texts) held.set(text, (held.get(text) ?? 0) + 1);
+    if (tail.texts.length > 0) {
+      this.#options.log(
+        `${stream}: ${tail.texts.length} record(s) already sent after the checkpoint`,
+      );
+    }
+    return (record) => {
+      const text = JSON.stringify(record.record);
+      const count = held.get(text) ?? 0;
+      if (count === 0) return false;
+      held.set(text, count - 1);
+      return true;
+    };
+  }
+
+  /** Releases the client's connections. */
+  close(): Promise<void> {
+    this.#client.destroy();
+    return Promise.resolve();
+  }
+
+  async #status(stream: string): Promise<string | undefined> {
+    try {
+      const answer = await this.#client.send(
+        new DescribeStreamSummaryCommand({ StreamName: stream }),
+      );
+      return answer.StreamDescriptionSummary?.StreamStatus;
+    } catch (error) {
+      if ((error as Error).name === "ResourceNotFoundException") return undefined;
+      throw new TargetError(`cannot describe stream ${stream}: ${describeKinesisError(error)}`);
+    }
+  }
+
+  async #waitActive(stream: string): Promise<void> {
+    const deadline = Date.now() + this.#options.activeTimeoutMs;
+    let pause = 100;
+    for (;;) {
+      const status = await this.#status(stream);
+      if (status === "ACTIVE" || status === "UPDATING") return;
+      if (status === undefined) {
+        throw new TargetError(`stream ${stream} vanished while waiting for it`);
+      }
+      if (Date.now() > deadline) {
+        throw new TargetError(
+          `stream ${stream} still ${status} after ${this.#options.activeTimeoutMs / 1000} s`,
+        );
+      }
+      await sleep(pause);
+      pause = Math.min(pause * 2, 2_000);
+    }
+  }
+
+  /** PutRecords until every entry is accepted, retrying only the failed ones. */
+  #putAll(kind: TableKind, stream: string, entries: KinesisEntry[]): Promise<void> {
+    return retryUntilAccepted(entries, async (pending) => {
+      let results: PutRecordsResultEntry[];
+      try {
+        const answer = await this.#client.send(
+          new PutRecordsCommand({
+            StreamName: stream,
+            Records: pending.map((entry) => ({
+              Data: entry.data,
+              PartitionKey: entry.partitionKey,
+            })),
+          }),
+        );
+        results = answer.Records ?? [];
+      } catch (error) {
+        throw new CallFailure(classifyKinesisError(error), describeKinesisError(error));
+      }
+      if (results.length !== pending.length) {
+        throw new CallFailure(
+          "fatal",
+          `answered ${results.length} results for ${pending.length} records`,
+        );
+      }
+      const positions = this.#positions.get(kind) ?? {};
+      for (const result of results) {
+        if (result.ErrorCode || !result.ShardId || !result.SequenceNumber) continue;
+        positions[result.ShardId] = laterSequence(positions[result.ShardId], result.SequenceNumber);
+      }
+      this.#positions.set(kind, positions);
+      return collectFailures(stream, pending, results);
+    }, {
+      what: `PutRecords to ${stream}`,
+      pacer: this.#pacer,
+      maxAttempts: this.#options.maxAttempts,
+      backoff: this.#options.backoff,
+      throttleTimeoutMs: this.#options.throttleTimeoutMs,
+      stats: this.stats,
+    });
+  }
+}
+
+/**
+ * Reads a PutRecords answer: the entries to retry (throttled or failed
+ * inside the service), and a `RecordRejectedError` for any other error code.
+ */
+export function collectFailures<T extends KinesisEntry>(
+  stream: string,
+  pending: readonly T[],
+  results: readonly { ErrorCode?: string; ErrorMessage?: string }[],
+): AttemptOutcome<T> {
+  const failed: T[] = [];
+  let throttled = 0;
+  let firstError: string | undefined;
+  results.forEach((result, i) => {
+    if (!result.ErrorCode) return;
+    const message = `${result.ErrorCode}: ${oneLine(result.ErrorMessage ?? "")}`;
+    if (!RETRYABLE_RECORD_ERRORS.has(result.ErrorCode)) {
+      throw new RecordRejectedError(`${stream}: ${pending[i].label} refused: ${message}`);
+    }
+    if (THROTTLE_ERRORS.has(result.ErrorCode)) throttled++;
+    firstError ??= message;
+    failed.push(pending[i]);
+  });
+  return { failed, throttled, firstError };
+}

@@ -1,0 +1,110 @@
+/**
+ * The contract between the source-side driver (`transfer.ts`) and a place
+ * records are delivered to: Kafka, a Kafka REST proxy, Kinesis. The driver
+ * reads, orders, paces and checkpoints; a target only sends and acknowledges.
+ * Also the error types every command ends with, each with its own exit code.
+ *
+ * @example
+ * ```ts
+ * import type { DeliveryTarget, OutgoingRecord } from "./target.ts";
+ * const printer: DeliveryTarget = {
+ *   name: "stdout",
+ *   async prepare() {},
+ *   async send(_kind, records: OutgoingRecord[]) { records.forEach((r) => console.log(r.key)); },
+ *   async close() {},
+ * };
+ * ```
+ */
+import { CliError } from "../core/cli.ts";
+import type { SourceRecord } from "../core/records.ts";
+import type { TableKind } from "../core/tables.ts";
+
+/** One record on its way out: its table, its row index, the record, and its key. */
+export interface OutgoingRecord {
+  kind: TableKind;
+  /** The row's index value (`index` or `ind`). */
+  index: number;
+  record: SourceRecord;
+  /** Message key / partition key: `String(index)` by default. */
+  key: string;
+}
+
+/**
+ * Where records go. `send` is called with one table's records at a time, in
+ * order, and never twice concurrently for the same table.
+ */
+export interface DeliveryTarget {
+  /** "kafka", "kafka-rest", "kinesis", "kinesis-api": used in messages and checkpoint file names. */
+  readonly name: string;
+  /** Creates topics/streams if missing; throws one clear line if the target is unusable (unreachable, auth...). */
+  prepare(kinds: readonly TableKind[]): Promise<void>;
+  /** Sends one table's records in order; resolves only when EVERY record is acknowledged; retries transient
+   *  failures itself (with backoff); rejects with a clear error if any record could not be delivered. */
+  send(kind: TableKind, records: OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+  /** Optional. The topic or stream `kind` goes to, for progress lines and summaries. */
+  destination?(kind: TableKind): string;
+  /**
+   * Optional. The target's own position after the last acknowledged `send`
+   * of `kind` (for Kafka: the end offset of each partition), as plain JSON.
+   * The driver stores it in the checkpoint beside the last index.
+   */
+  position?(kind: TableKind): unknown;
+  /**
+   * Optional. Called on resume with the position stored in the checkpoint.
+   * Returns a filter the driver applies to the records that follow the
+   * checkpoint, in order: it answers true for each record the target already
+   * holds (written after the checkpoint, before a crash), so it is not sent
+   * twice. Also resets the target's position to "now".
+   */
+  resumeFilter?(
+    kind: TableKind,
+    saved: unknown,
+  ): Promise<((record: OutgoingRecord) => boolean) | undefined>;
+}
+
+/** Exit codes, one per kind of failure, so scripts can tell them apart. */
+export const EXIT_CODES = {
+  /** Bad flags (as `UsageError`). */
+  usage: 2,
+  /** The database: unreachable, wrong password, table missing, bad row. */
+  source: 3,
+  /** The target: unreachable, authentication, authorization, gave up retrying. */
+  target: 4,
+  /** A record the target refused for itself (too large, invalid). */
+  record: 5,
+} as const;
+
+/** A database failure: one line naming host, user or table; exit 3. */
+export class SourceError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_CODES.source);
+    this.name = "SourceError";
+  }
+}
+
+/** A target failure: one line naming the target and what failed; exit 4. */
+export class TargetError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_CODES.target);
+    this.name = "TargetError";
+  }
+}
+
+/** A record the target refused (names table and index); exit 5. */
+export class RecordRejectedError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_CODES.record);
+    this.name = "RecordRejectedError";
+  }
+}
+
+/** Builds the outgoing record for a row's record; the key is the index by default. */
+export function outgoing(
+  kind: TableKind,
+  index: number,
+  record: SourceRecord,
+  key = String(index),
+): OutgoingRecord {
+  return { kind, index, record, key };
+}

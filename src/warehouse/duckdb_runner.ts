@@ -1,0 +1,435 @@
+/**
+ * Runs the notebooks' SQL files (`notebooks/sql/`, listed in its
+ * `manifest.json`) in DuckDB, exactly as the Databricks notebooks run them in
+ * Spark, after the one small translation in `dialect.ts`:
+ *
+ * 1. raw views: `raw_pin`, `raw_geo`, `raw_user`, one row per JSON record,
+ *    every field read as text (as the notebooks read them with all-string
+ *    schemas), from the bucket's objects or from records in memory;
+ * 2. cleaning: `<kind>_parsed` (one typed row per record, with a status per
+ *    column) and the cleaned `pin`, `geo`, `user` tables;
+ * 3. the queries' answers, and the data-quality checks.
+ *
+ * Values come back as plain JS: integers as numbers (as text beyond 2^53),
+ * timestamps as ISO 8601 text without zone (`2020-08-28T03:52:47`), arrays
+ * as arrays.
+ *
+ * @example
+ * ```ts
+ * import { openDuckDb, registerRawFromBucket, runCleaning, runQueries, runQualityChecks } from "./duckdb_runner.ts";
+ * const db = await openDuckDb();
+ * try {
+ *   await registerRawFromBucket(db, ".local/bucket/user-0123456789ab-bucket", "0123456789ab");
+ *   const counts = await runCleaning(db); // { pin: { rowsIn: 11000, rowsOut: 10800 }, ... }
+ *   const answers = await runQueries(db); // [{ name: "q1_top_category_by_country", columns, rows }, ...]
+ *   const failed = (await runQualityChecks(db)).filter((check) => !check.passed);
+ * } finally {
+ *   db.close();
+ * }
+ * ```
+ */
+import {
+  type DuckDBConnection,
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBInstance,
+  DuckDBListValue,
+  DuckDBTimestampValue,
+  type DuckDBValue,
+} from "@duckdb/node-api";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { objectBody } from "../core/bucket_layout.ts";
+import { toDuckDb } from "./dialect.ts";
+import manifest from "../../notebooks/sql/manifest.json" with { type: "json" };
+import { topicName } from "../core/names.ts";
+import type { SourceRecord } from "../core/records.ts";
+import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
+
+/** The folder holding the SQL files and their manifest. */
+export const SQL_DIR: URL = new URL("../../notebooks/sql/", import.meta.url);
+
+/** One cleaning step: `parse` makes `<kind>_parsed` from `raw_<kind>`, `clean` makes `<kind>`. */
+export interface CleaningStep {
+  readonly kind: TableKind;
+  readonly parse: string;
+  readonly clean: string;
+}
+
+/** One query file and what it answers. */
+export interface QuerySpec {
+  /** The file name without `.sql`, e.g. `q1_top_category_by_country`. */
+  readonly name: string;
+  /** A short human title, e.g. "Most popular category in each country". */
+  readonly title: string;
+  readonly file: string;
+}
+
+/** The cleaning steps, in the order they run. */
+export const CLEANING_STEPS: readonly CleaningStep[] = manifest.cleaning as CleaningStep[];
+
+/** The query files, in the order they run. */
+export const QUERIES: readonly QuerySpec[] = manifest.queries;
+
+/** The data-quality SQL files; each returns rows of (check_name, failures, detail). */
+export const CHECK_FILES: readonly string[] = manifest.checks;
+
+/** The raw records' fields per kind, as the manifest lists them for Spark's schemas too. */
+export const RAW_COLUMNS: Readonly<Record<TableKind, readonly string[]>> = manifest.raw_columns;
+
+/** A table of plain values. */
+export interface ResultTable {
+  columns: string[];
+  rows: unknown[][];
+}
+
+/** One query's answer. */
+export interface QueryAnswer extends ResultTable {
+  name: string;
+  title: string;
+  file: string;
+}
+
+/** One data-quality check: passed when `failures` is 0. */
+export interface CheckResult {
+  name: string;
+  passed: boolean;
+  failures: number;
+  detail: string;
+}
+
+/** Rows in (raw records) and rows out (cleaned, exact duplicates dropped) of one table. */
+export interface CleaningCount {
+  rowsIn: number;
+  rowsOut: number;
+}
+
+/** An open DuckDB database and its one connection. */
+export interface DuckDb {
+  readonly connection: DuckDBConnection;
+  /** Runs one statement and returns its result as plain values. */
+  query(sql: string): Promise<ResultTable>;
+  /** Closes the connection and the database. */
+  close(): void;
+}
+
+/** DuckDB's memory limit unless PINPIPE_DUCKDB_MEMORY says otherwise: beyond it, DuckDB spills to disk. */
+export const DEFAULT_MEMORY_LIMIT = "5GB";
+
+/**
+ * Opens DuckDB (in memory unless `path` names a file), in UTC, ready for
+ * the other functions here. Memory is capped (`memoryLimit`, else the
+ * PINPIPE_DUCKDB_MEMORY variable, else 5GB) and larger work spills to a
+ * temporary directory, so 10 million rows fit a small machine.
+ */
+export async function openDuckDb(
+  path = ":memory:",
+  { memoryLimit = Deno.env.get("PINPIPE_DUCKDB_MEMORY") ?? DEFAULT_MEMORY_LIMIT } = {},
+): Promise<DuckDb> {
+  const instance = await DuckDBInstance.create(path, {
+    memory_limit: memoryLimit,
+    temp_directory: join(tmpdir(), "pinpipe_duckdb_spill"),
+  });
+  const connection = await instance.connect();
+  const db: DuckDb = {
+    connection,
+    async query(sql: string): Promise<ResultTable> {
+      const reader = await connection.runAndReadAll(sql);
+      return {
+        columns: reader.columnNames(),
+        rows: reader.getRows().map((row) => row.map(toPlain)),
+      };
+    },
+    close(): void {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+  // Timestamps in the records carry no zone; both engines must read them as UTC.
+  await connection.run("SET TimeZone = 'UTC'");
+  return db;
+}
+
+const _sqlCache = new Map<string, string>();
+
+/** Reads one SQL file of `SQL_DIR`, translated for DuckDB. */
+export async function loadSql(file: string): Promise<string> {
+  let sql = _sqlCache.get(file);
+  if (sql === undefined) {
+    const text = await Deno.readTextFile(new URL(file, SQL_DIR));
+    try {
+      sql = toDuckDb(text);
+    } catch (error) {
+      throw new Error(`notebooks/sql/${file}: ${(error as Error).message}`);
+    }
+    _sqlCache.set(file, sql);
+  }
+  return sql;
+}
+
+/** The `read_json` call that reads NDJSON files as Databricks does: records, every field text. */
+function _readJson(kind: TableKind, files: string[]): string {
+  const columns = RAW_COLUMNS[kind].map((column) => `${_quote(column)}: 'VARCHAR'`).join(", ");
+  const list = files.map(_literal).join(", ");
+  return `read_json([${list}], format = 'newline_delimited', records = true, ` +
+    `hive_partitioning = false, columns = {${columns}})`;
+}
+
+async function _createRaw(db: DuckDb, kind: TableKind, files: string[], where: string) {
+  try {
+    await db.connection.run(
+      `CREATE OR REPLACE TABLE raw_${kind} AS SELECT * FROM ${_readJson(kind, files)}`,
+    );
+  } catch (error) {
+    throw new Error(`reading ${kind} records from ${where}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Makes `raw_pin`, `raw_geo` and `raw_user` from the bucket's objects
+ * `topics/<id>.<kind>/partition=*\/*.json`, every partition, in key order.
+ * A topic with no object is an error naming the folder (an empty answer
+ * would look fine); a malformed line is an error naming its object and line.
+ */
+export async function registerRawFromBucket(
+  db: DuckDb,
+  bucketDir: string,
+  id: string,
+): Promise<void> {
+  for (const kind of TABLE_KINDS) {
+    const topicDir = `${bucketDir}/topics/${topicName(id, kind)}`;
+    const objects = await listObjects(topicDir);
+    if (objects.length === 0) throw new Error(`no ${kind} objects in ${topicDir}/partition=*/`);
+    if (objects.length <= _DIRECT_READ_MAX_OBJECTS) {
+      await _createRaw(db, kind, objects, topicDir).catch(async (error) => {
+        throw (await _findMalformed(objects)) ?? error;
+      });
+      continue;
+    }
+    // The sink writes one object per record (flush.size=1): DuckDB opening 11,000 files costs
+    // seconds each thousand, so many objects are joined into one NDJSON file first, byte for byte.
+    const file = await Deno.makeTempFile({ prefix: `pinpipe_raw_${kind}_`, suffix: ".json" });
+    try {
+      await _concatObjects(objects, file);
+      try {
+        await _createRaw(db, kind, [file], topicDir);
+      } catch (error) {
+        throw (await _findMalformed(objects)) ?? error;
+      }
+    } finally {
+      await Deno.remove(file);
+    }
+  }
+}
+
+/** Up to this many objects DuckDB reads directly; more are joined into one file first. */
+const _DIRECT_READ_MAX_OBJECTS = 256;
+
+/** The `.json` objects of every `partition=*` folder under `topicDir`, sorted; none if absent. */
+export async function listObjects(topicDir: string): Promise<string[]> {
+  const files: string[] = [];
+  try {
+    for await (const partition of Deno.readDir(topicDir)) {
+      if (!partition.isDirectory || !partition.name.startsWith("partition=")) continue;
+      const folder = `${topicDir}/${partition.name}`;
+      for await (const object of Deno.readDir(folder)) {
+        if (object.isFile && object.name.endsWith(".json")) files.push(`${folder}/${object.name}`);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return files.sort();
+}
+
+async function _concatObjects(objects: readonly string[], target: string): Promise<void> {
+  const out = await Deno.open(target, { write: true, truncate: true });
+  try {
+    const newline = new Uint8Array([10]);
+    for (let start = 0; start < objects.length; start += 64) {
+      const chunk = await Promise.all(
+        objects.slice(start, start + 64).map((f) => Deno.readFile(f)),
+      );
+      for (const bytes of chunk) {
+        await _writeAll(out, bytes);
+        if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) await _writeAll(out, newline);
+      }
+    }
+  } finally {
+    out.close();
+  }
+}
+
+async function _writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
+/** The first object line that is not a JSON object, as an error naming object and line. */
+async function _findMalformed(objects: readonly string[]): Promise<Error | undefined> {
+  for (const object of objects) {
+    const lines = (await Deno.readTextFile(object)).split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].trim() === "") continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(lines[i]);
+      } catch (error) {
+        return new Error(`${object} line ${i + 1}: not JSON (${(error as Error).message})`);
+      }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        return new Error(`${object} line ${i + 1}: not a JSON object: ${lines[i].slice(0, 80)}`);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Makes `raw_<kind>` from records in memory (written to a temporary NDJSON
+ * file so that the same JSON reader reads them) or from NDJSON file paths.
+ */
+export async function registerRawFromRecords(
+  db: DuckDb,
+  kind: TableKind,
+  records: readonly SourceRecord[] | string | readonly string[],
+): Promise<void> {
+  if (typeof records === "string" || (records.length > 0 && typeof records[0] === "string")) {
+    const files = typeof records === "string" ? [records] : [...records as readonly string[]];
+    await _createRaw(db, kind, files, files.join(", "));
+    return;
+  }
+  const file = await Deno.makeTempFile({ prefix: `pinpipe_raw_${kind}_`, suffix: ".json" });
+  try {
+    await Deno.writeTextFile(file, objectBody(records as readonly SourceRecord[]));
+    if (records.length === 0) {
+      // read_json cannot infer from an empty file; an empty table with the columns will do.
+      const columns = RAW_COLUMNS[kind].map((column) => `${_quote(column)} VARCHAR`).join(", ");
+      await db.connection.run(`CREATE OR REPLACE TABLE raw_${kind} (${columns})`);
+    } else {
+      await _createRaw(db, kind, [file], `${records.length} ${kind} records`);
+    }
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+/**
+ * Runs the cleaning SQL: `<kind>_parsed`, then the cleaned `<kind>` table,
+ * for pin, geo and user. Needs the three raw tables.
+ */
+export async function runCleaning(db: DuckDb): Promise<Record<TableKind, CleaningCount>> {
+  const counts = {} as Record<TableKind, CleaningCount>;
+  for (const step of CLEANING_STEPS) counts[step.kind] = await cleanKind(db, step.kind);
+  return counts;
+}
+
+/**
+ * Cleans one kind only (`raw_<kind>` to `<kind>_parsed` and `<kind>`), as the
+ * streaming notebook does per micro-batch of one stream.
+ */
+export async function cleanKind(db: DuckDb, kind: TableKind): Promise<CleaningCount> {
+  const step = CLEANING_STEPS.find((candidate) => candidate.kind === kind);
+  if (!step) throw new Error(`no cleaning step for kind "${kind}" in the manifest`);
+  await _createTable(db, `${kind}_parsed`, step.parse);
+  await _createTable(db, kind, step.clean);
+  return { rowsIn: await _count(db, `raw_${kind}`), rowsOut: await _count(db, kind) };
+}
+
+/** Runs every query file over the cleaned tables, in the manifest's order. */
+export async function runQueries(db: DuckDb): Promise<QueryAnswer[]> {
+  const answers: QueryAnswer[] = [];
+  for (const spec of QUERIES) {
+    answers.push({ ...spec, ...await _runFile(db, spec.file) });
+  }
+  return answers;
+}
+
+/** Runs every check file; one result per row, named by its `check_name`. */
+export async function runQualityChecks(db: DuckDb): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const file of CHECK_FILES) {
+    const { columns, rows } = await _runFile(db, file);
+    const [name, failures, detail] = ["check_name", "failures", "detail"].map((column) => {
+      const index = columns.indexOf(column);
+      if (index === -1) throw new Error(`notebooks/sql/${file}: no column ${column}`);
+      return index;
+    });
+    for (const row of rows) {
+      const count = Number(row[failures]);
+      results.push({
+        name: String(row[name]),
+        passed: count === 0,
+        failures: count,
+        detail: String(row[detail]),
+      });
+    }
+  }
+  return results;
+}
+
+/** Runs one SQL file of `SQL_DIR` and returns its rows. */
+export async function runSqlFile(db: DuckDb, file: string): Promise<ResultTable> {
+  return await _runFile(db, file);
+}
+
+async function _runFile(db: DuckDb, file: string): Promise<ResultTable> {
+  const sql = await loadSql(file);
+  try {
+    return await db.query(sql);
+  } catch (error) {
+    throw new Error(`notebooks/sql/${file}: ${(error as Error).message}`);
+  }
+}
+
+async function _createTable(db: DuckDb, table: string, file: string): Promise<void> {
+  const sql = await loadSql(file);
+  try {
+    await db.connection.run(`CREATE OR REPLACE TABLE ${table} AS ${sql}`);
+  } catch (error) {
+    throw new Error(`notebooks/sql/${file}: ${(error as Error).message}`);
+  }
+}
+
+async function _count(db: DuckDb, table: string): Promise<number> {
+  const { rows } = await db.query(`SELECT count(*) FROM ${table}`);
+  return Number(rows[0][0]);
+}
+
+/**
+ * One DuckDB value as plain JS: integers as numbers (text beyond 2^53),
+ * timestamps as `YYYY-MM-DDTHH:MM:SS[.ffffff]`, dates as `YYYY-MM-DD`,
+ * decimals as numbers, lists as arrays.
+ */
+export function toPlain(value: DuckDBValue): unknown {
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "bigint") {
+      return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(value)
+        : value.toString();
+    }
+    return value;
+  }
+  if (value instanceof DuckDBTimestampValue) return isoFromMicros(value.micros);
+  if (value instanceof DuckDBListValue) return value.items.map(toPlain);
+  if (value instanceof DuckDBDecimalValue) return value.toDouble();
+  if (value instanceof DuckDBDateValue) return value.toString();
+  return String(value);
+}
+
+/** Microseconds since 1970 as `YYYY-MM-DDTHH:MM:SS`, plus `.ffffff` when not whole seconds. */
+export function isoFromMicros(micros: bigint): string {
+  const million = 1_000_000n;
+  const fraction = ((micros % million) + million) % million;
+  const seconds = (micros - fraction) / million;
+  const text = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  return fraction === 0n ? text : `${text}.${fraction.toString().padStart(6, "0")}`;
+}
+
+function _quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function _literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,289 @@
+/**
+ * `./infra.sh aws plan|apply` without AWS: the plan against its committed
+ * golden file, the S3 sink connector's required fields, apply refusing
+ * before any call when settings or credentials are missing, and the
+ * Databricks import steps run against a local recording HTTP server.
+ *
+ * Regenerate the golden file after an intended change (a notebook added, a
+ * step changed): `PINPIPE_UPDATE_GOLDEN=1 deno test -A tests/infra/aws_plan_test.ts`.
+ */
+import assert from "node:assert/strict";
+import { main, planFor } from "../../infra/aws/command.ts";
+import { applyPlan, StepFailed } from "../../infra/aws/apply.ts";
+import { DatabricksWorkspace } from "../../infra/aws/databricks_workspace.ts";
+import {
+  missingS3SinkFields,
+  REQUIRED_S3_SINK_FIELDS,
+  s3SinkConnectorConfig,
+} from "../../infra/aws/s3_sink_connector.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const GOLDEN = `${ROOT}tests/infra/aws_plan.golden.txt`;
+
+const EXAMPLE_ENV = {
+  PINPIPE_ID: "12c0d092d679",
+  AWS_REGION: "us-east-1",
+  PINPIPE_KAFKA_BROKERS: "b-1.example.kafka.us-east-1.amazonaws.com:9098," +
+    "b-2.example.kafka.us-east-1.amazonaws.com:9098",
+  PINPIPE_MSK_SUBNETS: "subnet-0aaa,subnet-0bbb",
+  PINPIPE_MSK_SECURITY_GROUPS: "sg-0ccc",
+  PINPIPE_MSK_CONNECT_ROLE_ARN: "arn:aws:iam::111122223333:role/pinpipe-msk-connect",
+  PINPIPE_S3_SINK_PLUGIN_ZIP: "/tmp/does-not-exist/confluentinc-kafka-connect-s3-10.5.13.zip",
+  PINPIPE_MWAA_BUCKET: "mwaa-example-bucket",
+  DATABRICKS_HOST: "https://dbc-example.cloud.databricks.com",
+};
+
+/** Runs `main` with console output captured. */
+async function runMain(args: string[], env: Record<string, string>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...parts: unknown[]) => out.push(parts.join(" "));
+  console.error = (...parts: unknown[]) => err.push(parts.join(" "));
+  try {
+    const code = await main(args, env);
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+Deno.test("plan with no settings matches the committed golden file", async () => {
+  const { text } = planFor({});
+  if (Deno.env.get("PINPIPE_UPDATE_GOLDEN") === "1") await Deno.writeTextFile(GOLDEN, text);
+  const golden = await Deno.readTextFile(GOLDEN);
+  if (text !== golden) {
+    const got = text.split("\n");
+    const want = golden.split("\n");
+    const line = got.findIndex((value, index) => value !== want[index]);
+    assert.fail(
+      `plan differs from tests/infra/aws_plan.golden.txt at line ${line + 1}:\n` +
+        `  golden: ${want[line]}\n  plan:   ${got[line]}\n` +
+        "If the change is intended: PINPIPE_UPDATE_GOLDEN=1 deno test -A tests/infra/aws_plan_test.ts",
+    );
+  }
+  // Every service of the issue has its steps, in dependency order.
+  const services = planFor({}).steps.map((step) => `${step.service} ${step.action}`);
+  const firstOf = (action: string) => services.indexOf(action);
+  assert.ok(firstOf("s3 CreateBucket") === 0);
+  assert.ok(firstOf("s3 PutObject") < firstOf("kafkaconnect CreateCustomPlugin"));
+  assert.ok(firstOf("kafka CreateTopics") < firstOf("kafkaconnect CreateConnector"));
+  assert.ok(firstOf("kafkaconnect CreateCustomPlugin") < firstOf("kafkaconnect CreateConnector"));
+  assert.equal(services.filter((s) => s === "kafka CreateTopics").length, 3);
+  assert.equal(services.filter((s) => s === "kinesis CreateStream").length, 3);
+  assert.ok(services.includes("databricks POST /api/2.0/workspace/import"));
+});
+
+Deno.test("plan is the same from any working directory and calls nothing", async () => {
+  const before = Deno.cwd();
+  Deno.chdir("/tmp");
+  try {
+    const result = await runMain(["plan"], {});
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout + "\n", await Deno.readTextFile(GOLDEN));
+  } finally {
+    Deno.chdir(before);
+  }
+});
+
+Deno.test("plan with settings shows the exact requests and no secret", () => {
+  const secret = "dapi-0123456789abcdef-secret";
+  const { text, steps } = planFor({
+    ...EXAMPLE_ENV,
+    DATABRICKS_TOKEN: secret,
+    AWS_SECRET_ACCESS_KEY: "aws-secret-value",
+  });
+  assert.doesNotMatch(text, /<set /);
+  assert.match(text, /Every setting is given\./);
+  assert.ok(!text.includes(secret) && !text.includes("aws-secret-value"));
+
+  const connector = steps.find((step) => step.action === "CreateConnector")!.request;
+  assert.deepEqual(connector.kafkaCluster, {
+    apacheKafkaCluster: {
+      bootstrapServers: EXAMPLE_ENV.PINPIPE_KAFKA_BROKERS,
+      vpc: { subnets: ["subnet-0aaa", "subnet-0bbb"], securityGroups: ["sg-0ccc"] },
+    },
+  });
+  assert.equal(connector.serviceExecutionRoleArn, EXAMPLE_ENV.PINPIPE_MSK_CONNECT_ROLE_ARN);
+  assert.deepEqual(connector.kafkaClusterClientAuthentication, { authenticationType: "IAM" });
+
+  const dag = steps.find((step) => step.request.Key === "dags/12c0d092d679_dag.py");
+  assert.ok(dag, "the DAG is uploaded under the pipeline id's file name");
+  assert.equal(dag.request.Bucket, "mwaa-example-bucket");
+  assert.equal(dag.file?.path, "dags/12c0d092d679_dag.py");
+
+  const streams = steps.filter((step) => step.action === "CreateStream").map((s) => s.request);
+  assert.deepEqual(streams.map((r) => r.StreamName), [
+    "streaming-12c0d092d679-pin",
+    "streaming-12c0d092d679-geo",
+    "streaming-12c0d092d679-user",
+  ]);
+  const batch = steps.find((step) => String(step.request.path).endsWith("/batch_notebook"));
+  assert.equal(batch?.request.path, "/Shared/pinpipe/12c0d092d679/batch_notebook");
+  assert.equal(batch?.request.language, "PYTHON");
+});
+
+Deno.test("the S3 sink connector config has every field the connector requires", () => {
+  const config = s3SinkConnectorConfig("0123456789ab", "us-east-1");
+  assert.deepEqual(missingS3SinkFields(config), []);
+  // The original's configuration (pipeline-facts.md), field by field.
+  assert.equal(config["connector.class"], "io.confluent.connect.s3.S3SinkConnector");
+  assert.equal(config["format.class"], "io.confluent.connect.s3.format.json.JsonFormat");
+  assert.equal(
+    config["partitioner.class"],
+    "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+  );
+  assert.equal(config["storage.class"], "io.confluent.connect.s3.storage.S3Storage");
+  assert.equal(config["key.converter"], "org.apache.kafka.connect.storage.StringConverter");
+  assert.equal(config["flush.size"], "1");
+  assert.equal(config["s3.bucket.name"], "user-0123456789ab-bucket");
+  assert.equal(config["s3.region"], "us-east-1");
+  // The regex takes exactly the pipeline's three topics.
+  const regex = new RegExp(`^(?:${config["topics.regex"]})$`);
+  assert.deepEqual(
+    ["0123456789ab.pin", "0123456789ab.geo", "0123456789ab.user", "0123456789abX.pin"]
+      .filter((topic) => regex.test(topic)),
+    ["0123456789ab.pin", "0123456789ab.geo", "0123456789ab.user"],
+  );
+  assert.ok(Object.values(config).every((value) => typeof value === "string"));
+  // And the check catches a field removed or left empty.
+  for (const field of REQUIRED_S3_SINK_FIELDS) {
+    const { [field]: _removed, ...rest } = config;
+    assert.deepEqual(missingS3SinkFields(rest), [field]);
+    assert.deepEqual(missingS3SinkFields({ ...config, [field]: " " }), [field]);
+  }
+});
+
+Deno.test("apply without settings or credentials refuses before any call", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const result = await runMain(["apply"], { HOME: home });
+    assert.equal(result.code, 1);
+    for (
+      const name of [
+        "PINPIPE_KAFKA_BROKERS",
+        "PINPIPE_MSK_SUBNETS",
+        "PINPIPE_MSK_SECURITY_GROUPS",
+        "PINPIPE_MSK_CONNECT_ROLE_ARN",
+        "PINPIPE_S3_SINK_PLUGIN_ZIP",
+        "PINPIPE_MWAA_BUCKET",
+        "DATABRICKS_HOST",
+        "DATABRICKS_TOKEN",
+        "AWS credentials: none found",
+      ]
+    ) {
+      assert.match(result.stderr, new RegExp(name), `apply's refusal should name ${name}`);
+    }
+    assert.equal(result.stdout, "");
+
+    // Everything set but the plugin zip path is wrong and no credentials: still refused.
+    const partial = await runMain(["apply"], {
+      ...EXAMPLE_ENV,
+      HOME: home,
+      DATABRICKS_TOKEN: "t",
+    });
+    assert.equal(partial.code, 1);
+    assert.match(partial.stderr, /PINPIPE_S3_SINK_PLUGIN_ZIP: ".*" is not a file/);
+    assert.match(partial.stderr, /AWS credentials: none found/);
+    assert.doesNotMatch(partial.stderr, /PINPIPE_MWAA_BUCKET/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("a bad command or pipeline id is a usage error naming it", async () => {
+  const bad = await runMain(["destroy"], {});
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /expected "plan" or "apply", got "destroy"/);
+  const badId = await runMain(["plan"], { PINPIPE_ID: "XYZ" });
+  assert.equal(badId.code, 1);
+  assert.match(badId.stderr, /PINPIPE_ID: pipeline id "XYZ" must be 12 lower-case hex digits/);
+});
+
+Deno.test("apply's Databricks steps create folders, import files, and skip them on rerun", async () => {
+  const token = "dapi-local-test";
+  const workspace = new Map<string, { type: string; content?: string }>();
+  const calls: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const url = new URL(req.url);
+    calls.push(`${req.method} ${url.pathname}`);
+    if (req.headers.get("authorization") !== `Bearer ${token}`) {
+      return Response.json({ error_code: "PERMISSION_DENIED", message: "bad token" }, {
+        status: 403,
+      });
+    }
+    const notFound = () =>
+      Response.json({ error_code: "RESOURCE_DOES_NOT_EXIST", message: "no such path" }, {
+        status: 404,
+      });
+    const path = url.searchParams.get("path") ?? "";
+    switch (url.pathname) {
+      case "/api/2.0/workspace/get-status": {
+        const item = workspace.get(path);
+        return item ? Response.json({ path, object_type: item.type }) : notFound();
+      }
+      case "/api/2.0/workspace/export": {
+        const item = workspace.get(path);
+        return item?.content ? Response.json({ content: item.content }) : notFound();
+      }
+      case "/api/2.0/workspace/mkdirs": {
+        const body = await req.json();
+        workspace.set(body.path, { type: "DIRECTORY" });
+        return Response.json({});
+      }
+      case "/api/2.0/workspace/import": {
+        const body = await req.json();
+        workspace.set(body.path, {
+          type: body.language ? "NOTEBOOK" : "FILE",
+          content: body.content,
+        });
+        return Response.json({});
+      }
+    }
+    return notFound();
+  });
+  const before = Deno.cwd();
+  try {
+    const steps = planFor({ DATABRICKS_HOST: "http://unused" }).steps
+      .filter((step) => step.service === "databricks");
+    const clients = {
+      id: "0123456789ab",
+      databricks: new DatabricksWorkspace(`http://127.0.0.1:${server.addr.port}`, token),
+    };
+    const log: string[] = [];
+    // Step files are repository-relative, as apply runs from the repository root.
+    Deno.chdir(ROOT);
+    const first = await applyPlan(steps, clients, (line) => log.push(line));
+    assert.deepEqual(first, { ran: steps.length, skipped: 0 });
+
+    // The batch notebook arrived as a notebook, byte for byte.
+    const batch = workspace.get("/Shared/pinpipe/0123456789ab/batch_notebook");
+    assert.equal(batch?.type, "NOTEBOOK");
+    const sent = Uint8Array.from(atob(batch!.content!), (c) => c.charCodeAt(0));
+    assert.deepEqual(sent, await Deno.readFile(`${ROOT}notebooks/batch_notebook.py`));
+    assert.equal(workspace.get("/Shared/pinpipe/0123456789ab/sql")?.type, "DIRECTORY");
+    assert.equal(workspace.get("/Shared/pinpipe/0123456789ab/sql/manifest.json")?.type, "FILE");
+
+    calls.length = 0;
+    const second = await applyPlan(steps, clients, (line) => log.push(line));
+    assert.deepEqual(second, { ran: 0, skipped: steps.length });
+    assert.ok(calls.every((call) => call.startsWith("GET ")), "a rerun only reads");
+
+    // A failure stops at that step, naming it and Databricks' own error.
+    const refused = {
+      ...clients,
+      databricks: new DatabricksWorkspace(clients.databricks.host, "x"),
+    };
+    await assert.rejects(
+      applyPlan(steps, refused, () => {}),
+      (error: unknown) =>
+        error instanceof StepFailed && error.number === 1 &&
+        /step 1 \(create workspace folder \/Shared\/pinpipe\/0123456789ab\) failed: .*HTTP 403 PERMISSION_DENIED: bad token/
+          .test(error.message),
+    );
+  } finally {
+    Deno.chdir(before);
+    await server.shutdown();
+  }
+});

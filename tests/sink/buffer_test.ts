@@ -1,0 +1,60 @@
+/**
+ * The sink's partition buffer (objects by start offset, flush size, rotate,
+ * replay after a rebalance) and the local bucket (whole-object replace).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseObjectKey } from "../../src/core/bucket_layout.ts";
+import { PartitionBuffer } from "../../src/sink/buffer.ts";
+import { LocalBucket, openBucket, TEMP_DIR } from "../../src/sink/storage.ts";
+
+Deno.test("PartitionBuffer: full objects named by start offset, commit = next offset", () => {
+  const buffer = new PartitionBuffer("0123456789ab.geo", 2, 3);
+  assert.equal(buffer.add(10, { ind: 1 }), undefined);
+  assert.equal(buffer.add(11, { ind: 2 }), undefined);
+  const full = buffer.add(12, { ind: 3 })!;
+  assert.equal(full.key, "topics/0123456789ab.geo/partition=2/0123456789ab.geo+2+0000000010.json");
+  assert.deepEqual(parseObjectKey(full.key), {
+    topic: "0123456789ab.geo",
+    partition: 2,
+    startOffset: 10,
+  });
+  assert.equal(full.body, '{"ind":1}\n{"ind":2}\n{"ind":3}\n');
+  assert.equal(full.commitOffset, 13);
+  assert.equal(buffer.size, 0);
+});
+
+Deno.test("PartitionBuffer: rotate after the interval with no record; a replay restarts the buffer", () => {
+  const buffer = new PartitionBuffer("t", 0, 100);
+  buffer.add(0, "a", 1_000);
+  buffer.add(1, "b", 1_100);
+  assert.equal(buffer.rotateDue(500, 1_500), false);
+  assert.equal(buffer.rotateDue(500, 1_600), true);
+  assert.equal(buffer.rotateDue(0, 99_999), false, "0 disables rotation");
+  // The consumer is sent back to offset 0 (a rebalance): the same records come again.
+  buffer.add(0, "a", 1_700);
+  assert.equal(buffer.nextOffset, 1);
+  buffer.add(1, "b");
+  const partial = buffer.take()!;
+  assert.equal(partial.startOffset, 0);
+  assert.equal(partial.records, 2);
+  assert.equal(partial.commitOffset, 2);
+  assert.equal(buffer.take(), undefined);
+  assert.throws(() => new PartitionBuffer("t", 0, 0), /flush size 0/);
+});
+
+Deno.test("LocalBucket: an object of the same key is replaced whole; no temp file is left", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bucket = await openBucket(dir);
+    assert.ok(bucket instanceof LocalBucket);
+    const key = "topics/t/partition=0/t+0+0000000000.json";
+    await bucket.put(key, "1\n2\n");
+    await bucket.put(key, "1\n2\n3\n");
+    assert.equal(await Deno.readTextFile(join(dir, key)), "1\n2\n3\n");
+    assert.deepEqual([...Deno.readDirSync(join(dir, TEMP_DIR))], []);
+    await assert.rejects(openBucket("s3://name/with/path"), /must be s3:\/\/name/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

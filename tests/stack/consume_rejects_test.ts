@@ -1,0 +1,126 @@
+/**
+ * Malformed records injected into the streams between good ones: every one
+ * lands in the rejects table with its reason, stream, shard and sequence
+ * number; the good records around them are cleaned and appended; the
+ * consumer keeps running.
+ */
+import assert from "node:assert/strict";
+import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { loadConfig } from "../../src/core/config.ts";
+import { kinesisClient } from "../../src/kinesis/client.ts";
+import { KinesisTarget } from "../../src/kinesis/target.ts";
+import { streamName } from "../../src/core/names.ts";
+import { TABLE_KINDS } from "../../src/core/tables.ts";
+import { parseConsumerOptions, runConsumer } from "../../src/consumer/consume_command.ts";
+import {
+  batchCleaning,
+  consumerTables,
+  deleteStreams,
+  randomId,
+  sourceRecords,
+} from "../support/kinesis.ts";
+
+Deno.test({
+  name: "malformed records all land in rejects with a reason; good ones are appended",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const id = randomId();
+    const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_rejects_" });
+    const config = loadConfig({ _: [], id });
+    const client = kinesisClient(config.kinesis);
+    const encoder = new TextEncoder();
+    try {
+      await new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 2, log: () => {} })
+        .prepare(TABLE_KINDS);
+      const good = {
+        pin: await sourceRecords(config, "pin", 200),
+        geo: await sourceRecords(config, "geo", 200),
+        user: await sourceRecords(config, "user", 200),
+      };
+      const bad: Record<string, { data: Uint8Array; reason: RegExp }[]> = {
+        pin: [
+          { data: encoder.encode("not json {"), reason: /^not valid JSON/ },
+          {
+            data: encoder.encode(JSON.stringify({ ...good.pin[0], index: "abc" })),
+            reason: /^field "index" must be a whole number, got "abc"$/,
+          },
+          { data: new Uint8Array([0xc3, 0x28]), reason: /^data is not UTF-8 text$/ },
+        ],
+        geo: [
+          { data: encoder.encode("[1,2,3]"), reason: /^expected a JSON object, got an array$/ },
+          {
+            data: encoder.encode(JSON.stringify(good.user[0])),
+            reason: /^missing field "timestamp"$/,
+          },
+          {
+            data: encoder.encode(JSON.stringify({ ...good.geo[0], extra: "x" })),
+            reason: /^unexpected field "extra"$/,
+          },
+        ],
+        user: [
+          {
+            data: encoder.encode(JSON.stringify({ ...good.user[0], age: { years: 3 } })),
+            reason: /^field "age" must be text, a number or null, got object$/,
+          },
+          { data: encoder.encode(""), reason: /^not valid JSON/ },
+        ],
+      };
+      // Good and bad interleaved; remember where each bad one landed.
+      const landed = new Map<string, { stream: string; shard: string; reason: RegExp }>();
+      for (const kind of TABLE_KINDS) {
+        const entries = good[kind].map((record, i) => ({
+          Data: encoder.encode(JSON.stringify(record)) as Uint8Array,
+          PartitionKey: String(i),
+          bad: undefined as RegExp | undefined,
+        }));
+        bad[kind].forEach((b, i) =>
+          entries.splice(50 * (i + 1), 0, { Data: b.data, PartitionKey: `bad${i}`, bad: b.reason })
+        );
+        const answer = await client.send(
+          new PutRecordsCommand({
+            StreamName: streamName(id, kind),
+            Records: entries.map(({ Data, PartitionKey }) => ({ Data, PartitionKey })),
+          }),
+        );
+        assert.equal(answer.FailedRecordCount, 0);
+        answer.Records!.forEach((result, i) => {
+          if (entries[i].bad) {
+            landed.set(`${streamName(id, kind)} ${result.SequenceNumber}`, {
+              stream: streamName(id, kind),
+              shard: result.ShardId!,
+              reason: entries[i].bad!,
+            });
+          }
+        });
+      }
+
+      const db = `${dir}/stream.duckdb`;
+      const summary = await runConsumer(
+        config,
+        parseConsumerOptions({ _: [], db, "idle-exit": "1.5", limit: "100" }, id),
+        { client, log: () => {} },
+      );
+      assert.equal(summary.records, 600 + 8);
+      assert.equal(summary.rejected, 8);
+      assert.ok(summary.microBatches > 1, "the consumer went on after the first rejects");
+
+      const got = await consumerTables(db, id);
+      assert.equal(got.rejects.length, 8);
+      for (const reject of got.rejects) {
+        const where = landed.get(`${reject.stream} ${reject.sequence_number}`);
+        assert.ok(where, `reject ${reject.sequence_number} is one of the injected records`);
+        assert.equal(reject.stream, where.stream);
+        assert.equal(reject.shard_id, where.shard);
+        assert.match(reject.reason, where.reason);
+        assert.ok(reject.data.length > 0 || /not valid JSON/.test(reject.reason));
+      }
+      const expected = await batchCleaning(good);
+      for (const kind of TABLE_KINDS) assert.deepEqual(got.tables[kind], expected[kind], kind);
+    } finally {
+      await deleteStreams(client, id);
+      client.destroy();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

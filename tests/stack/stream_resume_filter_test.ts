@@ -1,0 +1,76 @@
+/**
+ * The producer's resume check against kinesalite: records acknowledged
+ * after the checkpoint's shard positions are found in the stream and
+ * skipped once per copy; the rest are sent.
+ */
+import assert from "node:assert/strict";
+import { loadConfig } from "../../src/core/config.ts";
+import { outgoing } from "../../src/transfer/target.ts";
+import { kinesisClient } from "../../src/kinesis/client.ts";
+import { KinesisTarget } from "../../src/kinesis/target.ts";
+import { laterSequence } from "../../src/kinesis/tail.ts";
+import { deleteStreams, randomId } from "../support/kinesis.ts";
+
+const geo = (ind: number, country = "Chad") =>
+  outgoing("geo", ind, {
+    ind,
+    timestamp: "2020-01-01T00:00:00",
+    latitude: 1,
+    longitude: 2,
+    country,
+  });
+
+Deno.test("later sequence numbers compare as 128-bit numbers, not text", () => {
+  assert.equal(laterSequence(undefined, "5"), "5");
+  assert.equal(laterSequence("9", "10"), "10");
+  assert.equal(
+    laterSequence("49680515450035432629674528454475470618082680328125677570", "5"),
+    "49680515450035432629674528454475470618082680328125677570",
+  );
+});
+
+Deno.test({
+  name: "records sent after the checkpoint are skipped on resume, once per copy",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const id = randomId();
+    const config = loadConfig({ _: [], id });
+    const client = kinesisClient(config.kinesis);
+    try {
+      const first = new KinesisTarget(kinesisClient(config.kinesis), {
+        id,
+        shards: 2,
+        log: () => {},
+      });
+      await first.prepare(["geo"]);
+      await first.send("geo", Array.from({ length: 40 }, (_, i) => geo(i + 1)));
+      const checkpoint = JSON.parse(JSON.stringify(first.position("geo")));
+      assert.equal(Object.keys(checkpoint).length, 2, "both shards have a position");
+      // Sent and acknowledged, but the process "dies" before the checkpoint: 41, 42 and a copy of 42.
+      await first.send("geo", [geo(41), geo(42), geo(42)]);
+      await first.close();
+
+      const second = new KinesisTarget(kinesisClient(config.kinesis), {
+        id,
+        shards: 2,
+        log: () => {},
+      });
+      const filter = await second.resumeFilter("geo", checkpoint);
+      assert.ok(filter);
+      const resumed = [geo(41), geo(42), geo(42), geo(42), geo(43), geo(41, "Peru")];
+      assert.deepEqual(resumed.map(filter), [true, true, true, false, false, false]);
+      // Its position moved past what it found, so a second crash would not read it again.
+      const moved = second.position("geo");
+      for (const [shard, sequence] of Object.entries(checkpoint)) {
+        assert.ok(BigInt(moved[shard]) >= BigInt(sequence as string));
+      }
+      assert.equal(await second.resumeFilter("geo", {}), undefined);
+      assert.equal(await second.resumeFilter("geo", { bad: "x" }), undefined);
+      await second.close();
+    } finally {
+      await deleteStreams(client, id);
+      client.destroy();
+    }
+  },
+});
