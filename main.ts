@@ -3,7 +3,7 @@
  * Each command lives in its own module, loaded only when asked for, so that
  * `sim` starts fast. Errors end as one line on stderr and a non-zero exit.
  */
-import { CliError, HelpRequested } from "./src/core/cli.ts";
+import { CliError, HelpRequested } from "./src/core/errors.ts";
 
 type CommandMain = (args: string[]) => Promise<number>;
 

@@ -13,7 +13,8 @@
  * await main(["--rows", "11000,100000"]); // prints a table, returns 0
  * ```
  */
-import { intFlag, parseFlags, stringFlag, UsageError } from "../src/core/cli.ts";
+import { intFlag, parseFlags, stringFlag } from "../src/core/cli.ts";
+import { UsageError } from "../src/core/errors.ts";
 import { DEFAULT_DATASET, MAX_ROWS } from "../sim/datagen/generate.ts";
 
 const USAGE = `Usage: deno task bench generate [--rows LIST] [--jobs LIST] [--seed S]

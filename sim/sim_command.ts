@@ -13,14 +13,8 @@
  * ```
  */
 import { join } from "node:path";
-import {
-  choiceFlag,
-  type Flags,
-  intFlag,
-  parseFlags,
-  stringFlag,
-  UsageError,
-} from "../src/core/cli.ts";
+import { choiceFlag, type Flags, intFlag, parseFlags, stringFlag } from "../src/core/cli.ts";
+import { UsageError } from "../src/core/errors.ts";
 import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../src/core/config.ts";
 import { bucketName, topicName } from "../src/core/names.ts";
 import { type Row, toRecord } from "../src/core/records.ts";

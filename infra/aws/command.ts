@@ -12,7 +12,8 @@
  * await main(["plan"]); // prints the plan, returns 0
  * ```
  */
-import { CliError, HelpRequested, parseFlags, UsageError } from "../../src/core/cli.ts";
+import { parseFlags } from "../../src/core/cli.ts";
+import { CliError, HelpRequested, UsageError } from "../../src/core/errors.ts";
 import { applyPlan, awsClients, StepFailed } from "./apply.ts";
 import { buildPlan, type PlanSources } from "./plan.ts";
 import { renderPlan } from "./render_plan.ts";

@@ -10,7 +10,8 @@
  * await main(["--rows", "1000", "--out", "out/data"]); // 0
  * ```
  */
-import { choiceFlag, intFlag, parseFlags, stringFlag, UsageError } from "../../src/core/cli.ts";
+import { choiceFlag, intFlag, parseFlags, stringFlag } from "../../src/core/cli.ts";
+import { UsageError } from "../../src/core/errors.ts";
 import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig } from "../../src/core/config.ts";
 import { TABLE_KINDS, type TableKind, TABLES } from "../../src/core/tables.ts";
 import { type DatasetOptions, DEFAULT_DATASET, MAX_ROWS } from "./generate.ts";

@@ -1,8 +1,7 @@
 /**
  * Command-line plumbing shared by every command: strict flag parsing with
  * `node:util` `parseArgs` (JSR's `@std/cli` is not reachable here), typed
- * value checks that name the flag, and the error type `main.ts` turns into
- * one line on stderr and an exit code.
+ * value checks that name the flag (errors and exit codes: `errors.ts`).
  *
  * @example
  * ```ts
@@ -12,30 +11,7 @@
  * ```
  */
 import { parseArgs } from "node:util";
-
-/** An error that ends the command with one line and `exitCode`. */
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = "CliError";
-  }
-}
-
-/** A bad flag or flag value: exit code 2, as usage errors conventionally are. */
-export class UsageError extends CliError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = "UsageError";
-  }
-}
-
-/** Thrown by `parseFlags` when `--help` was given; `main.ts` prints it and exits 0. */
-export class HelpRequested extends Error {
-  constructor(readonly usage: string) {
-    super("help requested");
-    this.name = "HelpRequested";
-  }
-}
+import { HelpRequested, UsageError } from "./errors.ts";
 
 /** One flag: string or boolean, optionally repeatable, with a short alias. */
 export interface FlagSpec {

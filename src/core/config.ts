@@ -11,7 +11,8 @@
  * config.kafka.brokers; // ["127.0.0.1:19092"]
  * ```
  */
-import { type Flags, type FlagSpec, intFlag, stringFlag, UsageError } from "./cli.ts";
+import { type Flags, type FlagSpec, intFlag, stringFlag } from "./cli.ts";
+import { UsageError } from "./errors.ts";
 import { validatePipelineId } from "./names.ts";
 
 /** Ports the local stack listens on (chosen not to clash with system servers). */

@@ -15,12 +15,8 @@
  * const target = new KafkaRestTarget("0123456789ab", "http://127.0.0.1:8082");
  * ```
  */
-import {
-  type DeliveryTarget,
-  type OutgoingRecord,
-  RecordRejectedError,
-  TargetError,
-} from "../transfer/target.ts";
+import { type DeliveryTarget, type OutgoingRecord } from "../transfer/target.ts";
+import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { topicName } from "../core/names.ts";
 import { sleep } from "../source/row_order.ts";
 import type { TableKind } from "../core/tables.ts";

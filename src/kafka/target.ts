@@ -18,12 +18,8 @@
  */
 import { CompressionTypes, type Kafka, Partitioners } from "kafkajs";
 import type { PipelineConfig } from "../core/config.ts";
-import {
-  type DeliveryTarget,
-  type OutgoingRecord,
-  RecordRejectedError,
-  TargetError,
-} from "../transfer/target.ts";
+import { type DeliveryTarget, type OutgoingRecord } from "../transfer/target.ts";
+import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { kafkaClient } from "./client.ts";
 import { KafkaWorker, type ProducerHandle } from "./worker.ts";
 import { topicName } from "../core/names.ts";

@@ -16,12 +16,8 @@
  * ```
  */
 import { inLanes } from "../util/lanes.ts";
-import {
-  type DeliveryTarget,
-  type OutgoingRecord,
-  RecordRejectedError,
-  TargetError,
-} from "../transfer/target.ts";
+import { type DeliveryTarget, type OutgoingRecord } from "../transfer/target.ts";
+import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { type KinesisEntry, planBatches } from "./batches.ts";
 import {
   type BackoffOptions,

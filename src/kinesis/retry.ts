@@ -15,7 +15,7 @@
  */
 
 import { sleep } from "../source/row_order.ts";
-import { TargetError } from "../transfer/target.ts";
+import { TargetError } from "../core/errors.ts";
 
 /** Backoff settings: the first delay and the most any one delay may be. */
 export interface BackoffOptions {

@@ -11,14 +11,8 @@
  * const exitCode = await main(["--limit", "100", "--shards", "2"]);
  * ```
  */
-import {
-  choiceFlag,
-  type Flags,
-  intFlag,
-  parseFlags,
-  stringFlag,
-  UsageError,
-} from "../core/cli.ts";
+import { choiceFlag, type Flags, intFlag, parseFlags, stringFlag } from "../core/cli.ts";
+import { UsageError } from "../core/errors.ts";
 import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../core/config.ts";
 import type { DeliveryTarget } from "../transfer/target.ts";
 import { KinesisApiTarget } from "./api_target.ts";

@@ -25,12 +25,8 @@ import {
   PutRecordsCommand,
   type PutRecordsResultEntry,
 } from "@aws-sdk/client-kinesis";
-import {
-  type DeliveryTarget,
-  type OutgoingRecord,
-  RecordRejectedError,
-  TargetError,
-} from "../transfer/target.ts";
+import { type DeliveryTarget, type OutgoingRecord } from "../transfer/target.ts";
+import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { type KinesisEntry, planBatches } from "./batches.ts";
 import {
   type AttemptOutcome,

@@ -14,9 +14,10 @@
  * ```
  */
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
-import { CliError, type Flags, intFlag, parseFlags, stringFlag, UsageError } from "../core/cli.ts";
+import { type Flags, intFlag, parseFlags, stringFlag } from "../core/cli.ts";
+import { CliError, UsageError } from "../core/errors.ts";
 import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../core/config.ts";
-import { TargetError } from "../transfer/target.ts";
+import { TargetError } from "../core/errors.ts";
 import { kafkaClient } from "../kafka/client.ts";
 import { describeKafkaError } from "../kafka/target.ts";
 import { topicName } from "../core/names.ts";

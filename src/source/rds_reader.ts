@@ -18,7 +18,7 @@
 import mysql from "mysql2";
 import type { Connection } from "mysql2";
 import type { MysqlConfig } from "../core/config.ts";
-import { SourceError } from "../transfer/target.ts";
+import { SourceError } from "../core/errors.ts";
 import type { Row } from "../core/records.ts";
 import { type TableKind, TABLES } from "../core/tables.ts";
 

@@ -14,7 +14,7 @@
  * ```
  */
 import { dirname, join } from "node:path";
-import { CliError } from "../core/cli.ts";
+import { CliError } from "../core/errors.ts";
 import type { TableKind } from "../core/tables.ts";
 
 /** What a checkpoint holds. */

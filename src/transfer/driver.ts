@@ -21,8 +21,8 @@ import {
   intFlag,
   numberFlag,
   stringFlag,
-  UsageError,
 } from "../core/cli.ts";
+import { UsageError } from "../core/errors.ts";
 import type { PipelineConfig } from "../core/config.ts";
 import { type Checkpoint, CheckpointStore } from "./checkpoint.ts";
 import { type DeliveryTarget, outgoing, type OutgoingRecord } from "./target.ts";

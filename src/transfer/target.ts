@@ -2,7 +2,6 @@
  * The contract between the source-side driver (`transfer.ts`) and a place
  * records are delivered to: Kafka, a Kafka REST proxy, Kinesis. The driver
  * reads, orders, paces and checkpoints; a target only sends and acknowledges.
- * Also the error types every command ends with, each with its own exit code.
  *
  * @example
  * ```ts
@@ -15,7 +14,6 @@
  * };
  * ```
  */
-import { CliError } from "../core/cli.ts";
 import type { SourceRecord } from "../core/records.ts";
 import type { TableKind } from "../core/tables.ts";
 
@@ -61,42 +59,6 @@ export interface DeliveryTarget {
     kind: TableKind,
     saved: unknown,
   ): Promise<((record: OutgoingRecord) => boolean) | undefined>;
-}
-
-/** Exit codes, one per kind of failure, so scripts can tell them apart. */
-export const EXIT_CODES = {
-  /** Bad flags (as `UsageError`). */
-  usage: 2,
-  /** The database: unreachable, wrong password, table missing, bad row. */
-  source: 3,
-  /** The target: unreachable, authentication, authorization, gave up retrying. */
-  target: 4,
-  /** A record the target refused for itself (too large, invalid). */
-  record: 5,
-} as const;
-
-/** A database failure: one line naming host, user or table; exit 3. */
-export class SourceError extends CliError {
-  constructor(message: string) {
-    super(message, EXIT_CODES.source);
-    this.name = "SourceError";
-  }
-}
-
-/** A target failure: one line naming the target and what failed; exit 4. */
-export class TargetError extends CliError {
-  constructor(message: string) {
-    super(message, EXIT_CODES.target);
-    this.name = "TargetError";
-  }
-}
-
-/** A record the target refused (names table and index); exit 5. */
-export class RecordRejectedError extends CliError {
-  constructor(message: string) {
-    super(message, EXIT_CODES.record);
-    this.name = "RecordRejectedError";
-  }
 }
 
 /** Builds the outgoing record for a row's record; the key is the index by default. */

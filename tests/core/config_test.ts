@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/core/config.ts";
-import { UsageError } from "../../src/core/cli.ts";
+import { UsageError } from "../../src/core/errors.ts";
 import { bucketName, cleanTableName, streamName, topicName } from "../../src/core/names.ts";
 
 Deno.test("config defaults point at the local stack", () => {

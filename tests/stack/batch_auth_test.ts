@@ -13,7 +13,7 @@ import {
   AclResourceTypes,
   ResourcePatternTypes,
 } from "kafkajs";
-import { EXIT_CODES } from "../../src/transfer/target.ts";
+import { EXIT_CODES } from "../../src/core/errors.ts";
 import { kafkaClient } from "../../src/kafka/client.ts";
 import { randomId, runMain, startPrivateBroker, topicName } from "../support/kafka.ts";
 

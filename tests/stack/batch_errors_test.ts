@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { kafkaClient } from "../../src/kafka/client.ts";
-import { EXIT_CODES } from "../../src/transfer/target.ts";
+import { EXIT_CODES } from "../../src/core/errors.ts";
 import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
 import {
   deleteTopics,

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { UsageError } from "../../src/core/cli.ts";
+import { UsageError } from "../../src/core/errors.ts";
 import { CheckpointStore } from "../../src/transfer/checkpoint.ts";
-import { CliError } from "../../src/core/cli.ts";
+import { CliError } from "../../src/core/errors.ts";
 import { outgoing, type OutgoingRecord } from "../../src/transfer/target.ts";
 import {
   indexBatches,

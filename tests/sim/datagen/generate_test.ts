@@ -18,7 +18,7 @@ import {
 import { COUNTRIES, FIRST_NAMES, LAST_NAMES } from "../../../sim/datagen/vocabulary.ts";
 import { main } from "../../../sim/datagen/generate_command.ts";
 import { writeNdjson } from "../../../sim/datagen/ndjson_writer.ts";
-import { UsageError } from "../../../src/core/cli.ts";
+import { UsageError } from "../../../src/core/errors.ts";
 import { TABLE_KINDS, type TableKind, TABLES } from "../../../src/core/tables.ts";
 import type { Row } from "../../../src/core/records.ts";
 

@@ -1,0 +1,76 @@
+/**
+ * The errors every command ends with, each with its own exit code, so that
+ * scripts can tell failures apart. `main.ts` prints an error's message as one
+ * line on stderr and exits with its `exitCode`.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_CODES, SourceError } from "./errors.ts";
+ * const error = new SourceError("database 127.0.0.1:13306 unreachable");
+ * console.assert(error.exitCode === EXIT_CODES.source);
+ * ```
+ */
+
+/** Exit codes, one per kind of failure. */
+export const EXIT_CODES = {
+  /** Something unexpected (a bug, or a failure no other code names). */
+  failure: 1,
+  /** Bad flags (as `UsageError`). */
+  usage: 2,
+  /** The database: unreachable, wrong password, table missing, bad row. */
+  source: 3,
+  /** The target: unreachable, authentication, authorization, gave up retrying. */
+  target: 4,
+  /** A record the target refused for itself (too large, invalid). */
+  record: 5,
+  /** Stopped by SIGINT or SIGTERM after finishing what was in flight (128 + SIGINT). */
+  interrupted: 130,
+} as const;
+
+/** An error that ends the command with one line and `exitCode`. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT_CODES.failure) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** A bad flag or flag value: exit code 2, as usage errors conventionally are. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_CODES.usage);
+    this.name = "UsageError";
+  }
+}
+
+/** Thrown by `parseFlags` when `--help` was given; `main.ts` prints it and exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super("help requested");
+    this.name = "HelpRequested";
+  }
+}
+
+/** A database failure: one line naming host, user or table; exit 3. */
+export class SourceError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_CODES.source);
+    this.name = "SourceError";
+  }
+}
+
+/** A target failure: one line naming the target and what failed; exit 4. */
+export class TargetError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_CODES.target);
+    this.name = "TargetError";
+  }
+}
+
+/** A record the target refused (names table and index); exit 5. */
+export class RecordRejectedError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_CODES.record);
+    this.name = "RecordRejectedError";
+  }
+}
