@@ -7,7 +7,16 @@
  * @example
  * ```ts
  * import { applyPlan, awsClients } from "./apply.ts";
- * await applyPlan(steps, await awsClients(settings, token), console.log);
+ * import { buildPlan } from "./plan.ts";
+ * import { readAwsSettings } from "./settings.ts";
+ * const settings = readAwsSettings(Deno.env.toObject());
+ * const steps = buildPlan(settings, { notebooksDir: "notebooks", dagsDir: "dags" });
+ * const clients = awsClients(settings, Deno.env.get("DATABRICKS_TOKEN") ?? "");
+ * try {
+ *   await applyPlan(steps, clients, console.log); // { ran, skipped }
+ * } finally {
+ *   await clients.close();
+ * }
  * ```
  */
 import { createHash } from "node:crypto";

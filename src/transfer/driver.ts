@@ -10,8 +10,17 @@
  * import { parseFlags } from "../core/cli.ts";
  * import { CONFIG_FLAGS, loadConfig } from "../core/config.ts";
  * import { parseTransferOptions, runTransfer, TRANSFER_FLAGS, TRANSFER_USAGE } from "./driver.ts";
+ * import type { DeliveryTarget } from "./target.ts";
+ * // A target that prints each record's key; the real ones are Kafka's and Kinesis'.
+ * const printer: DeliveryTarget = {
+ *   name: "stdout",
+ *   async prepare() {},
+ *   async send(_kind, records) { records.forEach((r) => console.log(r.key)); },
+ *   async close() {},
+ * };
  * const flags = parseFlags(Deno.args, { ...CONFIG_FLAGS, ...TRANSFER_FLAGS }, TRANSFER_USAGE);
- * const summary = await runTransfer(loadConfig(flags), parseTransferOptions(flags), myTarget);
+ * const summary = await runTransfer(loadConfig(flags), parseTransferOptions(flags), printer);
+ * summary.totals.acknowledged; // every row read
  * ```
  */
 import {

@@ -248,7 +248,8 @@ export async function screenshot(
  *
  * @example
  * ```ts
- * const { width, height, channels, data } = decodePng(png);
+ * const { width, height, channels, data } = decodePng(await Deno.readFile("shot.png"));
+ * data.length === width * height * channels; // true
  * ```
  */
 export interface RgbImage {
@@ -381,6 +382,7 @@ export interface Rect {
  *
  * @example
  * ```ts
+ * const image: RgbImage = { width: 100, height: 100, channels: 3, data: new Uint8Array(30_000).fill(255) };
  * colouredPixels(image, { x: 0, y: 0, width: 100, height: 100 }); // 0 on a white page
  * ```
  */
