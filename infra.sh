@@ -5,12 +5,14 @@
 #   ./infra.sh local down      stop what `up` started (by pid file), nothing else
 #   ./infra.sh local status    each service: pid, port, health
 #   ./infra.sh local seed [generate flags]   reload the RDS tables from the generator (default 11,000 rows)
-#   ./infra.sh local install   fetch what the stack needs (Debian mariadb-server, Kafka jars, kinesalite)
-#   ./infra.sh local with CMD  run CMD with the stack up; stop it after if this call started it
+#   ./infra.sh local install   fetch what the stack and the tests need (Debian packages, Kafka jars,
+#                              kinesalite, the PySpark and Airflow venvs, Chromium); skips what is there
+#   ./infra.sh local with CMD  install, then run CMD with the stack up; stop it after if this call started it
 #   ./infra.sh aws plan|apply  provision the AWS side (see docs/aws.md)
 #
 # Everything lives under .local/ (data, logs, pids, generated secrets) and
-# .cache/ (jars, npm packages), both ignored by git.
+# .cache/ (jars, npm packages, Python venvs), both ignored by git. Debian
+# packages are installed with apt-get when missing (as root).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -76,12 +78,56 @@ require() {
   command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"
 }
 
-install_stack() {
-  if ! command -v mariadbd >/dev/null 2>&1; then
-    note "installing Debian mariadb-server"
-    [ "$(id -u)" = 0 ] || die "mariadbd missing and not root: apt-get install mariadb-server"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
+APT_UPDATED=0
+
+# Installs the Debian packages named, those missing only; `apt-get update` once per run.
+apt_install() {
+  [ $# -gt 0 ] || return 0
+  [ "$(id -u)" = 0 ] || die "missing Debian packages and not root: apt-get install $*"
+  if [ $APT_UPDATED = 0 ]; then
+    note "apt-get update"
+    apt-get update -qq || die "apt-get update failed"
+    APT_UPDATED=1
   fi
+  note "installing Debian $* (apt-get, may take a few minutes)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || die "apt-get install $* failed"
+}
+
+# The Debian packages the servers need that are missing, one per line.
+stack_packages() {
+  command -v mariadbd >/dev/null 2>&1 || echo mariadb-server
+  command -v java >/dev/null 2>&1 || echo openjdk-17-jre-headless
+  command -v node >/dev/null 2>&1 || echo nodejs
+  command -v npm >/dev/null 2>&1 || echo npm
+  # Maven only resolves the Kafka jars: not needed once they are cached.
+  [ -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ] || command -v mvn >/dev/null 2>&1 || echo maven
+}
+
+# The Python the venvs are made with: 3.11 (what MWAA runs) when there, else python3.
+venv_python() { command -v python3.11 || command -v python3 || echo python3; }
+
+# True when any of the commands named is on PATH.
+on_path() {
+  local name
+  for name; do command -v "$name" >/dev/null 2>&1 && return 0; done
+  return 1
+}
+
+# The Debian packages the tests need beyond the servers that are missing, one per line.
+test_packages() {
+  local python
+  python=$(venv_python)
+  command -v "$python" >/dev/null 2>&1 || echo python3
+  # Debian splits venv (ensurepip) out of python3.
+  "$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || echo python3-venv
+  # The report test's headless browser, unless one is named or on PATH (as tests/support/browser.ts looks).
+  [ -n "${PINPIPE_CHROMIUM:-}" ] || on_path chromium chromium-browser google-chrome google-chrome-stable \
+    || echo chromium
+}
+
+# The jars and npm packages the servers run from, into .cache/.
+fetch_stack() {
   if [ ! -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ]; then
     note "resolving Apache Kafka $KAFKA_VERSION jars from Maven Central"
     require mvn "install Maven (apt-get install maven)"
@@ -94,6 +140,62 @@ install_stack() {
     mkdir -p "$CACHE/kinesalite"
     npm install --silent --no-audit --no-fund --prefix "$CACHE/kinesalite" "kinesalite@$KINESALITE_VERSION" >/dev/null
   fi
+}
+
+# What the servers need: `up` runs this.
+install_stack() {
+  # shellcheck disable=SC2046 # one package name per word
+  apt_install $(stack_packages)
+  fetch_stack
+}
+
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# A venv at $1 with the pinned requirements $2, made once and made again when the file changes:
+# the file's sha256 is stamped in the venv, written last, so a half-made venv is made again.
+make_venv() {
+  local venv=$1 requirements=$2 stamp began=$SECONDS
+  stamp="$venv/.requirements.sha"
+  if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(sha_of "$requirements")" ]; then
+    return 0
+  fi
+  note "making ${venv#"$ROOT/"} from $requirements (pip, may take a few minutes)"
+  rm -rf "$venv"
+  "$(venv_python)" -m venv "$venv" || die "python -m venv $venv failed"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" \
+    || die "pip install -r $requirements failed"
+  sha_of "$requirements" >"$stamp"
+  note "${venv#"$ROOT/"} ready in $((SECONDS - began)) s"
+}
+
+# The venvs the tests run Python in: PySpark for the parity test, Airflow for the DAG tests.
+# Made side by side: most of the time goes to downloads.
+make_venvs() {
+  local spark airflow status=0
+  make_venv "$CACHE/venv-spark" tests/warehouse/parity/requirements.txt &
+  spark=$!
+  make_venv "$CACHE/venv-airflow" dags/requirements.txt &
+  airflow=$!
+  wait $spark || status=1
+  wait $airflow || status=1
+  [ $status = 0 ] || die "a venv could not be made (see above)"
+}
+
+# What the stack and the tests need: `install` and `with` run this.
+install_all() {
+  local tests
+  tests=$(test_packages)
+  if [ "$(id -u)" = 0 ]; then
+    # shellcheck disable=SC2046,SC2086 # one package name per word
+    apt_install $(stack_packages) $tests
+  else
+    # shellcheck disable=SC2046 # one package name per word
+    apt_install $(stack_packages)
+    # Without root the servers can still run; the tests that need these fail, naming them.
+    [ -z "$tests" ] || note "not root, so not installing $(echo $tests) (apt-get install them as root)"
+  fi
+  fetch_stack
+  make_venvs
 }
 
 # Starts a detached process with its own session, output to a log, pid to a file.
@@ -263,10 +365,12 @@ local_seed() {
   "$(deno_bin)" run -A main.ts generate --to mysql "$@"
 }
 
-# Runs a command with the stack up; stops the stack after only if this call started any of it.
+# Installs what the tests need, then runs a command with the stack up; stops the stack after only
+# if this call started any of it.
 local_with() {
   [ $# -gt 0 ] || die "usage: ./infra.sh local with CMD [ARGS...]"
   local was_up=1 service
+  install_all >&2
   for service in "${SERVICES[@]}"; do [ -n "$(running_pid "$service")" ] || was_up=0; done
   if [ $was_up = 0 ]; then trap local_down EXIT; fi
   local_up >&2
@@ -282,7 +386,7 @@ case "${1:-}" in
       down) local_down ;;
       status) local_status ;;
       seed) shift 2; local_seed "$@" ;;
-      install) install_stack ;;
+      install) install_all ;;
       with) shift 2; local_with "$@" ;;
       *) die "usage: ./infra.sh local up|down|status|seed|install|with CMD" ;;
     esac ;;

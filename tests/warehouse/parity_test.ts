@@ -97,8 +97,8 @@ async function runSpark(specPath: string, outPath: string): Promise<void> {
     await Deno.stat(PYTHON);
   } catch {
     throw new Error(
-      `PySpark venv missing: ${PYTHON} not found. Create it with: python3.11 -m venv ` +
-        ".cache/venv-spark && .cache/venv-spark/bin/pip install -r tests/warehouse/parity/requirements.txt",
+      `PySpark venv missing: ${PYTHON} not found. Make it with \`bash infra.sh local install\`` +
+        " (deno task test runs it first)",
     );
   }
   const { code, stdout, stderr } = await new Deno.Command(PYTHON, {
