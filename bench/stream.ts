@@ -30,17 +30,21 @@ import { type SourceRecord, toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
 import { parseTransferOptions, runTransfer } from "../src/transfer/driver.ts";
 import { parseConsumerOptions, runConsumer } from "../src/consumer/consume_command.ts";
-import { deleteStreams, randomId } from "../tests/support/kinesis.ts";
+import { deleteStreams, randomId } from "../infra/local/stack_admin.ts";
+import { requireStack } from "./prerequisites.ts";
 
 const USAGE =
   `Usage: deno task bench stream [--rows N] [--rounds R] [--latency-rows N] [--rate R] [--poll-ms MS]
+                              [--in-flight N]
 
   --rows N          rows per table in the throughput runs (all: 11000)
   --rounds R        throughput rounds, alternating which contender goes first (3)
   --latency-rows N  rows per table in the latency run (5000)
   --rate R          rows/s per table while latency is measured (1000)
   --poll-ms MS      the consumer's pause between polls when caught up (100)
-  --in-flight N     PutRecords calls in flight per stream, for both contenders (2)`;
+  --in-flight N     PutRecords calls in flight per stream, for both contenders (2)
+
+Needs the local stack up (\`bash infra.sh local up\`).`;
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -168,6 +172,7 @@ export async function main(args: string[]): Promise<number> {
   const rate = numberFlag(flags, "rate", 1_000, { min: 1 });
   const pollMs = intFlag(flags, "poll-ms", 100, { min: 0 });
   const inFlight = intFlag(flags, "in-flight", 2, { min: 1, max: 16 });
+  await requireStack();
   const base = loadConfig({ _: [] });
   const client = kinesisClient(base.kinesis);
   const stateDir = await Deno.makeTempDir({ prefix: "pinpipe_bench_stream_" });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { EXIT_CODES } from "../../src/core/errors.ts";
 import { KAFKA_JSON_V2 } from "../../src/kafka/rest_target.ts";
 import type { TransferSummary } from "../../src/transfer/driver.ts";
-import { startRestStandIn } from "../support/rest_proxy_stand_in.ts";
+import { startRestStandIn } from "../../infra/local/rest_proxy_stand_in.ts";
 import {
   deleteTopics,
   multiset,

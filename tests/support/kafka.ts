@@ -20,14 +20,11 @@ import { topicName } from "../../src/core/names.ts";
 import { type SourceRecord, toRecord } from "../../src/core/records.ts";
 import { TABLE_KINDS, type TableKind, TABLES } from "../../src/core/tables.ts";
 import { parseObjectKey } from "../../src/core/bucket_layout.ts";
+// Shared with the benchmarks, so kept beside the local stack.
+export { deleteTopics, randomId, rootSql } from "../../infra/local/stack_admin.ts";
 
 /** The repository root. */
 export const ROOT = new URL("../..", import.meta.url).pathname;
-
-/** A fresh 12-hex-digit pipeline id, so tests never see each other's topics. */
-export function randomId(): string {
-  return crypto.randomUUID().replaceAll("-", "").slice(0, 12);
-}
 
 /** A TCP port nothing listens on right now. */
 export function freePort(): number {
@@ -151,25 +148,6 @@ export function multiset(records: readonly unknown[]): string[] {
   return records.map((record) => JSON.stringify(record)).sort();
 }
 
-/** Runs SQL as MariaDB's root over the local stack's socket (test setup only). */
-export async function rootSql(sql: string): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command("mariadb", {
-    args: [
-      "--no-defaults",
-      `--socket=${ROOT}.local/mariadb/mysqld.sock`,
-      "-u",
-      "root",
-      "-N",
-      "-e",
-      sql,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) throw new Error(`mariadb: ${new TextDecoder().decode(stderr)}`);
-  return new TextDecoder().decode(stdout);
-}
-
 /** The end offset of each partition of the pipeline's topics, on `brokers`. */
 export async function endOffsets(
   id: string,
@@ -187,23 +165,6 @@ export async function endOffsets(
       ends[topic] = offsets.sort((a, b) => a.partition - b.partition).map((o) => Number(o.high));
     }
     return ends;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Deletes the pipeline's topics (those that exist) on the shared broker. */
-export async function deleteTopics(id: string, brokers?: string[]): Promise<void> {
-  const kafka = await kafkaClient(
-    { brokers: brokers ?? loadConfig({ _: [] }).kafka.brokers, auth: "none" },
-    "pinpipe-test",
-  );
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const topics = TABLE_KINDS.map((kind) => topicName(id, kind)).filter((t) => existing.has(t));
-    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
   } finally {
     await admin.disconnect();
   }

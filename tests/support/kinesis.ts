@@ -12,14 +12,12 @@
  * ```
  */
 import {
-  DeleteStreamCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
 import { type PipelineConfig } from "../../src/core/config.ts";
-import { streamName } from "../../src/core/names.ts";
 import { openSource } from "../../src/source/rds_reader.ts";
 import { type SourceRecord, toRecord } from "../../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
@@ -29,15 +27,11 @@ import {
   runCleaning,
 } from "../../src/warehouse/duckdb_runner.ts";
 import { cleanTableName } from "../../src/core/names.ts";
+// Shared with the benchmarks, so kept beside the local stack.
+export { deleteStreams, randomId } from "../../infra/local/stack_admin.ts";
 
 /** The local kinesalite endpoint. */
 export const KINESALITE = "http://127.0.0.1:14567";
-
-/** A random 12-hex-digit pipeline id, so tests never share streams. */
-export function randomId(): string {
-  return [...crypto.getRandomValues(new Uint8Array(6))]
-    .map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 /** Every record of `stream`, all shards, from TRIM_HORIZON, as text. */
 export async function readStream(client: KinesisClient, stream: string): Promise<string[]> {
@@ -62,15 +56,6 @@ export async function readStream(client: KinesisClient, stream: string): Promise
     }
   }
   return texts;
-}
-
-/** Deletes the three streams of `id`, ignoring the ones that do not exist. */
-export async function deleteStreams(client: KinesisClient, id: string): Promise<void> {
-  for (const kind of TABLE_KINDS) {
-    await client.send(new DeleteStreamCommand({ StreamName: streamName(id, kind) })).catch(
-      () => {},
-    );
-  }
 }
 
 /** Every source row of `kind` as the record the producers send, in index order. */
