@@ -1,9 +1,10 @@
 /**
  * `deno task bench <name>`: the benchmarks. Each one prints its figures and
  * the comparison the issue asks for, as a ratio measured in the same run,
- * since these machines are shared and noisy. Never run from the tests.
- * Each answers `--help` with its flags; a bad flag or a missing
- * prerequisite ends in one line on stderr and a non-zero exit.
+ * since these machines are shared and noisy. No benchmark runs from the
+ * tests (they check only `--help` and flag errors). Each answers `--help`
+ * with its flags; a bad flag or a missing prerequisite ends in one line on
+ * stderr and a non-zero exit.
  */
 import { CliError, HelpRequested, UsageError } from "./src/core/errors.ts";
 
