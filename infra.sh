@@ -13,18 +13,28 @@
 # Everything lives under .local/ (data, logs, pids, generated secrets) and
 # .cache/ (jars, npm packages, Python venvs), both ignored by git. Debian
 # packages are installed with apt-get when missing (as root).
+# PINPIPE_LOCAL_DIR and PINPIPE_{MYSQL,KAFKA,KAFKA_CONTROLLER,KINESIS}_PORT
+# start a second stack beside the first. Readiness is a real protocol answer
+# from the new process, waited for up to PINPIPE_READY_WAIT_S (300) seconds,
+# as crash recovery needs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$ROOT"
-LOCAL="$ROOT/.local"
+# A second stack (a test's private one) takes its own directory and ports.
+LOCAL=${PINPIPE_LOCAL_DIR:-$ROOT/.local}
 CACHE="$ROOT/.cache"
 KAFKA_VERSION=3.9.1
 KINESALITE_VERSION=3.3.3
-MYSQL_PORT=13306
-KAFKA_PORT=19092
-KAFKA_CONTROLLER_PORT=19093
-KINESIS_PORT=14567
+MYSQL_PORT=${PINPIPE_MYSQL_PORT:-13306}
+KAFKA_PORT=${PINPIPE_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${PINPIPE_KAFKA_CONTROLLER_PORT:-19093}
+KINESIS_PORT=${PINPIPE_KINESIS_PORT:-14567}
+# What this script starts is what its health checks and the seed talk to.
+export PINPIPE_MYSQL_HOST=127.0.0.1 PINPIPE_MYSQL_PORT=$MYSQL_PORT
+export PINPIPE_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT PINPIPE_KINESIS_ENDPOINT=http://127.0.0.1:$KINESIS_PORT
+# Crash recovery (InnoDB redo, Kafka log recovery) can take far longer than a clean start.
+READY_WAIT_S=${PINPIPE_READY_WAIT_S:-300}
 SERVICES=(mysql kafka kinesis)
 
 die() { echo "infra.sh: $*" >&2; exit 1; }
@@ -229,6 +239,13 @@ start_mysql() {
 # A value as a MariaDB string literal's contents: backslashes and quotes doubled.
 sql_text() { local text=${1//\\/\\\\}; printf '%s' "${text//\'/\'\'}"; }
 
+# True when the server behind the socket answers a query (a stale socket file from a killed
+# server refuses connections, so its mere presence proves nothing).
+mysql_answers() {
+  mariadb --no-defaults --socket="$LOCAL/mariadb/mysqld.sock" -u root --connect-timeout=2 \
+    -N -e "SELECT 1" >/dev/null 2>&1
+}
+
 # Creates the database, its tables, a read-only user and an admin user (idempotent).
 setup_mysql() {
   local sock="$LOCAL/mariadb/mysqld.sock"
@@ -236,7 +253,7 @@ setup_mysql() {
   reader=$(sql_text "$PINPIPE_MYSQL_PASSWORD")
   admin=$(sql_text "$PINPIPE_MYSQL_ADMIN_PASSWORD")
   admin_user=$(sql_text "$PINPIPE_MYSQL_ADMIN_USER")
-  for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  await_ready mysql mysql_answers
   {
     echo "CREATE DATABASE IF NOT EXISTS pinterest_data CHARACTER SET utf8mb4;"
     echo "USE pinterest_data;"
@@ -297,12 +314,30 @@ PROPS
 }
 
 start_kinesis() {
-  local bin="$CACHE/kinesalite/node_modules/kinesalite/cli.js"
-  [ -f "$bin" ] || die "kinesalite missing: run ./infra.sh local install"
+  local module="$CACHE/kinesalite/node_modules/kinesalite"
+  [ -f "$module/index.js" ] || die "kinesalite missing: run ./infra.sh local install"
   require node "install Node.js"
-  spawn kinesis node "$bin" --host 127.0.0.1 --port $KINESIS_PORT \
-    --createStreamMs 0 --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 200
+  spawn kinesis node infra/local/kinesalite_server.cjs "$module" $KINESIS_PORT
 }
+
+# Waits until CHECK (a command) succeeds for SERVICE, saying every 10 s what it waits for; fails
+# at once when the process has exited, and after READY_WAIT_S seconds.
+await_ready() {
+  local service=$1 check=$2 began=$SECONDS said=$SECONDS
+  until "$check" "$service"; do
+    [ -n "$(running_pid "$service")" ] || die "$service exited at start, see $LOCAL/logs/$service.log"
+    if [ $((SECONDS - began)) -ge "$READY_WAIT_S" ]; then
+      die "$service did not answer its health check in $READY_WAIT_S s, see $LOCAL/logs/$service.log"
+    fi
+    if [ $((SECONDS - said)) -ge 10 ]; then
+      note "waiting for $service (pid $(running_pid "$service")) to answer: $((SECONDS - began)) s (recovering after a crash can take minutes)"
+      said=$SECONDS
+    fi
+    sleep 0.5
+  done
+}
+
+answers_health() { health "$1" --wait 5 >/dev/null 2>&1; }
 
 local_up() {
   local started=0 began=$SECONDS
@@ -316,12 +351,7 @@ local_up() {
     started=1
   done
   [ -z "$(running_pid mysql)" ] || setup_mysql
-  for service in "${SERVICES[@]}"; do
-    [ -n "$(running_pid "$service")" ] || die "$service exited at start, see $LOCAL/logs/$service.log"
-    if ! health "$service" --wait 60 >/dev/null; then
-      die "$service did not answer its health check in 60 s, see $LOCAL/logs/$service.log"
-    fi
-  done
+  for service in "${SERVICES[@]}"; do await_ready "$service" answers_health; done
   local rows
   rows=$(mariadb --no-defaults --socket="$LOCAL/mariadb/mysqld.sock" -u root -N -e \
     "SELECT COUNT(*) FROM pinterest_data.pinterest_data")
@@ -345,6 +375,7 @@ local_down() {
 
 local_status() {
   local service pid down=0 answer
+  ensure_secrets
   for service in "${SERVICES[@]}"; do
     pid=$(running_pid "$service")
     if [ -z "$pid" ]; then

@@ -166,12 +166,19 @@ export async function* indexBatches(
  */
 export async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
   const iterator = source[Symbol.asyncIterator]();
-  let pending = iterator.next();
+  // A read that fails while the consumer is busy is rethrown at the next await, not reported
+  // as an unhandled rejection that kills the process before the driver can checkpoint.
+  const read = () => {
+    const next = iterator.next();
+    next.catch(() => {});
+    return next;
+  };
+  let pending = read();
   try {
     for (;;) {
       const { done, value } = await pending;
       if (done) return;
-      pending = iterator.next();
+      pending = read();
       yield value;
     }
   } finally {
