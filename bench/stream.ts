@@ -71,7 +71,12 @@ async function readSource(config: PipelineConfig, rows: number) {
 
 /** Creates the streams of `id` and waits until ACTIVE (not timed). */
 async function createStreams(config: PipelineConfig, id: string): Promise<void> {
-  const target = new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 1, log: () => {} });
+  const target = new KinesisTarget({
+    client: kinesisClient(config.kinesis),
+    id,
+    shards: 1,
+    log: () => {},
+  });
   await target.prepare(TABLE_KINDS);
   await target.close();
 }
@@ -125,7 +130,8 @@ async function streamRun(
 ): Promise<number> {
   const cfg = { ...config, stateDir };
   const options = parseTransferOptions({ _: [], limit: String(rows), quiet: true });
-  const target = new KinesisTarget(kinesisClient(config.kinesis), {
+  const target = new KinesisTarget({
+    client: kinesisClient(config.kinesis),
     id: config.id,
     shards: 1,
     inFlight,
@@ -237,7 +243,7 @@ export async function main(args: string[]): Promise<number> {
         },
       );
       const target = stamping(
-        new KinesisTarget(kinesisClient(base.kinesis), { id, shards: 1 }),
+        new KinesisTarget({ client: kinesisClient(base.kinesis), id, shards: 1 }),
         stamps,
       );
       await runTransfer(
