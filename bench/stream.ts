@@ -24,6 +24,7 @@ import type { DeliveryTarget, OutgoingRecord } from "../src/transfer/target.ts";
 import { kinesisClient } from "../src/kinesis/client.ts";
 import { type KinesisEntry, planBatches } from "../src/kinesis/batches.ts";
 import { KinesisTarget } from "../src/kinesis/target.ts";
+import { sleep } from "../src/util/retry.ts";
 import { streamName } from "../src/core/names.ts";
 import { openSource } from "../src/source/rds_reader.ts";
 import { type SourceRecord, toRecord } from "../src/core/records.ts";
@@ -259,9 +260,9 @@ export async function main(args: string[]): Promise<number> {
       // Let the consumer catch up with the last rows, then stop it.
       const deadline = Date.now() + 30_000;
       while (latencies.length < stamps.size * 0.98 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await sleep(1_000);
       stop.abort();
       const summary = await consumer;
       console.log(

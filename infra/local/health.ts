@@ -10,6 +10,7 @@ import { loadConfig } from "../../src/core/config.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { ListStreamsCommand } from "@aws-sdk/client-kinesis";
 import { KAFKA_RETRY, kafkaClient } from "../../src/kafka/client.ts";
+import { sleep } from "../../src/util/retry.ts";
 import mysql from "mysql2/promise";
 
 const config = loadConfig({ _: [] });
@@ -75,7 +76,7 @@ if (import.meta.main) {
         console.error(`${positionals[0]}: ${(error as Error).message}`);
         Deno.exit(1);
       }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
   }
 }

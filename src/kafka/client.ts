@@ -37,9 +37,12 @@ export const KAFKA_RETRY = {
   none: { retries: 0 },
 } as const satisfies Record<string, RetryOptions>;
 
-/** A producing client's settings: the broker may stay away a while, requests may be slow. */
-export function producerClientOptions(tls: boolean): Partial<KafkaJsConfig> {
-  return { ssl: tls, requestTimeout: 15_000, retry: KAFKA_RETRY.patient };
+/** The producer's client settings: TLS or not, slow requests allowed, and how long to retry. */
+export function producerClientOptions(
+  tls: boolean,
+  retry: RetryOptions = KAFKA_RETRY.patient,
+): Partial<KafkaJsConfig> {
+  return { ssl: tls, requestTimeout: 15_000, retry };
 }
 
 /**

@@ -23,7 +23,7 @@
  * await target.close();
  * ```
  */
-import { CompressionTypes, type Kafka, Partitioners } from "kafkajs";
+import { CompressionTypes, type Kafka, Partitioners, type RetryOptions } from "kafkajs";
 import type { KafkaConfig } from "../core/config.ts";
 import {
   type DeliveryTarget,
@@ -126,8 +126,8 @@ export class KafkaTarget implements DeliveryTarget {
 
   constructor(options: KafkaTargetOptions) {
     this.#options = {
-      log: logToStderr,
       ...options,
+      log: options.log ?? logToStderr,
       tls: options.tls ?? options.kafka.auth !== "none",
     };
     this.brokers = options.kafka.brokers;
@@ -150,12 +150,13 @@ export class KafkaTarget implements DeliveryTarget {
   }
 
   /** An admin client: a few quick retries, then a clear failure (kafkajs ties retries to the client). */
-  async #adminClient(retry: { retries: number } = KAFKA_RETRY.quick): Promise<Kafka> {
-    return await kafkaClient(this.#options.kafka, "pinpipe-batch-admin", this.#options.region, {
-      ssl: this.#options.tls,
-      requestTimeout: 15_000,
-      retry,
-    });
+  async #adminClient(retry: RetryOptions = KAFKA_RETRY.quick): Promise<Kafka> {
+    return await kafkaClient(
+      this.#options.kafka,
+      "pinpipe-batch-admin",
+      this.#options.region,
+      producerClientOptions(this.#options.tls, retry),
+    );
   }
 
   #fail(error: unknown, topic?: string): Error {
