@@ -1,9 +1,14 @@
 /**
  * What both Kinesis targets share: entries per record, reading a
- * PutRecords answer, and retrying until every entry is accepted.
+ * PutRecords answer, retrying until every entry is accepted, waiting for ACTIVE.
  */
 import assert from "node:assert/strict";
-import { collectFailures, retryUntilAccepted, toKinesisEntry } from "../../src/kinesis/delivery.ts";
+import {
+  collectFailures,
+  retryUntilAccepted,
+  toKinesisEntry,
+  waitUntilActive,
+} from "../../src/kinesis/delivery.ts";
 import { CallFailure } from "../../src/kinesis/errors.ts";
 import { RecordRejectedError, TargetError } from "../../src/core/errors.ts";
 import { ThrottlePacer } from "../../src/transfer/pacing.ts";
@@ -93,5 +98,23 @@ Deno.test("retryUntilAccepted: transient failures stop after maxAttempts, fatal 
       throw new CallFailure("fatal", "403");
     }, context(3)),
     (error) => error instanceof TargetError && error.message === "PutRecords to s failed: 403",
+  );
+});
+
+Deno.test("waitUntilActive: asks until ACTIVE, names a stream that vanished or stays CREATING", async () => {
+  const answers = ["CREATING", "CREATING", "UPDATING"];
+  let asked = 0;
+  await waitUntilActive("s", () => Promise.resolve(answers[asked++]), 10_000);
+  assert.equal(asked, 3);
+  await assert.rejects(
+    waitUntilActive("s", () => Promise.resolve(undefined), 10_000, "API u: "),
+    (error) =>
+      error instanceof TargetError &&
+      error.message === "API u: stream s vanished while waiting for it",
+  );
+  await assert.rejects(
+    waitUntilActive("s", () => Promise.resolve("CREATING"), 300),
+    (error) =>
+      error instanceof TargetError && error.message === "stream s still CREATING after 0.3 s",
   );
 });
