@@ -24,7 +24,7 @@ import {
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { topicName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";
-import { Backoff, sleep } from "../util/retry.ts";
+import { Backoff, type BackoffOptions, sleep } from "../util/retry.ts";
 
 /** The content type of Kafka REST Proxy v2 JSON records. */
 export const KAFKA_JSON_V2 = "application/vnd.kafka.json.v2+json";
@@ -37,8 +37,8 @@ export interface KafkaRestOptions extends TargetOptions {
   recordsPerRequest?: number;
   /** Stop retrying a request after this long (120 s). */
   giveUpAfterMs?: number;
-  /** Backoff base: the first retry waits up to twice this, doubling up to 5 s (200 ms). */
-  initialBackoffMs?: number;
+  /** Waits between retries: up to 400 ms first, doubling up to 5 s (base 200 ms, cap 5 s). */
+  backoff?: BackoffOptions;
 }
 
 /** One produce answer of the REST proxy v2. */
@@ -106,8 +106,7 @@ export class KafkaRestTarget implements DeliveryTarget {
       records: records.map((record) => ({ key: record.key, value: record.record })),
     });
     const backoff = new Backoff({
-      baseMs: this.options.initialBackoffMs ?? 200,
-      capMs: 5_000,
+      ...(this.options.backoff ?? { baseMs: 200, capMs: 5_000 }),
       deadlineMs: this.options.giveUpAfterMs ?? 120_000,
     });
     for (let attempt = 1;; attempt++) {
