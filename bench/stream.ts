@@ -24,6 +24,7 @@ import type { DeliveryTarget, OutgoingRecord } from "../src/transfer/target.ts";
 import { kinesisClient } from "../src/kinesis/client.ts";
 import { type KinesisEntry, planBatches } from "../src/kinesis/batches.ts";
 import { KinesisTarget } from "../src/kinesis/target.ts";
+import { sleep } from "../src/util/retry.ts";
 import { streamName } from "../src/core/names.ts";
 import { openSource } from "../src/source/rds_reader.ts";
 import { type SourceRecord, toRecord } from "../src/core/records.ts";
@@ -75,7 +76,12 @@ async function readSource(config: PipelineConfig, rows: number) {
 
 /** Creates the streams of `id` and waits until ACTIVE (not timed). */
 async function createStreams(config: PipelineConfig, id: string): Promise<void> {
-  const target = new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 1, log: () => {} });
+  const target = new KinesisTarget({
+    client: kinesisClient(config.kinesis),
+    id,
+    shards: 1,
+    log: () => {},
+  });
   await target.prepare(TABLE_KINDS);
   await target.close();
 }
@@ -129,7 +135,8 @@ async function streamRun(
 ): Promise<number> {
   const cfg = { ...config, stateDir };
   const options = parseTransferOptions({ _: [], limit: String(rows), quiet: true });
-  const target = new KinesisTarget(kinesisClient(config.kinesis), {
+  const target = new KinesisTarget({
+    client: kinesisClient(config.kinesis),
     id: config.id,
     shards: 1,
     inFlight,
@@ -242,7 +249,7 @@ export async function main(args: string[]): Promise<number> {
         },
       );
       const target = stamping(
-        new KinesisTarget(kinesisClient(base.kinesis), { id, shards: 1 }),
+        new KinesisTarget({ client: kinesisClient(base.kinesis), id, shards: 1 }),
         stamps,
       );
       await runTransfer(
@@ -258,9 +265,9 @@ export async function main(args: string[]): Promise<number> {
       // Let the consumer catch up with the last rows, then stop it.
       const deadline = Date.now() + 30_000;
       while (latencies.length < stamps.size * 0.98 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await sleep(1_000);
       stop.abort();
       const summary = await consumer;
       console.log(

@@ -25,7 +25,7 @@ import {
 } from "../core/cli.ts";
 import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../core/config.ts";
 import { kinesisClient } from "../kinesis/client.ts";
-import { sleep } from "../kinesis/retry.ts";
+import { sleep } from "../util/retry.ts";
 import { streamName } from "../core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
 import { parseStreamRecord } from "./records.ts";

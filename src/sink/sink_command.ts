@@ -19,7 +19,7 @@ import { CliError, UsageError } from "../core/errors.ts";
 import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../core/config.ts";
 import { TargetError } from "../core/errors.ts";
 import { kafkaClient } from "../kafka/client.ts";
-import { describeKafkaError } from "../kafka/target.ts";
+import { describeKafkaError } from "../kafka/errors.ts";
 import { topicName } from "../core/names.ts";
 import { parseTableKind, TABLE_KINDS, type TableKind } from "../core/tables.ts";
 import { PartitionBuffer, type PendingObject } from "./buffer.ts";

@@ -38,14 +38,9 @@ import { type DeliveryTarget, outgoing, type OutgoingRecord } from "./target.ts"
 import { ProgressLine, summaryText, TransferCounters, type TransferSummary } from "./progress.ts";
 import { openSource, type RdsSource } from "../source/rds_reader.ts";
 import { recordIndex, toRecord } from "../core/records.ts";
-import {
-  indexBatches,
-  OriginalSampler,
-  pacedBatchSize,
-  Pacer,
-  prefetched,
-  sleep,
-} from "../source/row_order.ts";
+import { indexBatches, OriginalSampler, prefetched } from "../source/row_order.ts";
+import { pacedBatchSize, RatePacer } from "./pacing.ts";
+import { sleep } from "../util/retry.ts";
 import { parseTableKind, TABLE_KINDS, type TableKind } from "../core/tables.ts";
 
 export type { TransferSummary } from "./progress.ts";
@@ -228,7 +223,7 @@ async function runSequential(state: RunState, kind: TableKind): Promise<void> {
   const source = await openSource(state.config.mysql);
   try {
     const filter = await resumeFilter(state, kind, saved);
-    const pacer = new Pacer(options.rate);
+    const pacer = new RatePacer(options.rate);
     const batchSize = pacedBatchSize(options.batchSize, options.rate);
     let left = options.limit ?? Infinity;
     while (!stop.signal.aborted && left > 0) {
@@ -282,7 +277,7 @@ async function runRandom(state: RunState): Promise<void> {
     await Promise.all(kinds.map(async (kind) => [kind, await resumeFilter(state, kind, saved)])),
   ) as Record<TableKind, ((record: OutgoingRecord) => boolean) | undefined>;
   const source = await openSource(state.config.mysql);
-  const pacer = new Pacer(options.rate);
+  const pacer = new RatePacer(options.rate);
   // Without --rate each sample waits its drawn pause, as the original did, and goes alone.
   const samplesPerBatch = options.rate ? pacedBatchSize(options.batchSize, options.rate) : 1;
   let done = 0;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../src/core/config.ts";
 import { outgoing } from "../../src/transfer/target.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
-import { sleep } from "../../src/kinesis/retry.ts";
+import { sleep } from "../../src/util/retry.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { parseConsumerOptions, runConsumer } from "../../src/consumer/consume_command.ts";
@@ -17,7 +17,12 @@ import { consumerTables, deleteStreams, randomId, sourceRecords } from "../suppo
 async function setUp() {
   const id = randomId();
   const config = loadConfig({ _: [], id });
-  const target = new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 1, log: () => {} });
+  const target = new KinesisTarget({
+    client: kinesisClient(config.kinesis),
+    id,
+    shards: 1,
+    log: () => {},
+  });
   await target.prepare(TABLE_KINDS);
   const user = await sourceRecords(config, "user", 300);
   const send = (from: number, to: number) =>

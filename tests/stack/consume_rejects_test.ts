@@ -31,7 +31,12 @@ Deno.test({
     const client = kinesisClient(config.kinesis);
     const encoder = new TextEncoder();
     try {
-      await new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 2, log: () => {} })
+      await new KinesisTarget({
+        client: kinesisClient(config.kinesis),
+        id,
+        shards: 2,
+        log: () => {},
+      })
         .prepare(TABLE_KINDS);
       const good = {
         pin: await sourceRecords(config, "pin", 200),

@@ -20,7 +20,8 @@ Deno.test({
     const id = randomId();
     const config = loadConfig({ _: [], id });
     const client = kinesisClient(config.kinesis);
-    const target = new KinesisTarget(kinesisClient(config.kinesis), {
+    const target = new KinesisTarget({
+      client: kinesisClient(config.kinesis),
       id,
       shards: 1,
       log: () => {},
@@ -79,7 +80,8 @@ Deno.test({
     const id = randomId();
     const config = loadConfig({ _: [], id });
     const client = kinesisClient(config.kinesis);
-    const target = new KinesisTarget(kinesisClient(config.kinesis), {
+    const target = new KinesisTarget({
+      client: kinesisClient(config.kinesis),
       id,
       shards: 1,
       log: () => {},

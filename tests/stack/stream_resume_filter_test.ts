@@ -38,7 +38,8 @@ Deno.test({
     const config = loadConfig({ _: [], id });
     const client = kinesisClient(config.kinesis);
     try {
-      const first = new KinesisTarget(kinesisClient(config.kinesis), {
+      const first = new KinesisTarget({
+        client: kinesisClient(config.kinesis),
         id,
         shards: 2,
         log: () => {},
@@ -51,7 +52,8 @@ Deno.test({
       await first.send("geo", [geo(41), geo(42), geo(42)]);
       await first.close();
 
-      const second = new KinesisTarget(kinesisClient(config.kinesis), {
+      const second = new KinesisTarget({
+        client: kinesisClient(config.kinesis),
         id,
         shards: 2,
         log: () => {},

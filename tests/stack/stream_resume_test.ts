@@ -10,7 +10,7 @@ import { loadConfig } from "../../src/core/config.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
-import { sleep } from "../../src/kinesis/retry.ts";
+import { sleep } from "../../src/util/retry.ts";
 import {
   batchCleaning,
   consumerTables,
