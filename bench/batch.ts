@@ -20,7 +20,9 @@ import { toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS, TABLES } from "../src/core/tables.ts";
 import type { TransferSummary } from "../src/transfer/driver.ts";
 import { startRestStandIn } from "../tests/support/rest_proxy_stand_in.ts";
-import { deleteTopics, randomId, ROOT, rootSql, runMain } from "../tests/support/kafka.ts";
+import { deleteTopics } from "../tests/support/kafka.ts";
+import { randomId, ROOT, runMain } from "../tests/support/processes.ts";
+import { rootSql } from "../tests/support/source.ts";
 import { kafkaClient } from "../src/kafka/client.ts";
 
 const BROKER = "127.0.0.1:19092";

@@ -30,7 +30,8 @@ import { type SourceRecord, toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
 import { parseTransferOptions, runTransfer } from "../src/transfer/driver.ts";
 import { parseConsumerOptions, runConsumer } from "../src/consumer/consume_command.ts";
-import { deleteStreams, randomId } from "../tests/support/kinesis.ts";
+import { deleteStreams } from "../tests/support/kinesis.ts";
+import { randomId } from "../tests/support/processes.ts";
 
 const USAGE =
   `Usage: deno task bench stream [--rows N] [--rounds R] [--latency-rows N] [--rate R] [--poll-ms MS]

@@ -4,8 +4,8 @@
  * `python3 -m venv .cache/venv-airflow && .cache/venv-airflow/bin/pip install -r dags/requirements.txt`.
  */
 import assert from "node:assert/strict";
+import { ROOT } from "../support/processes.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const PYTHON = `${ROOT}.cache/venv-airflow/bin/python`;
 
 Deno.test("the DAG's pytest suite passes on real Airflow", async () => {

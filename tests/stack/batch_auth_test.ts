@@ -15,7 +15,9 @@ import {
 } from "kafkajs";
 import { EXIT_CODES } from "../../src/core/errors.ts";
 import { kafkaClient } from "../../src/kafka/client.ts";
-import { randomId, runMain, startPrivateBroker, topicName } from "../support/kafka.ts";
+import { randomId, runMain } from "../support/processes.ts";
+import { startPrivateBroker } from "../support/private_broker.ts";
+import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name:

@@ -9,19 +9,11 @@ import { join } from "node:path";
 import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
 import { OriginalSampler } from "../../src/source/row_order.ts";
 import type { TransferSummary } from "../../src/transfer/driver.ts";
-import {
-  deleteTopics,
-  finish,
-  randomId,
-  readBucket,
-  readJson,
-  rootSql,
-  runMain,
-  sourceRecords,
-  spawnMain,
-  topicName,
-  waitFor,
-} from "../support/kafka.ts";
+import { deleteTopics } from "../support/kafka.ts";
+import { finish, randomId, readJson, runMain, spawnMain, waitFor } from "../support/processes.ts";
+import { readBucket } from "../support/bucket.ts";
+import { rootSql, sourceRecords } from "../support/source.ts";
+import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name: "batch --order random --seed 100: the original's draws, row for row, resumed mid-sequence",

@@ -12,14 +12,17 @@ import { sleep } from "../../src/kinesis/retry.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { parseConsumerOptions, runConsumer } from "../../src/consumer/consume_command.ts";
-import { consumerTables, deleteStreams, randomId, sourceRecords } from "../support/kinesis.ts";
+import { consumerTables } from "../support/cleaned_tables.ts";
+import { deleteStreams } from "../support/kinesis.ts";
+import { randomId } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
 
 async function setUp() {
   const id = randomId();
   const config = loadConfig({ _: [], id });
   const target = new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 1, log: () => {} });
   await target.prepare(TABLE_KINDS);
-  const user = await sourceRecords(config, "user", 300);
+  const user = await sourceRecords("user", { limit: 300 });
   const send = (from: number, to: number) =>
     target.send("user", user.slice(from, to).map((r) => outgoing("user", Number(r.ind), r)));
   const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_dedup_" });

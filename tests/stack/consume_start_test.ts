@@ -10,7 +10,8 @@ import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { parseConsumerOptions, runConsumer } from "../../src/consumer/consume_command.ts";
-import { deleteStreams, randomId } from "../support/kinesis.ts";
+import { deleteStreams } from "../support/kinesis.ts";
+import { randomId } from "../support/processes.ts";
 
 Deno.test({
   name: "--from latest skips what the stream held before; a checkpoint wins over --from",

@@ -11,17 +11,10 @@ import { kinesisClient } from "../../src/kinesis/client.ts";
 import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
 import { sleep } from "../../src/kinesis/retry.ts";
-import {
-  batchCleaning,
-  consumerTables,
-  deleteStreams,
-  randomId,
-  readStream,
-  runMain,
-  sourceRecords,
-  spawnMain,
-  waitForLine,
-} from "../support/kinesis.ts";
+import { batchCleaning, consumerTables } from "../support/cleaned_tables.ts";
+import { deleteStreams, readStream } from "../support/kinesis.ts";
+import { randomId, runMain, spawnMain, waitForLine } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
 
 /** The last acknowledged index in each table's checkpoint, or -1. */
 async function checkpointed(dir: string, id: string): Promise<Record<TableKind, number>> {
@@ -70,9 +63,9 @@ Deno.test({
       assert.equal(resumed.code, 0, resumed.stderr);
       const summary = JSON.parse(resumed.stdout);
       const records = {
-        pin: await sourceRecords(config, "pin"),
-        geo: await sourceRecords(config, "geo"),
-        user: await sourceRecords(config, "user"),
+        pin: await sourceRecords("pin"),
+        geo: await sourceRecords("geo"),
+        user: await sourceRecords("user"),
       };
       for (const kind of TABLE_KINDS) {
         // The resumed run read the rows after its checkpoint, skipped the ones Kinesis already

@@ -11,14 +11,10 @@ import { kinesisClient } from "../../src/kinesis/client.ts";
 import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { startApiGateway } from "../support/api_gateway_stand_in.ts";
-import {
-  deleteStreams,
-  randomId,
-  readStream,
-  runMain,
-  sourceRecords,
-  startFaultProxy,
-} from "../support/kinesis.ts";
+import { deleteStreams, readStream } from "../support/kinesis.ts";
+import { randomId, runMain } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
+import { startFaultProxy } from "../support/kinesis_fault_proxy.ts";
 
 /** Asserts each stream of `id` holds exactly the first `limit` source records of its table. */
 async function assertExactlyOnce(id: string, limit: number): Promise<void> {
@@ -26,7 +22,7 @@ async function assertExactlyOnce(id: string, limit: number): Promise<void> {
   const client = kinesisClient(config.kinesis);
   try {
     for (const kind of TABLE_KINDS) {
-      const expected = (await sourceRecords(config, kind, limit)).map((r) => JSON.stringify(r));
+      const expected = (await sourceRecords(kind, { limit })).map((r) => JSON.stringify(r));
       const inStream = (await readStream(client, streamName(id, kind)))
         .map((text) => JSON.stringify(JSON.parse(text)));
       assert.equal(inStream.length, expected.length, `${kind}: records in the stream`);
