@@ -22,8 +22,6 @@ import { topicName } from "../../src/core/names.ts";
 Deno.test({
   name:
     "batch errors: authentication failed, and topic not authorized, on a broker with SCRAM and ACLs",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const users = { admin: crypto.randomUUID(), alice: crypto.randomUUID() };
     const broker = await startPrivateBroker(users);

@@ -30,8 +30,6 @@ function acknowledgedRows(state: string, id: string): number {
 Deno.test({
   name:
     "batch + sink: producer SIGKILLed twice and resumed, sink SIGKILLed once and resumed: one bucket record per source row",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

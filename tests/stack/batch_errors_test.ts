@@ -130,86 +130,83 @@ Deno.test("batch errors: broker unreachable", () =>
     );
   }));
 
-Deno.test({
-  name: "batch errors: record too large names the row; rows acknowledged before it stay",
-  fn: () =>
-    withPipeline(async (pipeline) => {
-      // A copy of the first 100 pin rows in a database of its own, one of them made huge.
-      const database = `pinpipe_r_${pipeline.id}`;
-      await rootSql(
-        `CREATE DATABASE ${database}; ` +
-          `CREATE TABLE ${database}.pinterest_data LIKE pinterest_data.pinterest_data; ` +
-          `INSERT INTO ${database}.pinterest_data SELECT * FROM pinterest_data.pinterest_data ` +
-          "ORDER BY `index` LIMIT 100; " +
-          `GRANT SELECT ON ${database}.* TO 'pinpipe_reader'@'127.0.0.1';`,
+Deno.test("batch errors: record too large names the row; rows acknowledged before it stay", () =>
+  withPipeline(async (pipeline) => {
+    // A copy of the first 100 pin rows in a database of its own, one of them made huge.
+    const database = `pinpipe_r_${pipeline.id}`;
+    await rootSql(
+      `CREATE DATABASE ${database}; ` +
+        `CREATE TABLE ${database}.pinterest_data LIKE pinterest_data.pinterest_data; ` +
+        `INSERT INTO ${database}.pinterest_data SELECT * FROM pinterest_data.pinterest_data ` +
+        "ORDER BY `index` LIMIT 100; " +
+        `GRANT SELECT ON ${database}.* TO 'pinpipe_reader'@'127.0.0.1';`,
+    );
+    try {
+      const huge = Number(
+        (await rootSql(`SELECT \`index\` FROM ${database}.pinterest_data ORDER BY 1 LIMIT 49, 1`))
+          .trim(),
       );
-      try {
-        const huge = Number(
-          (await rootSql(`SELECT \`index\` FROM ${database}.pinterest_data ORDER BY 1 LIMIT 49, 1`))
-            .trim(),
-        );
-        await rootSql(
-          `UPDATE ${database}.pinterest_data SET description = REPEAT('x', 5000) ` +
-            `WHERE \`index\` = ${huge}`,
-        );
-        const before = Number(
-          (await rootSql(
-            `SELECT COUNT(*) FROM ${database}.pinterest_data WHERE \`index\` < ${huge}`,
-          )).trim(),
-        );
-        // The topic accepts any normal record (under 1 KB) but not the huge one.
-        const kafka = await kafkaClient(
-          { brokers: ["127.0.0.1:19092"], auth: "none" },
-          "pinpipe-test",
-        );
-        const admin = kafka.admin();
-        await admin.connect();
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [{
-            topic: topicName(pipeline.id, "pin"),
-            numPartitions: 1,
-            replicationFactor: 1,
-            configEntries: [{ name: "max.message.bytes", value: "2000" }],
-          }],
-        });
-        await admin.disconnect();
+      await rootSql(
+        `UPDATE ${database}.pinterest_data SET description = REPEAT('x', 5000) ` +
+          `WHERE \`index\` = ${huge}`,
+      );
+      const before = Number(
+        (await rootSql(
+          `SELECT COUNT(*) FROM ${database}.pinterest_data WHERE \`index\` < ${huge}`,
+        )).trim(),
+      );
+      // The topic accepts any normal record (under 1 KB) but not the huge one.
+      const kafka = await kafkaClient(
+        { brokers: ["127.0.0.1:19092"], auth: "none" },
+        "pinpipe-test",
+      );
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{
+          topic: topicName(pipeline.id, "pin"),
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [{ name: "max.message.bytes", value: "2000" }],
+        }],
+      });
+      await admin.disconnect();
 
-        const result = await runMain(
-          pipeline.batch(
-            "--tables",
-            "pin",
-            "--batch-size",
-            "10",
-            "--mysql-database",
-            database,
-            "--quiet",
-          ),
-        );
-        assert.equal(result.code, EXIT_CODES.record, result.stderr);
-        assert.match(
-          result.stderr.trim(),
-          new RegExp(
-            `^pinpipe batch: record too large for ${pipeline.id}\\.pin: pin index ${huge} is 5\\d{3} bytes, ` +
-              `over the topic's max\\.message\\.bytes$`,
-          ),
-        );
-        const saved = readJson<Checkpoint>(
-          join(pipeline.state, pipeline.id, "kafka", "sequential-pin.json"),
-        )!;
-        assert.ok(saved.lastIndex! < huge, "the checkpoint stops before the refused record");
-        // Every batch before the refused one was acknowledged and checkpointed; rows of the
-        // refused batch sent before the huge one are in Kafka past the checkpoint, where the
-        // next run's resume filter finds them.
-        assert.ok(saved.acknowledged.pin! <= before && saved.acknowledged.pin! > before - 10);
-        const end =
-          (await endOffsets(pipeline.id, undefined, ["pin"]))[topicName(pipeline.id, "pin")][0];
-        assert.equal(end, before, "Kafka holds every row before the refused one, once");
-      } finally {
-        await rootSql(
-          `REVOKE ALL PRIVILEGES ON ${database}.* FROM 'pinpipe_reader'@'127.0.0.1'; ` +
-            `DROP DATABASE ${database};`,
-        );
-      }
-    }),
-});
+      const result = await runMain(
+        pipeline.batch(
+          "--tables",
+          "pin",
+          "--batch-size",
+          "10",
+          "--mysql-database",
+          database,
+          "--quiet",
+        ),
+      );
+      assert.equal(result.code, EXIT_CODES.record, result.stderr);
+      assert.match(
+        result.stderr.trim(),
+        new RegExp(
+          `^pinpipe batch: record too large for ${pipeline.id}\\.pin: pin index ${huge} is 5\\d{3} bytes, ` +
+            `over the topic's max\\.message\\.bytes$`,
+        ),
+      );
+      const saved = readJson<Checkpoint>(
+        join(pipeline.state, pipeline.id, "kafka", "sequential-pin.json"),
+      )!;
+      assert.ok(saved.lastIndex! < huge, "the checkpoint stops before the refused record");
+      // Every batch before the refused one was acknowledged and checkpointed; rows of the
+      // refused batch sent before the huge one are in Kafka past the checkpoint, where the
+      // next run's resume filter finds them.
+      assert.ok(saved.acknowledged.pin! <= before && saved.acknowledged.pin! > before - 10);
+      const end =
+        (await endOffsets(pipeline.id, undefined, ["pin"]))[topicName(pipeline.id, "pin")][0];
+      assert.equal(end, before, "Kafka holds every row before the refused one, once");
+    } finally {
+      await rootSql(
+        `REVOKE ALL PRIVILEGES ON ${database}.* FROM 'pinpipe_reader'@'127.0.0.1'; ` +
+          `DROP DATABASE ${database};`,
+      );
+    }
+  }));

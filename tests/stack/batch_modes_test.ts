@@ -17,8 +17,6 @@ import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name: "batch --order random --seed 100: the original's draws, row for row, resumed mid-sequence",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });
@@ -78,8 +76,6 @@ Deno.test({
 
 Deno.test({
   name: "batch --follow: rows inserted later are sent; SIGINT checkpoints and exits 130",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

@@ -19,8 +19,6 @@ import { topicName } from "../../src/core/names.ts";
 Deno.test({
   name:
     "batch: the broker stops mid-run and comes back; the producer waits, retries, finishes, exactly once",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const broker = await startPrivateBroker();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

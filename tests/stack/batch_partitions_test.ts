@@ -17,8 +17,6 @@ import { topicName } from "../../src/core/names.ts";
 Deno.test({
   name:
     "batch --partitions 3: a crash with acknowledgements past the checkpoint, resumed: each row once",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

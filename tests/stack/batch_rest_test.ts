@@ -17,8 +17,6 @@ import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name: "batch --via rest: records in requests of N, 429 and 503 retried, every record once",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

@@ -27,12 +27,19 @@ async function setUp() {
     target.send("user", user.slice(from, to).map((r) => outgoing("user", Number(r.ind), r)));
   const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_dedup_" });
   const client = kinesisClient(config.kinesis);
-  const consume = (flags: Record<string, string>) =>
-    runConsumer(
-      config,
-      parseConsumerOptions({ _: [], db: `${dir}/c.duckdb`, "idle-exit": "1", ...flags }, id),
-      { client: kinesisClient(config.kinesis), log: () => {} },
-    );
+  /** One consumer run with a client of its own, as a new process would have. */
+  const consume = async (flags: Record<string, string>) => {
+    const own = kinesisClient(config.kinesis);
+    try {
+      return await runConsumer(
+        config,
+        parseConsumerOptions({ _: [], db: `${dir}/c.duckdb`, "idle-exit": "1", ...flags }, id),
+        { client: own, log: () => {} },
+      );
+    } finally {
+      own.destroy();
+    }
+  };
   const tearDown = async () => {
     await target.close();
     await deleteStreams(client, id);
@@ -51,11 +58,8 @@ async function setUp() {
   };
 }
 
-const quiet = { sanitizeResources: false, sanitizeOps: false };
-
 Deno.test({
   name: "records sent twice are appended once while their keys are kept",
-  ...quiet,
   async fn() {
     const t = await setUp();
     try {
@@ -80,7 +84,6 @@ Deno.test({
 
 Deno.test({
   name: "the key table stays within its cap and its retention",
-  ...quiet,
   async fn() {
     const t = await setUp();
     try {

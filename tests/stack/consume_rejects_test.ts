@@ -19,8 +19,6 @@ import { sourceRecords } from "../support/source.ts";
 
 Deno.test({
   name: "malformed records all land in rejects with a reason; good ones are appended",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_rejects_" });
@@ -28,8 +26,13 @@ Deno.test({
     const client = kinesisClient(config.kinesis);
     const encoder = new TextEncoder();
     try {
-      await new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 2, log: () => {} })
-        .prepare(TABLE_KINDS);
+      const target = new KinesisTarget(kinesisClient(config.kinesis), {
+        id,
+        shards: 2,
+        log: () => {},
+      });
+      await target.prepare(TABLE_KINDS);
+      await target.close();
       const good = {
         pin: await sourceRecords("pin", { limit: 200 }),
         geo: await sourceRecords("geo", { limit: 200 }),

@@ -15,8 +15,6 @@ import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name: "sink --bucket s3://name: signed PutObject per object, connector keys, one record per line",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const bucketName = `user-${id}-bucket`;

@@ -16,8 +16,6 @@ import { sourceRecords } from "../support/source.ts";
 
 Deno.test({
   name: "11,000 rows per table through stream and consume equal the batch cleaning",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const dir = await Deno.makeTempDir({ prefix: "pinpipe_stream_e2e_" });

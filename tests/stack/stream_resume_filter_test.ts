@@ -32,8 +32,6 @@ Deno.test("later sequence numbers compare as 128-bit numbers, not text", () => {
 
 Deno.test({
   name: "records sent after the checkpoint are skipped on resume, once per copy",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const config = loadConfig({ _: [], id });

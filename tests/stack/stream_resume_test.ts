@@ -30,8 +30,6 @@ async function checkpointed(dir: string, id: string): Promise<Record<TableKind, 
 
 Deno.test({
   name: "producer and consumer killed with SIGKILL and resumed: nothing lost, nothing twice",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const dir = await Deno.makeTempDir({ prefix: "pinpipe_stream_resume_" });
@@ -41,7 +39,7 @@ Deno.test({
     try {
       // 1. The producer, paced so that the kill lands mid-run.
       const producer = spawnMain(["stream", ...common, "--rate", "5000"]);
-      producer.stderr.cancel();
+      await Promise.all([producer.stdout.cancel(), producer.stderr.cancel()]);
       let marks = await checkpointed(dir, id);
       const deadline = Date.now() + 60_000;
       while (Math.min(...Object.values(marks)) < 2_000 && Date.now() < deadline) {
@@ -88,6 +86,7 @@ Deno.test({
       // 3. The consumer, small GetRecords pages so it takes many micro-batches; killed mid-run.
       const db = `${dir}/stream.duckdb`;
       const consumer = spawnMain(["consume", "--id", id, "--db", db, "--limit", "700"]);
+      await consumer.stdout.cancel();
       const seen = await waitForLine(consumer, /micro-batch 4:/);
       consumer.kill("SIGKILL");
       assert.equal((await consumer.status).signal, "SIGKILL", seen);

@@ -46,11 +46,8 @@ async function withStreams(fn: (id: string, dir: string) => Promise<void>): Prom
   }
 }
 
-const quiet = { sanitizeResources: false, sanitizeOps: false };
-
 Deno.test({
   name: "throttled entries and failed calls are retried until every record is in, once",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const proxy = startFaultProxy();
@@ -85,7 +82,6 @@ Deno.test({
 
 Deno.test({
   name: "--via api: the batch route retries 429 and 503 and delivers every record once",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const client = kinesisClient(loadConfig({ _: [] }).kinesis);
@@ -121,7 +117,6 @@ Deno.test({
 
 Deno.test({
   name: "--via api --api-route record: one PUT per record, as the original, with retries",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const client = kinesisClient(loadConfig({ _: [] }).kinesis);
@@ -158,7 +153,6 @@ Deno.test({
 
 Deno.test({
   name: "an unreachable Kinesis endpoint is one line, exit 4, and no checkpoint",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const run = await runMain([
@@ -185,7 +179,6 @@ Deno.test({
 
 Deno.test({
   name: "an API that refuses with 4xx stops with one line naming it, exit 4",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const client = kinesisClient(loadConfig({ _: [] }).kinesis);
