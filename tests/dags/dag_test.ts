@@ -4,8 +4,8 @@
  * dags/requirements.txt) is made by `./infra.sh local install`, which `deno task test` runs first.
  */
 import assert from "node:assert/strict";
+import { ROOT } from "../support/processes.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const PYTHON = `${ROOT}.cache/venv-airflow/bin/python`;
 
 Deno.test("the DAG's pytest suite passes on real Airflow", async () => {

@@ -3,7 +3,7 @@
  * and the database file untouched by the failed run.
  */
 import assert from "node:assert/strict";
-import { randomId, runMain } from "../support/kinesis.ts";
+import { randomId, runMain } from "../support/processes.ts";
 
 Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one line each", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_errors_" });

@@ -248,8 +248,9 @@ export async function screenshot(
  *
  * @example
  * ```ts
- * const { width, height, channels, data } = decodePng(await Deno.readFile("shot.png"));
- * data.length === width * height * channels; // true
+ * import { decodePng } from "./browser.ts";
+ * const png = await Deno.readFile("screenshot.png");
+ * const { width, height, channels, data } = decodePng(png);
  * ```
  */
 export interface RgbImage {
@@ -382,7 +383,8 @@ export interface Rect {
  *
  * @example
  * ```ts
- * const image: RgbImage = { width: 100, height: 100, channels: 3, data: new Uint8Array(30_000).fill(255) };
+ * import { colouredPixels, decodePng } from "./browser.ts";
+ * const image = decodePng(await Deno.readFile("screenshot.png"));
  * colouredPixels(image, { x: 0, y: 0, width: 100, height: 100 }); // 0 on a white page
  * ```
  */
