@@ -23,7 +23,7 @@ import time
 os.environ["TZ"] = "UTC"  # collect() turns timestamps into local datetimes; make local UTC
 time.tzset()
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "notebooks"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "notebooks"))
 
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
