@@ -2,7 +2,7 @@
  * Which files of `notebooks/` go to the Databricks workspace, and how: a
  * file whose first line is Databricks' notebook header becomes a notebook
  * (format SOURCE, its extension dropped, as Databricks names notebooks);
- * anything else (the shared SQL, manifest.json, the Python module the
+ * anything else (the shared SQL in its layers, manifest.json, the Python module the
  * notebooks import) becomes a workspace file beside them (format AUTO), so
  * the notebooks find it by its relative path.
  *
@@ -19,7 +19,7 @@ export const workspaceDir = (id: string): string => `/Shared/pinpipe/${id}`;
 
 /** One file to import. */
 export interface WorkspaceImport {
-  /** Path in the repository, e.g. `notebooks/sql/clean_pin.sql`. */
+  /** Path in the repository, e.g. `notebooks/sql/staging/clean_pin.sql`. */
   source: string;
   /** Absolute workspace path. */
   path: string;
