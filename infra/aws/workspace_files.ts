@@ -33,8 +33,9 @@ const NOTEBOOK_HEADERS: Record<string, { header: string; language: "PYTHON" | "S
   ".sql": { header: "-- Databricks notebook source", language: "SQL" },
 };
 
-// Caches and editor droppings are not part of what the notebooks run.
-const SKIPPED = /(^|\/)(__pycache__|\.[^/]*)(\/|$)|\.pyc$/;
+// Caches and editor droppings are not part of what the notebooks run, nor are the answers'
+// hand-worked expected rows (`marts/<name>.expected.json`), which only the golden test reads.
+const SKIPPED = /(^|\/)(__pycache__|\.[^/]*)(\/|$)|\.pyc$|\.expected\.json$/;
 
 /** Every file under `root` (relative paths, sorted, so the plan is stable). */
 export function listFiles(root: string): string[] {
