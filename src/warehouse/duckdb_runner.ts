@@ -91,7 +91,7 @@ export const QUERIES: readonly QuerySpec[] = manifest.marts;
 /** The data-quality SQL files; each returns rows of (check_name, failures, detail). */
 export const CHECK_FILES: readonly string[] = manifest.checks;
 
-/** The raw records' fields per kind, as the manifest lists them for Spark's schemas too. */
+/** The raw records' fields per kind: the manifest's `raw_columns`, the list `TABLES` and Spark's schemas read too. */
 export const RAW_COLUMNS: Readonly<Record<TableKind, readonly string[]>> = manifest.raw_columns;
 
 /** A table of plain values. */
