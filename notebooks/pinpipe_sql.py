@@ -1,8 +1,10 @@
 """Runs pinpipe's shared SQL files (notebooks/sql/, listed in manifest.json) with Spark.
 
 The Databricks notebooks and the parity test both use this module, so the same files run the same
-way everywhere: raw views ``raw_<kind>`` with every field as text, then ``<kind>_parsed`` and the
-cleaned ``<kind>`` views, then the queries and the data-quality checks.
+way everywhere, layer by layer: raw views ``raw_<kind>`` with every field as text; staging
+(``sql/staging/``), the views ``<kind>_parsed`` and the cleaned ``<kind>``; intermediate
+(``sql/intermediate/``), the views the answers share; marts (``sql/marts/``), the answers; and the
+data-quality checks (``sql/checks/``). File paths in the manifest are relative to ``sql/``.
 
 Example::
 
@@ -27,7 +29,7 @@ KINDS = ("pin", "geo", "user")
 
 
 def load_manifest(sql_dir=SQL_DIR):
-    """The manifest: raw columns per kind, cleaning steps, queries, checks."""
+    """The manifest: raw columns per kind, then the files of each layer (staging, intermediate, marts, checks)."""
     with open(os.path.join(sql_dir, "manifest.json"), encoding="utf-8") as handle:
         return json.load(handle)
 
@@ -62,7 +64,7 @@ def register_raw(kind, df: DataFrame, sql_dir=SQL_DIR):
 
 def clean(spark: SparkSession, kind, sql_dir=SQL_DIR, cache=False) -> DataFrame:
     """Runs one kind's cleaning over raw_<kind>: makes the view <kind>_parsed, returns the cleaned rows."""
-    step = next(s for s in load_manifest(sql_dir)["cleaning"] if s["kind"] == kind)
+    step = next(s for s in load_manifest(sql_dir)["staging"] if s["kind"] == kind)
     parsed = spark.sql(read_sql(step["parse"], sql_dir))
     if cache:
         parsed = parsed.cache()
@@ -73,7 +75,7 @@ def clean(spark: SparkSession, kind, sql_dir=SQL_DIR, cache=False) -> DataFrame:
 def run_cleaning(spark: SparkSession, sql_dir=SQL_DIR, cache=True):
     """Cleans every kind: views <kind>_parsed and <kind>. Returns {kind: cleaned DataFrame}."""
     cleaned = {}
-    for step in load_manifest(sql_dir)["cleaning"]:
+    for step in load_manifest(sql_dir)["staging"]:
         df = clean(spark, step["kind"], sql_dir, cache)
         if cache:
             df = df.cache()
@@ -82,9 +84,19 @@ def run_cleaning(spark: SparkSession, sql_dir=SQL_DIR, cache=True):
     return cleaned
 
 
+def build_intermediate(spark: SparkSession, sql_dir=SQL_DIR):
+    """Makes (or remakes) the intermediate views, in order, over the cleaned views. Returns their names."""
+    names = []
+    for view in load_manifest(sql_dir)["intermediate"]:
+        spark.sql(read_sql(view["file"], sql_dir)).createOrReplaceTempView(view["name"])
+        names.append(view["name"])
+    return names
+
+
 def run_queries(spark: SparkSession, sql_dir=SQL_DIR):
-    """Every query of the manifest, in order: a list of (spec, DataFrame)."""
-    return [(spec, spark.sql(read_sql(spec["file"], sql_dir))) for spec in load_manifest(sql_dir)["queries"]]
+    """Makes the intermediate views, then every mart of the manifest, in order: a list of (spec, DataFrame)."""
+    build_intermediate(spark, sql_dir)
+    return [(spec, spark.sql(read_sql(spec["file"], sql_dir))) for spec in load_manifest(sql_dir)["marts"]]
 
 
 def run_checks(spark: SparkSession, sql_dir=SQL_DIR):

@@ -5,9 +5,10 @@
 # MAGIC For each of pin, geo and user: read the Kinesis stream `streaming-<id>-<kind>` from the earliest
 # MAGIC record, parse each record's `data` with an all-string schema, drop exact repeats within a bounded
 # MAGIC watermark, and in every micro-batch run the same cleaning SQL files as the batch notebook and the
-# MAGIC offline simulator (`sql/parse_<kind>.sql`, `sql/clean_<kind>.sql`). Each batch is merged into the
-# MAGIC Delta table `<id>_<kind>_table`, inserting only rows the table does not hold yet, so a replayed
-# MAGIC batch (foreachBatch is at-least-once) or a repeat older than the watermark adds nothing.
+# MAGIC offline simulator (`sql/staging/parse_<kind>.sql`, `sql/staging/clean_<kind>.sql`). Each batch
+# MAGIC is merged into the Delta table `<id>_<kind>_table`, inserting only rows the table does not hold
+# MAGIC yet, so a replayed batch (foreachBatch is at-least-once) or a repeat older than the watermark
+# MAGIC adds nothing.
 # MAGIC
 # MAGIC **Access:** the cluster's instance profile (or the `role_arn` widget, a role ARN, not a secret)
 # MAGIC reads Kinesis. No keys in this notebook. The logic lives in `pinpipe_stream.py` (tested on

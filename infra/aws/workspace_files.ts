@@ -2,7 +2,7 @@
  * Which files of `notebooks/` go to the Databricks workspace, and how: a
  * file whose first line is Databricks' notebook header becomes a notebook
  * (format SOURCE, its extension dropped, as Databricks names notebooks);
- * anything else (the shared SQL, manifest.json, the Python module the
+ * anything else (the shared SQL in its layers, manifest.json, the Python module the
  * notebooks import) becomes a workspace file beside them (format AUTO), so
  * the notebooks find it by its relative path.
  *
@@ -19,7 +19,7 @@ export const workspaceDir = (id: string): string => `/Shared/pinpipe/${id}`;
 
 /** One file to import. */
 export interface WorkspaceImport {
-  /** Path in the repository, e.g. `notebooks/sql/clean_pin.sql`. */
+  /** Path in the repository, e.g. `notebooks/sql/staging/clean_pin.sql`. */
   source: string;
   /** Absolute workspace path. */
   path: string;
@@ -33,8 +33,9 @@ const NOTEBOOK_HEADERS: Record<string, { header: string; language: "PYTHON" | "S
   ".sql": { header: "-- Databricks notebook source", language: "SQL" },
 };
 
-// Caches and editor droppings are not part of what the notebooks run.
-const SKIPPED = /(^|\/)(__pycache__|\.[^/]*)(\/|$)|\.pyc$/;
+// Caches and editor droppings are not part of what the notebooks run, nor are the answers'
+// hand-worked expected rows (`marts/<name>.expected.json`), which only the golden test reads.
+const SKIPPED = /(^|\/)(__pycache__|\.[^/]*)(\/|$)|\.pyc$|\.expected\.json$/;
 
 /** Every file under `root` (relative paths, sorted, so the plan is stable). */
 export function listFiles(root: string): string[] {

@@ -2,6 +2,9 @@
  * The three RDS tables of the original system, in one place: their names,
  * their index column and their columns in the order the original produced
  * them. Every other module derives topic, stream and table names from here.
+ * The columns themselves are read from `notebooks/sql/manifest.json`
+ * (`raw_columns`), the one list: the Databricks notebooks' Spark schemas,
+ * which cannot import TypeScript, read it too.
  *
  * @example
  * ```ts
@@ -9,6 +12,8 @@
  * TABLES.geo.columns; // ["ind", "timestamp", "latitude", "longitude", "country"]
  * ```
  */
+
+import manifest from "../../notebooks/sql/manifest.json" with { type: "json" };
 
 /** The short name of a table, used in topic, stream and table names. */
 export type TableKind = "pin" | "geo" | "user";
@@ -35,34 +40,21 @@ export const TABLES: Readonly<Record<TableKind, TableSpec>> = {
     kind: "pin",
     table: "pinterest_data",
     indexColumn: "index",
-    columns: [
-      "index",
-      "unique_id",
-      "title",
-      "description",
-      "poster_name",
-      "follower_count",
-      "tag_list",
-      "is_image_or_video",
-      "image_src",
-      "downloaded",
-      "save_location",
-      "category",
-    ],
+    columns: manifest.raw_columns.pin,
     datetimeColumns: [],
   },
   geo: {
     kind: "geo",
     table: "geolocation_data",
     indexColumn: "ind",
-    columns: ["ind", "timestamp", "latitude", "longitude", "country"],
+    columns: manifest.raw_columns.geo,
     datetimeColumns: ["timestamp"],
   },
   user: {
     kind: "user",
     table: "user_data",
     indexColumn: "ind",
-    columns: ["ind", "first_name", "last_name", "age", "date_joined"],
+    columns: manifest.raw_columns.user,
     datetimeColumns: ["date_joined"],
   },
 };

@@ -1,14 +1,17 @@
 /**
  * Runs the notebooks' SQL files (`notebooks/sql/`, listed in its
  * `manifest.json`) in DuckDB, exactly as the Databricks notebooks run them in
- * Spark, after the one small translation in `dialect.ts`:
+ * Spark, after the one small translation in `dialect.ts`. The files are in
+ * layers, as dbt's jaffle-shop lays out its models:
  *
  * 1. raw views: `raw_pin`, `raw_geo`, `raw_user`, one row per JSON record,
  *    every field read as text (as the notebooks read them with all-string
  *    schemas), from the bucket's objects or from records in memory;
- * 2. cleaning: `<kind>_parsed` (one typed row per record, with a status per
- *    column) and the cleaned `pin`, `geo`, `user` tables;
- * 3. the queries' answers, and the data-quality checks.
+ * 2. staging (`staging/`): `<kind>_parsed` (one typed row per record, with a
+ *    status per column) and the cleaned `pin`, `geo`, `user` tables;
+ * 3. intermediate (`intermediate/`): views the answers share (the pin-geo and
+ *    pin-user joins, the age groups, the users), each named as its file;
+ * 4. marts (`marts/`): the answers; and the data-quality checks (`checks/`).
  *
  * Values come back as plain JS: integers as numbers (as text beyond 2^53),
  * timestamps as ISO 8601 text without zone (`2020-08-28T03:52:47`), arrays
@@ -49,7 +52,10 @@ import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
 /** The folder holding the SQL files and their manifest. */
 export const SQL_DIR: URL = new URL("../../notebooks/sql/", import.meta.url);
 
-/** One cleaning step: `parse` makes `<kind>_parsed` from `raw_<kind>`, `clean` makes `<kind>`. */
+/**
+ * One staging step: `parse` makes `<kind>_parsed` from `raw_<kind>`, `clean` makes `<kind>`.
+ * Paths are relative to `SQL_DIR`, e.g. `staging/parse_pin.sql`.
+ */
 export interface CleaningStep {
   readonly kind: TableKind;
   readonly parse: string;
@@ -62,19 +68,30 @@ export interface QuerySpec {
   readonly name: string;
   /** A short human title, e.g. "Most popular category in each country". */
   readonly title: string;
+  /** Relative to `SQL_DIR`, e.g. `marts/q1_top_category_by_country.sql`. */
   readonly file: string;
 }
 
-/** The cleaning steps, in the order they run. */
-export const CLEANING_STEPS: readonly CleaningStep[] = manifest.cleaning as CleaningStep[];
+/** One intermediate view: `file` makes the view `name`, which later views and the marts read. */
+export interface IntermediateView {
+  readonly name: string;
+  /** Relative to `SQL_DIR`, e.g. `intermediate/age_groups.sql`. */
+  readonly file: string;
+}
 
-/** The query files, in the order they run. */
-export const QUERIES: readonly QuerySpec[] = manifest.queries;
+/** The staging (cleaning) steps, in the order they run. */
+export const CLEANING_STEPS: readonly CleaningStep[] = manifest.staging as CleaningStep[];
+
+/** The intermediate views, in the order they are made (each reads only those before it). */
+export const INTERMEDIATE_VIEWS: readonly IntermediateView[] = manifest.intermediate;
+
+/** The marts (the answers' query files), in the order they run. */
+export const QUERIES: readonly QuerySpec[] = manifest.marts;
 
 /** The data-quality SQL files; each returns rows of (check_name, failures, detail). */
 export const CHECK_FILES: readonly string[] = manifest.checks;
 
-/** The raw records' fields per kind, as the manifest lists them for Spark's schemas too. */
+/** The raw records' fields per kind: the manifest's `raw_columns`, the list `TABLES` and Spark's schemas read too. */
 export const RAW_COLUMNS: Readonly<Record<TableKind, readonly string[]>> = manifest.raw_columns;
 
 /** A table of plain values. */
@@ -336,8 +353,24 @@ export async function cleanKind(db: DuckDb, kind: TableKind): Promise<CleaningCo
   return { rowsIn: await _count(db, `raw_${kind}`), rowsOut: await _count(db, kind) };
 }
 
-/** Runs every query file over the cleaned tables, in the manifest's order. */
+/**
+ * Makes (or remakes) the intermediate views over the cleaned tables. Views, not tables: each
+ * answer reads them as it read its own CTEs before, and they follow the tables they read.
+ */
+export async function buildIntermediate(db: DuckDb): Promise<void> {
+  for (const view of INTERMEDIATE_VIEWS) {
+    const sql = await loadSql(view.file);
+    try {
+      await db.connection.run(`CREATE OR REPLACE VIEW ${view.name} AS ${sql}`);
+    } catch (error) {
+      throw new Error(`notebooks/sql/${view.file}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Makes the intermediate views, then runs every mart over them, in the manifest's order. */
 export async function runQueries(db: DuckDb): Promise<QueryAnswer[]> {
+  await buildIntermediate(db);
   const answers: QueryAnswer[] = [];
   for (const spec of QUERIES) {
     answers.push({ ...spec, ...await _runFile(db, spec.file) });

@@ -3,8 +3,10 @@ import { toDuckDb } from "../../src/warehouse/dialect.ts";
 import {
   CHECK_FILES,
   CLEANING_STEPS,
+  INTERMEDIATE_VIEWS,
   loadSql,
   QUERIES,
+  SQL_DIR,
 } from "../../src/warehouse/duckdb_runner.ts";
 
 Deno.test("toDuckDb renames array( and regexp_like( calls, any case, with spaces before (", () => {
@@ -34,6 +36,17 @@ Deno.test("toDuckDb refuses what the two engines read differently, naming the pl
   assert.throws(() => toDuckDb("SELECT 1 /* open"), /unterminated \/\* comment/);
 });
 
+/** Every `.sql` file under `dir`, relative to it, sorted. */
+async function sqlFilesUnder(dir: URL, prefix = ""): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(new URL(prefix, dir))) {
+    const path = `${prefix}${entry.name}`;
+    if (entry.isDirectory) found.push(...await sqlFilesUnder(dir, `${path}/`));
+    else if (entry.name.endsWith(".sql")) found.push(path);
+  }
+  return found.sort();
+}
+
 Deno.test("every shared SQL file translates, and only the two renames change it", async () => {
   const files = [
     ...CLEANING_STEPS.flatMap((step) => [step.parse, step.clean]),
@@ -41,6 +54,9 @@ Deno.test("every shared SQL file translates, and only the two renames change it"
     ...CHECK_FILES,
   ];
   assert.equal(files.length, 19);
+  files.push(...INTERMEDIATE_VIEWS.map((view) => view.file));
+  // The manifest lists every file of every layer, so none is left out of a run.
+  assert.deepEqual([...files].sort(), await sqlFilesUnder(SQL_DIR));
   let renamed = 0;
   for (const file of files) {
     const spark = await Deno.readTextFile(new URL(`../../notebooks/sql/${file}`, import.meta.url));

@@ -6,6 +6,8 @@
  * boundaries (17/18, 24/25, 35/36, 50/51), the year boundaries (2017/2018 and
  * 2022/2023 for q2; 2014/2015 and 2020/2021 for q6-q8), a user who posted
  * twice, and duplicates. The parity test proves Spark gives the same rows.
+ * Each answer's expected rows, and why, are in the file beside its SQL:
+ * `notebooks/sql/marts/<name>.expected.json`.
  *
  * The posts, by hand (fc = follower_count as cleaned):
  *
@@ -27,18 +29,36 @@ import assert from "node:assert/strict";
 import {
   type DuckDb,
   openDuckDb,
-  type QueryAnswer,
+  QUERIES,
   registerRawFromRecords,
   runCleaning,
   runQualityChecks,
   runQueries,
+  SQL_DIR,
 } from "../../src/warehouse/duckdb_runner.ts";
 import type { SourceRecord } from "../../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
 
+const GOLDEN_PATH = "tests/fixtures/golden_records.json";
 const GOLDEN: Record<TableKind, SourceRecord[]> = JSON.parse(
-  await Deno.readTextFile(new URL("../fixtures/golden_records.json", import.meta.url)),
+  await Deno.readTextFile(new URL(`../../${GOLDEN_PATH}`, import.meta.url)),
 );
+
+/**
+ * A mart's hand-worked answer, in the file beside it (`marts/<name>.expected.json`), as a dbt
+ * unit test gives it: the input (`given`, the records above), why the rows are what they are,
+ * and the rows expected, in order.
+ */
+interface ExpectedAnswer {
+  given: string;
+  why: string;
+  expect: { columns: string[]; rows: unknown[][] };
+}
+
+async function readExpected(martFile: string): Promise<ExpectedAnswer> {
+  const file = martFile.replace(/\.sql$/, ".expected.json");
+  return JSON.parse(await Deno.readTextFile(new URL(file, SQL_DIR)));
+}
 
 async function withGolden(
   records: Record<TableKind, SourceRecord[]>,
@@ -131,87 +151,14 @@ Deno.test("golden: cleaning turns placeholders to NULL, parses every follower fo
 Deno.test("golden: every query's answer, worked out by hand", async () => {
   await withGolden(GOLDEN, async (db) => {
     await runCleaning(db);
-    const answers = Object.fromEntries(
-      (await runQueries(db)).map((answer): [string, QueryAnswer] => [answer.name, answer]),
-    );
-    const expect = (name: string, columns: string[], rows: unknown[][]) => {
-      assert.deepEqual(answers[name].columns, columns, `${name} columns`);
-      assert.deepEqual(answers[name].rows, rows, `${name} rows`);
-    };
-    // France: travel 3 (1, 2, 11) beats art 2; Germany: beauty 2 beats travel 1; Chile: travel 1
-    // and art 1 tie (ind 9 has no category).
-    expect("q1_top_category_by_country", ["country", "category", "category_count"], [
-      ["Chile", "art", 1],
-      ["Chile", "travel", 1],
-      ["France", "travel", 3],
-      ["Germany", "beauty", 2],
-    ]);
-    // 2017 (ind 1) and 2023 (ind 5) are out; 2020 has only ind 9, which has no category.
-    expect("q2a_posts_by_category_year", ["post_year", "category", "category_count"], [
-      [2018, "art", 1],
-      [2018, "travel", 2],
-      [2019, "beauty", 1],
-      [2019, "travel", 2],
-      [2022, "art", 2],
-    ]);
-    expect("q2b_top_category_by_year", ["post_year", "category", "category_count"], [
-      [2018, "travel", 2],
-      [2019, "travel", 2],
-      [2022, "art", 2],
-    ]);
-    expect("q3a_top_user_by_country", ["country", "poster_name", "follower_count"], [
-      ["Chile", "Gus Poster", 3000000000],
-      ["France", "Cat Poster", 51000],
-      ["Germany", "Fay Poster", 2500000],
-    ]);
-    expect("q3b_country_with_top_user", ["country", "follower_count"], [["Chile", 3000000000]]);
-    // 17 is out; 18-24: travel 2, 10, 11 vs art 3; 25-35: art 4, beauty 5 tie;
-    // 36-50: beauty 6, travel 7 tie; +50: art 8 (ind 9 has no category).
-    expect("q4_top_category_by_age_group", ["age_group", "category", "category_count"], [
-      ["18-24", "travel", 3],
-      ["25-35", "art", 1],
-      ["25-35", "beauty", 1],
-      ["36-50", "beauty", 1],
-      ["36-50", "travel", 1],
-      ["+50", "art", 1],
-    ]);
-    // 18-24: Bob 892 (once, though he posted twice), Jon 1200, Cat 51000 -> 1200;
-    // 25-35: (1200 + 1000000) / 2; 36-50: (2500000 + 3000000000) / 2; +50: Ivy only (Hal has none).
-    expect("q5_median_followers_by_age_group", ["age_group", "median_follower_count"], [
-      ["18-24", 1200],
-      ["25-35", 500600],
-      ["36-50", 1501250000],
-      ["+50", 1000000],
-    ]);
-    // 2014 (Ann) and 2021 (Fay) are out; Bob counts once; 2019 has nobody.
-    expect("q6_users_joined_by_year", ["join_year", "number_users"], [
-      [2015, 2],
-      [2016, 2],
-      [2017, 1],
-      [2018, 1],
-      [2019, 0],
-      [2020, 2],
-    ]);
-    // 2015: (892 + 51000) / 2; 2016: Dan and Jon 1200; 2017: Hal has no follower count;
-    // 2020: (1000000 + 3000000000) / 2.
-    expect("q7_median_followers_by_join_year", ["join_year", "median_follower_count"], [
-      [2015, 25946],
-      [2016, 1200],
-      [2018, 1000000],
-      [2020, 1500500000],
-    ]);
-    expect(
-      "q8_median_followers_by_age_group_join_year",
-      ["age_group", "join_year", "median_follower_count"],
-      [
-        ["18-24", 2015, 25946],
-        ["18-24", 2016, 1200],
-        ["25-35", 2016, 1200],
-        ["25-35", 2020, 1000000],
-        ["36-50", 2020, 3000000000],
-        ["+50", 2018, 1000000],
-      ],
-    );
+    const answers = await runQueries(db);
+    assert.deepEqual(answers.map((answer) => answer.name), QUERIES.map((query) => query.name));
+    for (const answer of answers) {
+      const expected = await readExpected(answer.file);
+      assert.equal(expected.given, GOLDEN_PATH, `${answer.name}: given`);
+      assert.deepEqual(answer.columns, expected.expect.columns, `${answer.name} columns`);
+      assert.deepEqual(answer.rows, expected.expect.rows, `${answer.name} rows`);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Parity: every shared SQL file (cleaning, queries, checks) gives the same
+ * Parity: every shared SQL file (staging, intermediate, marts, checks) gives the same
  * rows on Spark (PySpark 3.5, local mode, what Databricks runs) and on DuckDB
  * (what the simulator runs), over the same bucket objects. Three inputs: the
  * hand-made golden records, 2000 generated rows, and records full of edge
@@ -17,6 +17,7 @@ import { objectBody, objectKey } from "../../src/core/bucket_layout.ts";
 import {
   CHECK_FILES,
   CLEANING_STEPS,
+  INTERMEDIATE_VIEWS,
   openDuckDb,
   QUERIES,
   registerRawFromBucket,
@@ -39,6 +40,7 @@ const ID = "0123456789ab";
 
 interface SparkCase {
   tables: Record<string, ResultTable>;
+  intermediate: Record<string, ResultTable>;
   queries: Record<string, ResultTable>;
   checks: Record<string, ResultTable>;
 }
@@ -227,6 +229,14 @@ Deno.test("every SQL file gives the same rows on Spark and DuckDB", async (t) =>
             assert.equal(counts[step.kind].rowsOut, expected.tables[step.kind].rows.length);
           }
           const answers = await runQueries(db);
+          for (const view of INTERMEDIATE_VIEWS) {
+            assertSameTable(
+              `${name}: ${view.file}`,
+              expected.intermediate[view.name],
+              await db.query(`SELECT * FROM ${view.name}`),
+              { ordered: false },
+            );
+          }
           assert.equal(answers.length, QUERIES.length);
           for (const answer of answers) {
             assertSameTable(`${name}: ${answer.file}`, expected.queries[answer.name], answer, {

@@ -7,7 +7,8 @@ SPEC: {"sql_dir": DIR, "cases": [{"name": N, "bucket": DIR, "id": ID, "ansi": BO
 Each case's records are read from DIR/topics/<id>.<kind>/partition=*/*.json, as the batch notebook
 reads the bucket. The notebook, when given, runs cell by cell with stand-ins for dbutils.widgets
 and display(); every DataFrame it displays is written out, in order.
-OUT: {"spark_version": V, "cases": {N: {"tables": {T: {"columns", "rows"}}, "queries": {...}, "checks": {...}}}}
+OUT: {"spark_version": V,
+      "cases": {N: {"tables": {T: {"columns", "rows"}}, "intermediate": {V: ...}, "queries": {...}, "checks": {...}}}}
 One Spark session runs every case (its start-up is the slow part). Values are normalized as the
 DuckDB runner does: timestamps as ISO text without zone, integers beyond 2^53 as text.
 """
@@ -23,7 +24,7 @@ import time
 os.environ["TZ"] = "UTC"  # collect() turns timestamps into local datetimes; make local UTC
 time.tzset()
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "notebooks"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "notebooks"))
 
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
@@ -175,12 +176,14 @@ def main(spec_path, out_path):
                 path = f"{case['bucket']}/topics/{case['id']}.{kind}/partition=*/*.json"
                 pinpipe_sql.register_raw(kind, pinpipe_sql.read_raw_json(spark, kind, path, sql_dir), sql_dir)
             cleaned = pinpipe_sql.run_cleaning(spark, sql_dir)
-            result = {"tables": {}, "queries": {}, "checks": {}}
+            result = {"tables": {}, "intermediate": {}, "queries": {}, "checks": {}}
             for kind, df in cleaned.items():
                 result["tables"][f"{kind}_parsed"] = table(spark.table(f"{kind}_parsed"))
                 result["tables"][kind] = table(df)
             for query, df in pinpipe_sql.run_queries(spark, sql_dir):
                 result["queries"][query["name"]] = table(df)
+            for view in pinpipe_sql.load_manifest(sql_dir)["intermediate"]:
+                result["intermediate"][view["name"]] = table(spark.table(view["name"]))
             for file, df in pinpipe_sql.run_checks(spark, sql_dir):
                 result["checks"][file] = table(df)
             out["cases"][case["name"]] = result

@@ -1,4 +1,4 @@
--- checks_row_counts: for each table, rows in = rows out + exact duplicates removed.
+-- checks/row_counts: for each table, rows in = rows out + exact duplicates removed.
 -- rows in: raw records; exact duplicates: raw records identical to an earlier one; rows out: rows of
 -- the cleaned table. failures is the difference, 0 when cleaning merged or lost nothing else.
 -- Output: check_name, failures BIGINT, detail

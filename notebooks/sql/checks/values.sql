@@ -1,4 +1,4 @@
--- checks_values: the cleaned tables' values make sense.
+-- checks/values: the cleaned tables' values make sense.
 --   no placeholder text left in any cleaned pin column; follower_count >= 0; downloaded 0 or 1;
 --   latitude in -90..90 and longitude in -180..180; age in 0..130; ind unique in each table
 --   (else the joins on ind would count a post twice).

@@ -1,14 +1,12 @@
 -- q3b_country_with_top_user: the country whose top user (as in q3a) has the most followers.
--- Same posters as q3a; the country or countries (ties kept) whose top follower_count is the
--- highest of all.
+-- Same posters as q3a (country_posters); the country or countries (ties kept) whose top
+-- follower_count is the highest of all.
 -- Output: country, follower_count BIGINT
 -- Order: country.
 WITH country_top AS (
-  SELECT g.country, max(p.follower_count) AS follower_count
-  FROM pin AS p
-  JOIN geo AS g ON p.ind = g.ind
-  WHERE g.country IS NOT NULL AND p.poster_name IS NOT NULL AND p.follower_count IS NOT NULL
-  GROUP BY g.country
+  SELECT country, max(follower_count) AS follower_count
+  FROM country_posters
+  GROUP BY country
 ),
 ranked AS (
   SELECT

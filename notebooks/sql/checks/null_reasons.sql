@@ -1,4 +1,4 @@
--- checks_null_reasons: for every column of the parsed tables, why its NULLs are NULL.
+-- checks/null_reasons: for every column of the parsed tables, why its NULLs are NULL.
 -- Counts values that were missing (no value in the record), placeholders (turned to NULL on
 -- purpose), unparseable (neither: e.g. follower_count "abc"; each one is a failure) and
 -- unexplained (NULL with status 'ok', or a value with another status; each one is a failure).

@@ -1,7 +1,7 @@
 -- parse_pin: every raw pin record (view raw_pin, one row per JSON record, fields as text),
 -- typed and cleaned, one output row per input row (no de-duplication here; clean_pin does it).
 -- Placeholders become NULL; anything neither missing, a placeholder nor parseable becomes NULL
--- too, but its <column>_status says 'unparseable', so checks_null_reasons.sql counts it.
+-- too, but its <column>_status says 'unparseable', so checks/null_reasons.sql counts it.
 --   follower_count: "892" -> 892, "51k" -> 51000, "1.2k" -> 1200, "2.5M" -> 2500000, "3B" -> 3000000000
 --     (k/M/B in either case; decimals exact, so only as many decimals as the multiplier has zeros).
 --   index -> ind (BIGINT), downloaded -> INT (0 or 1), save_location "Local save in /data/x" -> "/data/x".

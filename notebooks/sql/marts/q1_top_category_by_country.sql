@@ -1,14 +1,13 @@
 -- q1_top_category_by_country: the most popular category in each country.
--- Counts posts (rows of pin joined to geo on ind); posts with no country or no category are left
--- out. Ties are kept: every category sharing a country's highest count is listed.
+-- Counts posts (posts_with_geo: rows of pin joined to geo on ind); posts with no country or no
+-- category are left out. Ties are kept: every category sharing a country's highest count is listed.
 -- Output: country, category, category_count BIGINT
 -- Order: country, category.
 WITH counts AS (
-  SELECT g.country, p.category, count(*) AS category_count
-  FROM pin AS p
-  JOIN geo AS g ON p.ind = g.ind
-  WHERE g.country IS NOT NULL AND p.category IS NOT NULL
-  GROUP BY g.country, p.category
+  SELECT country, category, count(*) AS category_count
+  FROM posts_with_geo
+  WHERE country IS NOT NULL AND category IS NOT NULL
+  GROUP BY country, category
 ),
 ranked AS (
   SELECT
