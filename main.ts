@@ -54,7 +54,7 @@ async function run(args: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`pinpipe: unknown command "${name}"\n\n${USAGE}`);
+    console.error(`pinpipe: unknown command "${name}" (--help lists the commands)`);
     return 2;
   }
   try {

@@ -26,11 +26,12 @@ async function sim(...args: string[]) {
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
 
+/** Runs sim with --json: stdout is the JSON alone, the text summary goes to stderr. */
 async function simJson(out: string, ...args: string[]): Promise<SimJson> {
-  const json = join(out, "answers.json");
-  const { code, stdout, stderr } = await sim("--out", out, "--json", json, ...args);
+  const { code, stdout, stderr } = await sim("--out", out, "--json", ...args);
   assert.equal(code, 0, `sim failed:\n${stdout}\n${stderr}`);
-  return JSON.parse(await Deno.readTextFile(json));
+  assert.match(stderr, /checks: \d+ passed, 0 failed/);
+  return JSON.parse(stdout);
 }
 
 Deno.test("sim: generated rows pass every check; duplicates dropped are the generator's copies", async () => {
@@ -104,6 +105,30 @@ Deno.test("sim: a bad record fails a check that names it, exit 1", async () => {
     assert.equal(code, 1);
     assert.match(stdout, /FAIL {2}null reasons pin\.follower_count: .*unparseable 1/);
     assert.match(stdout, /checks: \d+ passed, [1-9]\d* failed/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("sim: --json-out FILE writes the JSON --json prints", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const file = join(out, "answers.json");
+    const { code, stdout, stderr } = await sim(
+      "--rows",
+      "500",
+      "--out",
+      out,
+      "--json",
+      "--json-out",
+      file,
+    );
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(file)), JSON.parse(stdout));
+    assert.match(stderr, new RegExp(`json: ${file}`));
+    const plain = await sim("--rows", "500", "--out", out, "--json-out", file);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^source: generated 500 rows/m, "without --json, text on stdout");
   } finally {
     await Deno.remove(out, { recursive: true });
   }

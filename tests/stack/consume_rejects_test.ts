@@ -11,7 +11,8 @@ import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
-import { parseConsumerOptions, runConsumer } from "../../src/consumer/consume_command.ts";
+import { parseConsumerOptions } from "../../src/consumer/consume_command.ts";
+import { runConsumer } from "../../src/consumer/consumer.ts";
 import {
   batchCleaning,
   consumerTables,
