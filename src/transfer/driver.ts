@@ -7,11 +7,18 @@
  *
  * @example
  * ```ts
- * import { parseFlags } from "../core/cli.ts";
- * import { CONFIG_FLAGS, loadConfig } from "../core/config.ts";
- * import { parseTransferOptions, runTransfer, TRANSFER_FLAGS, TRANSFER_USAGE } from "./driver.ts";
- * const flags = parseFlags(Deno.args, { ...CONFIG_FLAGS, ...TRANSFER_FLAGS }, TRANSFER_USAGE);
- * const summary = await runTransfer(loadConfig(flags), parseTransferOptions(flags), myTarget);
+ * import { loadConfig } from "../core/config.ts";
+ * import type { DeliveryTarget } from "./target.ts";
+ * import { parseTransferOptions, runTransfer } from "./driver.ts";
+ * // A target that acknowledges everything (the real ones: src/kafka, src/kinesis).
+ * const target: DeliveryTarget = {
+ *   name: "nowhere",
+ *   prepare: () => Promise.resolve(),
+ *   send: () => Promise.resolve(),
+ *   close: () => Promise.resolve(),
+ * };
+ * const flags = { _: [], limit: "100", quiet: true };
+ * const summary = await runTransfer(loadConfig(flags), parseTransferOptions(flags), target);
  * ```
  */
 import {
