@@ -149,7 +149,7 @@ interface RunState {
   target: DeliveryTarget;
   store: CheckpointStore;
   counters: TransferCounters;
-  /** Aborted on SIGINT/SIGTERM or when another table failed: finish the batch in flight, stop. */
+  /** Aborted by the interrupt or when another table failed: finish the batch in flight, stop. */
   stop: AbortController;
 }
 
@@ -323,6 +323,28 @@ async function runRandom(state: RunState): Promise<void> {
   }
 }
 
+/** The state every table's loop shares, with fresh counters. */
+function newRunState(
+  config: PipelineConfig,
+  options: TransferOptions,
+  target: DeliveryTarget,
+): RunState {
+  return {
+    config,
+    options,
+    target,
+    store: new CheckpointStore(config.stateDir, config.id, target.name),
+    counters: new TransferCounters(
+      target.name,
+      config.id,
+      options.order,
+      options.tables,
+      (kind) => target.destination?.(kind) ?? kind,
+    ),
+    stop: new AbortController(),
+  };
+}
+
 /** Checks the source first: its errors are the cheapest to find and the most common. */
 async function checkSource(config: PipelineConfig, tables: readonly TableKind[]): Promise<void> {
   const probe = await openSource(config.mysql);
@@ -379,22 +401,8 @@ export async function runTransfer(
   target: DeliveryTarget,
   interrupt: Interrupt = NO_INTERRUPT,
 ): Promise<TransferSummary> {
-  const counters = new TransferCounters(
-    target.name,
-    config.id,
-    options.order,
-    options.tables,
-    (kind) => target.destination?.(kind) ?? kind,
-  );
-  const stop = new AbortController();
-  const state: RunState = {
-    config,
-    options,
-    target,
-    store: new CheckpointStore(config.stateDir, config.id, target.name),
-    counters,
-    stop,
-  };
+  const state = newRunState(config, options, target);
+  const { counters, stop } = state;
   const onInterrupt = () => {
     counters.interrupted = true;
     stop.abort();
