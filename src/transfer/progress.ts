@@ -9,7 +9,7 @@
  * import { TransferCounters } from "./progress.ts";
  * const counters = new TransferCounters("kafka", "0123456789ab", "sequential", ["geo"]);
  * counters.table("geo").read += 10;
- * counters.summary().tables.geo.read; // 10
+ * counters.summary().tables.geo?.read; // 10
  * ```
  */
 import type { TableKind } from "../core/tables.ts";
