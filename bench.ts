@@ -1,22 +1,77 @@
 /**
  * `deno task bench <name>`: the benchmarks. Each one prints its figures and
  * the comparison the issue asks for, as a ratio measured in the same run,
- * since these machines are shared and noisy. Never run from the tests.
+ * since these machines are shared and noisy. No benchmark runs from the
+ * tests (they check only `--help` and flag errors). Each answers `--help`
+ * with its flags; a bad flag or a missing prerequisite ends in one line on
+ * stderr and a non-zero exit.
  */
-const BENCHES: Record<string, () => Promise<{ main: (args: string[]) => Promise<number> }>> = {
-  generate: () => import("./bench/generate.ts"),
-  sim: () => import("./bench/sim.ts"),
-  batch: () => import("./bench/batch.ts"),
-  stream: () => import("./bench/stream.ts"),
-  stack: () => import("./bench/stack.ts"),
+import { CliError, HelpRequested, UsageError } from "./src/core/errors.ts";
+
+type BenchMain = (args: string[]) => Promise<number>;
+
+const BENCHES: Record<string, { summary: string; load: () => Promise<BenchMain> }> = {
+  generate: {
+    summary: "the dataset generator: rows/s and peak memory, one thread and parallel",
+    load: async () => (await import("./bench/generate.ts")).main,
+  },
+  sim: {
+    summary: "cleaning and the eight queries: DuckDB beside local PySpark on the same bucket",
+    load: async () => (await import("./bench/sim.ts")).main,
+  },
+  batch: {
+    summary: "MySQL to Kafka: deno task batch beside Kafka's ProducerPerformance (stack up)",
+    load: async () => (await import("./bench/batch.ts")).main,
+  },
+  stream: {
+    summary: "MySQL to Kinesis: throughput beside a bare PutRecords loop, and latency (stack up)",
+    load: async () => (await import("./bench/stream.ts")).main,
+  },
+  stack: {
+    summary: "how long ./infra.sh local up takes from cold",
+    load: async () => (await import("./bench/stack.ts")).main,
+  },
 };
 
-if (import.meta.main) {
-  const [name, ...rest] = Deno.args;
-  const load = name ? BENCHES[name] : undefined;
-  if (!load) {
-    console.error(`usage: deno task bench <${Object.keys(BENCHES).join("|")}> [flags]`);
-    Deno.exit(2);
+const USAGE = `Usage: deno task bench <name> [flags]
+
+Benchmarks:
+${Object.entries(BENCHES).map(([name, { summary }]) => `  ${name.padEnd(10)}${summary}`).join("\n")}
+
+Run a benchmark with --help for its flags; figures are in BENCHMARKS.md.`;
+
+async function run(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h") {
+    console.log(USAGE);
+    return name === undefined ? 2 : 0;
   }
-  Deno.exit(await (await load()).main(rest));
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(
+      `bench: unknown benchmark "${name}" (one of ${Object.keys(BENCHES).join(", ")})`,
+    );
+    return 2;
+  }
+  try {
+    return await (await bench.load())(rest);
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      console.log(error.usage);
+      return 0;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof UsageError) {
+      // The first line names the flag; the usage after it is what --help prints.
+      console.error(
+        `bench ${name}: ${message.split("\n")[0]} (see deno task bench ${name} --help)`,
+      );
+      return error.exitCode;
+    }
+    console.error(`bench ${name}: ${message}`);
+    if (!(error instanceof CliError) && Deno.env.get("PINPIPE_DEBUG")) console.error(error);
+    return error instanceof CliError ? error.exitCode : 1;
+  }
 }
+
+if (import.meta.main) Deno.exit(await run(Deno.args));

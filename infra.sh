@@ -5,24 +5,36 @@
 #   ./infra.sh local down      stop what `up` started (by pid file), nothing else
 #   ./infra.sh local status    each service: pid, port, health
 #   ./infra.sh local seed [generate flags]   reload the RDS tables from the generator (default 11,000 rows)
-#   ./infra.sh local install   fetch what the stack needs (Debian mariadb-server, Kafka jars, kinesalite)
-#   ./infra.sh local with CMD  run CMD with the stack up; stop it after if this call started it
+#   ./infra.sh local install   fetch what the stack and the tests need (Debian packages, Kafka jars,
+#                              kinesalite, the PySpark and Airflow venvs, Chromium); skips what is there
+#   ./infra.sh local with CMD  install, then run CMD with the stack up; stop it after if this call started it
 #   ./infra.sh aws plan|apply  provision the AWS side (see docs/aws.md)
 #
 # Everything lives under .local/ (data, logs, pids, generated secrets) and
-# .cache/ (jars, npm packages), both ignored by git.
+# .cache/ (jars, npm packages, Python venvs), both ignored by git. Debian
+# packages are installed with apt-get when missing (as root).
+# PINPIPE_LOCAL_DIR and PINPIPE_{MYSQL,KAFKA,KAFKA_CONTROLLER,KINESIS}_PORT
+# start a second stack beside the first. Readiness is a real protocol answer
+# from the new process, waited for up to PINPIPE_READY_WAIT_S (300) seconds,
+# as crash recovery needs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$ROOT"
-LOCAL="$ROOT/.local"
+# A second stack (a test's private one) takes its own directory and ports.
+LOCAL=${PINPIPE_LOCAL_DIR:-$ROOT/.local}
 CACHE="$ROOT/.cache"
 KAFKA_VERSION=3.9.1
 KINESALITE_VERSION=3.3.3
-MYSQL_PORT=13306
-KAFKA_PORT=19092
-KAFKA_CONTROLLER_PORT=19093
-KINESIS_PORT=14567
+MYSQL_PORT=${PINPIPE_MYSQL_PORT:-13306}
+KAFKA_PORT=${PINPIPE_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${PINPIPE_KAFKA_CONTROLLER_PORT:-19093}
+KINESIS_PORT=${PINPIPE_KINESIS_PORT:-14567}
+# What this script starts is what its health checks and the seed talk to.
+export PINPIPE_MYSQL_HOST=127.0.0.1 PINPIPE_MYSQL_PORT=$MYSQL_PORT
+export PINPIPE_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT PINPIPE_KINESIS_ENDPOINT=http://127.0.0.1:$KINESIS_PORT
+# Crash recovery (InnoDB redo, Kafka log recovery) can take far longer than a clean start.
+READY_WAIT_S=${PINPIPE_READY_WAIT_S:-300}
 SERVICES=(mysql kafka kinesis)
 
 die() { echo "infra.sh: $*" >&2; exit 1; }
@@ -76,12 +88,56 @@ require() {
   command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"
 }
 
-install_stack() {
-  if ! command -v mariadbd >/dev/null 2>&1; then
-    note "installing Debian mariadb-server"
-    [ "$(id -u)" = 0 ] || die "mariadbd missing and not root: apt-get install mariadb-server"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
+APT_UPDATED=0
+
+# Installs the Debian packages named, those missing only; `apt-get update` once per run.
+apt_install() {
+  [ $# -gt 0 ] || return 0
+  [ "$(id -u)" = 0 ] || die "missing Debian packages and not root: apt-get install $*"
+  if [ $APT_UPDATED = 0 ]; then
+    note "apt-get update"
+    apt-get update -qq || die "apt-get update failed"
+    APT_UPDATED=1
   fi
+  note "installing Debian $* (apt-get, may take a few minutes)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || die "apt-get install $* failed"
+}
+
+# The Debian packages the servers need that are missing, one per line.
+stack_packages() {
+  command -v mariadbd >/dev/null 2>&1 || echo mariadb-server
+  command -v java >/dev/null 2>&1 || echo openjdk-17-jre-headless
+  command -v node >/dev/null 2>&1 || echo nodejs
+  command -v npm >/dev/null 2>&1 || echo npm
+  # Maven only resolves the Kafka jars: not needed once they are cached.
+  [ -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ] || command -v mvn >/dev/null 2>&1 || echo maven
+}
+
+# The Python the venvs are made with: 3.11 (what MWAA runs) when there, else python3.
+venv_python() { command -v python3.11 || command -v python3 || echo python3; }
+
+# True when any of the commands named is on PATH.
+on_path() {
+  local name
+  for name; do command -v "$name" >/dev/null 2>&1 && return 0; done
+  return 1
+}
+
+# The Debian packages the tests need beyond the servers that are missing, one per line.
+test_packages() {
+  local python
+  python=$(venv_python)
+  command -v "$python" >/dev/null 2>&1 || echo python3
+  # Debian splits venv (ensurepip) out of python3.
+  "$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || echo python3-venv
+  # The report test's headless browser, unless one is named or on PATH (as tests/support/browser.ts looks).
+  [ -n "${PINPIPE_CHROMIUM:-}" ] || on_path chromium chromium-browser google-chrome google-chrome-stable \
+    || echo chromium
+}
+
+# The jars and npm packages the servers run from, into .cache/.
+fetch_stack() {
   if [ ! -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ]; then
     note "resolving Apache Kafka $KAFKA_VERSION jars from Maven Central"
     require mvn "install Maven (apt-get install maven)"
@@ -94,6 +150,62 @@ install_stack() {
     mkdir -p "$CACHE/kinesalite"
     npm install --silent --no-audit --no-fund --prefix "$CACHE/kinesalite" "kinesalite@$KINESALITE_VERSION" >/dev/null
   fi
+}
+
+# What the servers need: `up` runs this.
+install_stack() {
+  # shellcheck disable=SC2046 # one package name per word
+  apt_install $(stack_packages)
+  fetch_stack
+}
+
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# A venv at $1 with the pinned requirements $2, made once and made again when the file changes:
+# the file's sha256 is stamped in the venv, written last, so a half-made venv is made again.
+make_venv() {
+  local venv=$1 requirements=$2 stamp began=$SECONDS
+  stamp="$venv/.requirements.sha"
+  if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(sha_of "$requirements")" ]; then
+    return 0
+  fi
+  note "making ${venv#"$ROOT/"} from $requirements (pip, may take a few minutes)"
+  rm -rf "$venv"
+  "$(venv_python)" -m venv "$venv" || die "python -m venv $venv failed"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" \
+    || die "pip install -r $requirements failed"
+  sha_of "$requirements" >"$stamp"
+  note "${venv#"$ROOT/"} ready in $((SECONDS - began)) s"
+}
+
+# The venvs the tests run Python in: PySpark for the parity test, Airflow for the DAG tests.
+# Made side by side: most of the time goes to downloads.
+make_venvs() {
+  local spark airflow status=0
+  make_venv "$CACHE/venv-spark" tests/warehouse/parity/requirements.txt &
+  spark=$!
+  make_venv "$CACHE/venv-airflow" dags/requirements.txt &
+  airflow=$!
+  wait $spark || status=1
+  wait $airflow || status=1
+  [ $status = 0 ] || die "a venv could not be made (see above)"
+}
+
+# What the stack and the tests need: `install` and `with` run this.
+install_all() {
+  local tests
+  tests=$(test_packages)
+  if [ "$(id -u)" = 0 ]; then
+    # shellcheck disable=SC2046,SC2086 # one package name per word
+    apt_install $(stack_packages) $tests
+  else
+    # shellcheck disable=SC2046 # one package name per word
+    apt_install $(stack_packages)
+    # Without root the servers can still run; the tests that need these fail, naming them.
+    [ -z "$tests" ] || note "not root, so not installing $(echo $tests) (apt-get install them as root)"
+  fi
+  fetch_stack
+  make_venvs
 }
 
 # Starts a detached process with its own session, output to a log, pid to a file.
@@ -127,6 +239,13 @@ start_mysql() {
 # A value as a MariaDB string literal's contents: backslashes and quotes doubled.
 sql_text() { local text=${1//\\/\\\\}; printf '%s' "${text//\'/\'\'}"; }
 
+# True when the server behind the socket answers a query (a stale socket file from a killed
+# server refuses connections, so its mere presence proves nothing).
+mysql_answers() {
+  mariadb --no-defaults --socket="$LOCAL/mariadb/mysqld.sock" -u root --connect-timeout=2 \
+    -N -e "SELECT 1" >/dev/null 2>&1
+}
+
 # Creates the database, its tables, a read-only user and an admin user (idempotent).
 setup_mysql() {
   local sock="$LOCAL/mariadb/mysqld.sock"
@@ -134,7 +253,7 @@ setup_mysql() {
   reader=$(sql_text "$PINPIPE_MYSQL_PASSWORD")
   admin=$(sql_text "$PINPIPE_MYSQL_ADMIN_PASSWORD")
   admin_user=$(sql_text "$PINPIPE_MYSQL_ADMIN_USER")
-  for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  await_ready mysql mysql_answers
   {
     echo "CREATE DATABASE IF NOT EXISTS pinterest_data CHARACTER SET utf8mb4;"
     echo "USE pinterest_data;"
@@ -195,12 +314,30 @@ PROPS
 }
 
 start_kinesis() {
-  local bin="$CACHE/kinesalite/node_modules/kinesalite/cli.js"
-  [ -f "$bin" ] || die "kinesalite missing: run ./infra.sh local install"
+  local module="$CACHE/kinesalite/node_modules/kinesalite"
+  [ -f "$module/index.js" ] || die "kinesalite missing: run ./infra.sh local install"
   require node "install Node.js"
-  spawn kinesis node "$bin" --host 127.0.0.1 --port $KINESIS_PORT \
-    --createStreamMs 0 --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 200
+  spawn kinesis node infra/local/kinesalite_server.cjs "$module" $KINESIS_PORT
 }
+
+# Waits until CHECK (a command) succeeds for SERVICE, saying every 10 s what it waits for; fails
+# at once when the process has exited, and after READY_WAIT_S seconds.
+await_ready() {
+  local service=$1 check=$2 began=$SECONDS said=$SECONDS
+  until "$check" "$service"; do
+    [ -n "$(running_pid "$service")" ] || die "$service exited at start, see $LOCAL/logs/$service.log"
+    if [ $((SECONDS - began)) -ge "$READY_WAIT_S" ]; then
+      die "$service did not answer its health check in $READY_WAIT_S s, see $LOCAL/logs/$service.log"
+    fi
+    if [ $((SECONDS - said)) -ge 10 ]; then
+      note "waiting for $service (pid $(running_pid "$service")) to answer: $((SECONDS - began)) s (recovering after a crash can take minutes)"
+      said=$SECONDS
+    fi
+    sleep 0.5
+  done
+}
+
+answers_health() { health "$1" --wait 5 >/dev/null 2>&1; }
 
 local_up() {
   local started=0 began=$SECONDS
@@ -214,12 +351,7 @@ local_up() {
     started=1
   done
   [ -z "$(running_pid mysql)" ] || setup_mysql
-  for service in "${SERVICES[@]}"; do
-    [ -n "$(running_pid "$service")" ] || die "$service exited at start, see $LOCAL/logs/$service.log"
-    if ! health "$service" --wait 60 >/dev/null; then
-      die "$service did not answer its health check in 60 s, see $LOCAL/logs/$service.log"
-    fi
-  done
+  for service in "${SERVICES[@]}"; do await_ready "$service" answers_health; done
   local rows
   rows=$(mariadb --no-defaults --socket="$LOCAL/mariadb/mysqld.sock" -u root -N -e \
     "SELECT COUNT(*) FROM pinterest_data.pinterest_data")
@@ -243,6 +375,7 @@ local_down() {
 
 local_status() {
   local service pid down=0 answer
+  ensure_secrets
   for service in "${SERVICES[@]}"; do
     pid=$(running_pid "$service")
     if [ -z "$pid" ]; then
@@ -263,10 +396,12 @@ local_seed() {
   "$(deno_bin)" run -A main.ts generate --to mysql "$@"
 }
 
-# Runs a command with the stack up; stops the stack after only if this call started any of it.
+# Installs what the tests need, then runs a command with the stack up; stops the stack after only
+# if this call started any of it.
 local_with() {
   [ $# -gt 0 ] || die "usage: ./infra.sh local with CMD [ARGS...]"
   local was_up=1 service
+  install_all >&2
   for service in "${SERVICES[@]}"; do [ -n "$(running_pid "$service")" ] || was_up=0; done
   if [ $was_up = 0 ]; then trap local_down EXIT; fi
   local_up >&2
@@ -282,7 +417,7 @@ case "${1:-}" in
       down) local_down ;;
       status) local_status ;;
       seed) shift 2; local_seed "$@" ;;
-      install) install_stack ;;
+      install) install_all ;;
       with) shift 2; local_with "$@" ;;
       *) die "usage: ./infra.sh local up|down|status|seed|install|with CMD" ;;
     esac ;;

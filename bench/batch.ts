@@ -13,15 +13,25 @@
  * Usage: deno task bench batch [--sizes 11000,1000000] [--rest-rows 300]
  */
 import { measureCommand, type MeasuredRun } from "./measure.ts";
-import { parseArgs } from "node:util";
+import { requireStack, ROOT } from "./prerequisites.ts";
+import { parseRowList } from "./generate.ts";
 import mysql from "mysql2/promise";
+import { intFlag, parseFlags, stringFlag } from "../src/core/cli.ts";
 import { loadConfig } from "../src/core/config.ts";
 import { toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS, TABLES } from "../src/core/tables.ts";
 import type { TransferSummary } from "../src/transfer/driver.ts";
-import { startRestStandIn } from "../tests/support/rest_proxy_stand_in.ts";
-import { deleteTopics, randomId, ROOT, rootSql, runMain } from "../tests/support/kafka.ts";
+import { startRestStandIn } from "../infra/local/rest_proxy_stand_in.ts";
+import { deleteTopics, randomId, rootSql } from "../infra/local/stack_admin.ts";
 import { kafkaClient } from "../src/kafka/client.ts";
+
+const USAGE = `Usage: deno task bench batch [--sizes LIST] [--rest-rows N]
+
+  --sizes LIST    comma-separated rows per table (default 11000,1000000); sizes other than the
+                  seeded one are loaded once into a database pinpipe_bench_<rows>
+  --rest-rows N   rows sent one request per row through the REST stand-in (default 300)
+
+Needs the local stack up (\`bash infra.sh local up\`).`;
 
 const BROKER = "127.0.0.1:19092";
 
@@ -53,7 +63,7 @@ async function databaseWith(rows: number): Promise<string> {
       `GRANT ALL ON ${database}.* TO '${admin}'@'127.0.0.1'; ` +
       `GRANT SELECT ON ${database}.* TO '${env.mysql.user}'@'127.0.0.1';`,
   );
-  const load = await runMain([
+  await measured([
     "generate",
     "--to",
     "mysql",
@@ -62,7 +72,6 @@ async function databaseWith(rows: number): Promise<string> {
     "--mysql-database",
     database,
   ]);
-  if (load.code !== 0) throw new Error(`loading ${database} failed: ${load.stderr}`);
   return database;
 }
 
@@ -183,7 +192,8 @@ async function restAt(rows: number): Promise<string[]> {
   const state = await Deno.makeTempDir({ prefix: "pinpipe-bench-" });
   const lines: string[] = [];
   try {
-    const create = await runMain([
+    // One row first, so that the topic exists before the proxy is asked to write to it.
+    await measured([
       "batch",
       "--id",
       id,
@@ -195,7 +205,6 @@ async function restAt(rows: number): Promise<string[]> {
       state,
       "--quiet",
     ]);
-    if (create.code !== 0) throw new Error(create.stderr);
     for (
       const [label, perRequest, count] of [["one request per row (the original)", 1, rows], [
         "500 rows per request",
@@ -239,19 +248,16 @@ async function restAt(rows: number): Promise<string[]> {
 
 /** `deno task bench batch [--sizes 11000,1000000] [--rest-rows 300]`. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const flags = parseFlags(
     args,
-    options: {
-      sizes: { type: "string", default: "11000,1000000" },
-      "rest-rows": { type: "string", default: "300" },
-    },
-  });
-  const sizes = values.sizes.split(",").map((size) => Number(size.replaceAll("_", "")));
-  if (sizes.some((size) => !Number.isSafeInteger(size) || size < 1)) {
-    console.error(`bench batch: --sizes must be whole numbers, got "${values.sizes}"`);
-    return 2;
-  }
-  console.log(`deno task bench batch --sizes ${values.sizes} --rest-rows ${values["rest-rows"]}`);
+    { sizes: { type: "string" }, "rest-rows": { type: "string" } },
+    USAGE,
+  );
+  const sizesText = stringFlag(flags, "sizes", "11000,1000000");
+  const sizes = parseRowList(sizesText, "--sizes");
+  const restRows = intFlag(flags, "rest-rows", 300, { min: 1 });
+  await requireStack();
+  console.log(`deno task bench batch --sizes ${sizesText} --rest-rows ${restRows}`);
   console.log(
     `${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, load ${
       Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
@@ -264,6 +270,6 @@ export async function main(args: string[]): Promise<number> {
   for (const rows of sizes) console.log(await compareAt(rows));
   console.log("\n| through a Kafka REST Proxy v2 endpoint (pin) | rows | rows/s |");
   console.log("| --- | ---: | ---: |");
-  for (const line of await restAt(Number(values["rest-rows"]))) console.log(line);
+  for (const line of await restAt(restRows)) console.log(line);
   return 0;
 }

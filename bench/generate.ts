@@ -16,6 +16,7 @@
 import { intFlag, parseFlags, stringFlag } from "../src/core/cli.ts";
 import { UsageError } from "../src/core/errors.ts";
 import { DEFAULT_DATASET, MAX_ROWS } from "../sim/datagen/generate.ts";
+import { requireFile } from "./prerequisites.ts";
 
 const USAGE = `Usage: deno task bench generate [--rows LIST] [--jobs LIST] [--seed S]
 
@@ -37,18 +38,18 @@ export interface GenerateRun {
 }
 
 /**
- * Parses a comma-separated list of row counts, naming the bad entry.
+ * Parses a comma-separated list of row counts, naming the flag and the bad entry.
  *
  * @example
  * ```ts
  * parseRowList("11000,1_000_000"); // [11000, 1000000]
  * ```
  */
-export function parseRowList(text: string): number[] {
+export function parseRowList(text: string, flag = "--rows"): number[] {
   return text.split(",").map((entry) => {
     const rows = Number(entry.trim().replaceAll("_", ""));
     if (!Number.isSafeInteger(rows) || rows < 1 || rows > MAX_ROWS) {
-      throw new UsageError(`--rows: "${entry}" is not a row count from 1 to ${MAX_ROWS}`);
+      throw new UsageError(`${flag}: "${entry}" is not a row count from 1 to ${MAX_ROWS}`);
     }
     return rows;
   });
@@ -135,6 +136,8 @@ export async function main(args: string[]): Promise<number> {
     return jobs;
   });
   const seed = intFlag(flags, "seed", DEFAULT_DATASET.seed);
+  // GNU time measures each run's peak memory.
+  await requireFile("/usr/bin/time", "GNU time", "run `apt-get install time` (as root)");
   const runs: GenerateRun[] = [];
   console.log(
     "| rows per table | jobs | wall time | rows/s (3 tables) | CPU time | rows per CPU-second | peak RSS | NDJSON output |",

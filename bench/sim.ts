@@ -11,11 +11,20 @@ import { topicName } from "../src/core/names.ts";
 import { toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS } from "../src/core/tables.ts";
 import { generateRows } from "../sim/datagen/generate.ts";
+import { parseRowList } from "./generate.ts";
 import { landRecords } from "../sim/land_bucket.ts";
 import { lastJsonLine, measureCommand } from "./measure.ts";
+import { requireCommand, requireFile, ROOT } from "./prerequisites.ts";
 
 const ID = "0123456789ab";
 const SPARK_PYTHON = ".cache/venv-spark/bin/python";
+
+const USAGE = `Usage: deno task bench sim [--rows LIST] [--skip-spark]
+
+  --rows LIST    comma-separated row counts per table (default 11000,1000000,10000000)
+  --skip-spark   DuckDB alone, without the PySpark venv and Java
+
+Spark runs from the venv ${SPARK_PYTHON} (made by \`bash infra.sh local install\`).`;
 
 interface EngineFigures {
   startup_ms: number;
@@ -46,9 +55,14 @@ export async function main(args: string[]): Promise<number> {
   const flags = parseFlags(
     args,
     { rows: { type: "string" }, "skip-spark": { type: "boolean" } },
-    "usage: deno task bench sim [--rows 11000,1000000,10000000] [--skip-spark]",
+    USAGE,
   );
-  const sizes = stringFlag(flags, "rows", "11000,1000000,10000000").split(",").map(Number);
+  const sizes = parseRowList(stringFlag(flags, "rows", "11000,1000000,10000000"));
+  if (!flags["skip-spark"]) {
+    const install = "run `bash infra.sh local install`, or pass --skip-spark";
+    await requireFile(SPARK_PYTHON, "the PySpark venv", install);
+    await requireCommand("java", "a Java runtime for Spark", install);
+  }
   const work = await Deno.makeTempDir({ prefix: "pinpipe_bench_sim_" });
   const lines: string[] = [];
   const say = (line: string) => {
@@ -70,12 +84,18 @@ export async function main(args: string[]): Promise<number> {
         "bench/sim_duckdb.ts",
         bucket,
         ID,
-      ]);
+      ], { cwd: ROOT });
       const duckFigures = lastJsonLine<EngineFigures>(duck.stdout);
       const duckEngine = duckFigures.clean_ms + duckFigures.queries_ms;
       let sparkCells = ["skipped", "", "", "", "", ""];
       if (!flags["skip-spark"]) {
-        const spark = await measureCommand(SPARK_PYTHON, ["bench/sim_spark.py", bucket, ID]);
+        const spark = await measureCommand(`${ROOT}${SPARK_PYTHON}`, [
+          "bench/sim_spark.py",
+          bucket,
+          ID,
+        ], {
+          cwd: ROOT,
+        });
         const sparkFigures = lastJsonLine<EngineFigures>(spark.stdout);
         if (JSON.stringify(sparkFigures.rows_out) !== JSON.stringify(duckFigures.rows_out)) {
           throw new Error(

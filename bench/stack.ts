@@ -6,11 +6,20 @@
  * Stops the stack when done only if it was not running before.
  */
 import { parseFlags } from "../src/core/cli.ts";
+import { ROOT } from "./prerequisites.ts";
+
+const USAGE = `Usage: deno task bench stack [--fresh]
+
+  --fresh   also time a start from empty data directories: removes .local/mariadb and
+            .local/kafka (the local database and topics) first
+
+Stops the stack and starts it again; stops it at the end if it was not running before.`;
 
 async function infra(...args: string[]): Promise<number> {
   const started = performance.now();
   const output = await new Deno.Command("bash", {
     args: ["infra.sh", "local", ...args],
+    cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -25,6 +34,7 @@ async function infra(...args: string[]): Promise<number> {
 async function isUp(): Promise<boolean> {
   const output = await new Deno.Command("bash", {
     args: ["infra.sh", "local", "status"],
+    cwd: ROOT,
     stdout: "null",
     stderr: "null",
   }).output();
@@ -32,16 +42,12 @@ async function isUp(): Promise<boolean> {
 }
 
 export async function main(args: string[]): Promise<number> {
-  const flags = parseFlags(
-    args,
-    { fresh: { type: "boolean" } },
-    "usage: deno task bench stack [--fresh]",
-  );
+  const flags = parseFlags(args, { fresh: { type: "boolean" } }, USAGE);
   const wasUp = await isUp();
   const rows: string[] = ["| start | `./infra.sh local up` |", "| --- | ---: |"];
   if (flags.fresh) {
     await infra("down");
-    for (const dir of [".local/mariadb", ".local/kafka"]) {
+    for (const dir of [`${ROOT}.local/mariadb`, `${ROOT}.local/kafka`]) {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
     rows.push(

@@ -24,6 +24,7 @@ import type { DeliveryTarget, OutgoingRecord } from "../src/transfer/target.ts";
 import { kinesisClient } from "../src/kinesis/client.ts";
 import { type KinesisEntry, planBatches } from "../src/kinesis/batches.ts";
 import { KinesisTarget } from "../src/kinesis/target.ts";
+import { sleep } from "../src/util/retry.ts";
 import { streamName } from "../src/core/names.ts";
 import { openSource } from "../src/source/rds_reader.ts";
 import { type SourceRecord, toRecord } from "../src/core/records.ts";
@@ -31,17 +32,21 @@ import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
 import { parseTransferOptions, runTransfer } from "../src/transfer/driver.ts";
 import { parseConsumerOptions } from "../src/consumer/consume_command.ts";
 import { runConsumer } from "../src/consumer/consumer.ts";
-import { deleteStreams, randomId } from "../tests/support/kinesis.ts";
+import { deleteStreams, randomId } from "../infra/local/stack_admin.ts";
+import { requireStack } from "./prerequisites.ts";
 
 const USAGE =
   `Usage: deno task bench stream [--rows N] [--rounds R] [--latency-rows N] [--rate R] [--poll-ms MS]
+                              [--in-flight N]
 
   --rows N          rows per table in the throughput runs (all: 11000)
   --rounds R        throughput rounds, alternating which contender goes first (3)
   --latency-rows N  rows per table in the latency run (5000)
   --rate R          rows/s per table while latency is measured (1000)
   --poll-ms MS      the consumer's pause between polls when caught up (100)
-  --in-flight N     PutRecords calls in flight per stream, for both contenders (2)`;
+  --in-flight N     PutRecords calls in flight per stream, for both contenders (2)
+
+Needs the local stack up (\`bash infra.sh local up\`).`;
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -72,7 +77,12 @@ async function readSource(config: PipelineConfig, rows: number) {
 
 /** Creates the streams of `id` and waits until ACTIVE (not timed). */
 async function createStreams(config: PipelineConfig, id: string): Promise<void> {
-  const target = new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 1, log: () => {} });
+  const target = new KinesisTarget({
+    client: kinesisClient(config.kinesis),
+    id,
+    shards: 1,
+    log: () => {},
+  });
   await target.prepare(TABLE_KINDS);
   await target.close();
 }
@@ -126,7 +136,8 @@ async function streamRun(
 ): Promise<number> {
   const cfg = { ...config, stateDir };
   const options = parseTransferOptions({ _: [], limit: String(rows), quiet: true });
-  const target = new KinesisTarget(kinesisClient(config.kinesis), {
+  const target = new KinesisTarget({
+    client: kinesisClient(config.kinesis),
     id: config.id,
     shards: 1,
     inFlight,
@@ -169,6 +180,7 @@ export async function main(args: string[]): Promise<number> {
   const rate = numberFlag(flags, "rate", 1_000, { min: 1 });
   const pollMs = intFlag(flags, "poll-ms", 100, { min: 0 });
   const inFlight = intFlag(flags, "in-flight", 2, { min: 1, max: 16 });
+  await requireStack();
   const base = loadConfig({ _: [] });
   const client = kinesisClient(base.kinesis);
   const stateDir = await Deno.makeTempDir({ prefix: "pinpipe_bench_stream_" });
@@ -238,7 +250,7 @@ export async function main(args: string[]): Promise<number> {
         },
       );
       const target = stamping(
-        new KinesisTarget(kinesisClient(base.kinesis), { id, shards: 1 }),
+        new KinesisTarget({ client: kinesisClient(base.kinesis), id, shards: 1 }),
         stamps,
       );
       await runTransfer(
@@ -254,9 +266,9 @@ export async function main(args: string[]): Promise<number> {
       // Let the consumer catch up with the last rows, then stop it.
       const deadline = Date.now() + 30_000;
       while (latencies.length < stamps.size * 0.98 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await sleep(1_000);
       stop.abort();
       const summary = await consumer;
       console.log(

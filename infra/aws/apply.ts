@@ -7,7 +7,16 @@
  * @example
  * ```ts
  * import { applyPlan, awsClients } from "./apply.ts";
- * await applyPlan(steps, await awsClients(settings, token), console.log);
+ * import { buildPlan } from "./plan.ts";
+ * import { readAwsSettings } from "./settings.ts";
+ * const settings = readAwsSettings(Deno.env.toObject());
+ * const steps = buildPlan(settings, { notebooksDir: "notebooks", dagsDir: "dags" });
+ * const clients = awsClients(settings, Deno.env.get("DATABRICKS_TOKEN") ?? "");
+ * try {
+ *   await applyPlan(steps, clients, console.log); // { ran, skipped }
+ * } finally {
+ *   await clients.close();
+ * }
  * ```
  */
 import { createHash } from "node:crypto";
@@ -35,6 +44,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import type { Admin } from "kafkajs";
 import { kafkaClient } from "../../src/kafka/client.ts";
+import { sleep } from "../../src/util/retry.ts";
 import { DatabricksWorkspace, isNotFound } from "./databricks_workspace.ts";
 import { connectNames, type PlanStep, pluginArnPlaceholder, type Request } from "./plan.ts";
 import { type AwsSettings, listSetting } from "./settings.ts";
@@ -144,7 +154,7 @@ async function waitFor(
   const deadline = Date.now() + (clients.waitMs ?? 600_000);
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, clients.pollMs ?? 10_000));
+    await sleep(clients.pollMs ?? 10_000);
   }
 }
 

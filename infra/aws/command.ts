@@ -25,6 +25,8 @@ import {
   readAwsSettings,
 } from "./settings.ts";
 
+// The repository root (without the trailing slash). The tests have their own in
+// tests/support/processes.ts: infra imports no test code.
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 const USAGE = `Usage: ./infra.sh aws plan|apply

@@ -6,6 +6,7 @@
  * @example
  * ```ts
  * import { DatabricksWorkspace } from "./databricks_workspace.ts";
+ * const token = Deno.env.get("DATABRICKS_TOKEN") ?? "";
  * const workspace = new DatabricksWorkspace("https://dbc-1234.cloud.databricks.com", token);
  * await workspace.call("POST", "/api/2.0/workspace/mkdirs", { path: "/Shared/pinpipe" });
  * ```

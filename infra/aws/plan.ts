@@ -63,131 +63,148 @@ export const MWAA_REQUIREMENTS = "mwaa_requirements.txt";
 const fileText = (path: string): string =>
   isPlaceholder(path) ? `<file named by ${path.slice(5, -1)} (not set)>` : `<file ${path}>`;
 
-/** Builds every step, in order, for `settings`. */
-export function buildPlan(settings: AwsSettings, sources: PlanSources): PlanStep[] {
+/** The pipeline's bucket, closed to the public, with the S3 sink plugin uploaded to it. */
+function bucketSteps(settings: AwsSettings): PlanStep[] {
   const { id, region } = settings;
   const bucket = bucketName(id);
-  const steps: PlanStep[] = [];
-
-  steps.push({
-    name: `create bucket ${bucket}`,
-    service: "s3",
-    action: "CreateBucket",
-    request: {
-      Bucket: bucket,
-      // us-east-1 is S3's default and rejects an explicit LocationConstraint.
-      ...(region === "us-east-1"
-        ? {}
-        : { CreateBucketConfiguration: { LocationConstraint: region } }),
-    },
-    check: { action: "HeadBucket", request: { Bucket: bucket }, inPlaceWhen: "the bucket exists" },
-  });
   const blockAll = {
     BlockPublicAcls: true,
     IgnorePublicAcls: true,
     BlockPublicPolicy: true,
     RestrictPublicBuckets: true,
   };
-  steps.push({
-    name: `block public access to ${bucket}`,
-    service: "s3",
-    action: "PutPublicAccessBlock",
-    request: { Bucket: bucket, PublicAccessBlockConfiguration: blockAll },
-    check: {
-      action: "GetPublicAccessBlock",
-      request: { Bucket: bucket },
-      inPlaceWhen: "all four settings are true",
+  return [
+    {
+      name: `create bucket ${bucket}`,
+      service: "s3",
+      action: "CreateBucket",
+      request: {
+        Bucket: bucket,
+        // us-east-1 is S3's default and rejects an explicit LocationConstraint.
+        ...(region === "us-east-1"
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region } }),
+      },
+      check: {
+        action: "HeadBucket",
+        request: { Bucket: bucket },
+        inPlaceWhen: "the bucket exists",
+      },
     },
-  });
-  steps.push({
-    name: `upload the Confluent S3 sink plugin ${S3_SINK_PLUGIN.version}`,
-    service: "s3",
-    action: "PutObject",
-    request: {
-      Bucket: bucket,
-      Key: S3_SINK_PLUGIN.key,
-      ContentType: "application/zip",
-      Body: fileText(settings.sinkPluginZip),
+    {
+      name: `block public access to ${bucket}`,
+      service: "s3",
+      action: "PutPublicAccessBlock",
+      request: { Bucket: bucket, PublicAccessBlockConfiguration: blockAll },
+      check: {
+        action: "GetPublicAccessBlock",
+        request: { Bucket: bucket },
+        inPlaceWhen: "all four settings are true",
+      },
     },
-    check: {
-      action: "HeadObject",
-      request: { Bucket: bucket, Key: S3_SINK_PLUGIN.key },
-      inPlaceWhen: "its ETag is the local file's MD5",
+    {
+      name: `upload the Confluent S3 sink plugin ${S3_SINK_PLUGIN.version}`,
+      service: "s3",
+      action: "PutObject",
+      request: {
+        Bucket: bucket,
+        Key: S3_SINK_PLUGIN.key,
+        ContentType: "application/zip",
+        Body: fileText(settings.sinkPluginZip),
+      },
+      check: {
+        action: "HeadObject",
+        request: { Bucket: bucket, Key: S3_SINK_PLUGIN.key },
+        inPlaceWhen: "its ETag is the local file's MD5",
+      },
+      file: { field: "Body", path: settings.sinkPluginZip, encoding: "bytes" },
     },
-    file: { field: "Body", path: settings.sinkPluginZip, encoding: "bytes" },
-  });
+  ];
+}
 
-  for (const kind of TABLE_KINDS) {
-    const topic = topicName(id, kind);
-    steps.push({
+/** One topic per table on the MSK brokers. */
+function topicSteps(settings: AwsSettings): PlanStep[] {
+  const brokers = () => listSetting(settings.kafkaBrokers);
+  return TABLE_KINDS.map((kind): PlanStep => {
+    const topic = topicName(settings.id, kind);
+    return {
       name: `create topic ${topic}`,
       service: "kafka",
       action: "CreateTopics",
       request: {
-        brokers: listSetting(settings.kafkaBrokers),
+        brokers: brokers(),
         // One partition: the batch notebook reads partition=0, as the original did.
         // Replication -1 takes the cluster's default.replication.factor.
         topics: [{ topic, numPartitions: 1, replicationFactor: -1 }],
       },
       check: {
         action: "ListTopics",
-        request: { brokers: listSetting(settings.kafkaBrokers) },
+        request: { brokers: brokers() },
         inPlaceWhen: `the list has ${topic}`,
       },
-    });
-  }
-
-  const names = connectNames(id);
-  steps.push({
-    name: `create MSK Connect custom plugin ${names.plugin}`,
-    service: "kafkaconnect",
-    action: "CreateCustomPlugin",
-    request: {
-      name: names.plugin,
-      contentType: "ZIP",
-      location: {
-        s3Location: { bucketArn: `arn:aws:s3:::${bucket}`, fileKey: S3_SINK_PLUGIN.key },
-      },
-    },
-    check: {
-      action: "ListCustomPlugins",
-      request: { namePrefix: names.plugin },
-      inPlaceWhen: `a plugin is named ${names.plugin} (apply waits until it is ACTIVE)`,
-    },
+    };
   });
-  steps.push({
-    name: `create MSK Connect connector ${names.connector}`,
-    service: "kafkaconnect",
-    action: "CreateConnector",
-    request: {
-      connectorName: names.connector,
-      kafkaConnectVersion: "2.7.1",
-      capacity: { provisionedCapacity: { mcuCount: 1, workerCount: 1 } },
-      connectorConfiguration: s3SinkConnectorConfig(id, region),
-      kafkaCluster: {
-        apacheKafkaCluster: {
-          bootstrapServers: settings.kafkaBrokers,
-          vpc: {
-            subnets: listSetting(settings.mskSubnets),
-            securityGroups: listSetting(settings.mskSecurityGroups),
-          },
+}
+
+/** The MSK Connect custom plugin from the uploaded zip, and the S3 sink connector using it. */
+function mskConnectSteps(settings: AwsSettings): PlanStep[] {
+  const { id, region } = settings;
+  const names = connectNames(id);
+  return [
+    {
+      name: `create MSK Connect custom plugin ${names.plugin}`,
+      service: "kafkaconnect",
+      action: "CreateCustomPlugin",
+      request: {
+        name: names.plugin,
+        contentType: "ZIP",
+        location: {
+          s3Location: { bucketArn: `arn:aws:s3:::${bucketName(id)}`, fileKey: S3_SINK_PLUGIN.key },
         },
       },
-      kafkaClusterClientAuthentication: { authenticationType: "IAM" },
-      kafkaClusterEncryptionInTransit: { encryptionType: "TLS" },
-      plugins: [{ customPlugin: { customPluginArn: pluginArnPlaceholder(id), revision: 1 } }],
-      serviceExecutionRoleArn: settings.connectRoleArn,
+      check: {
+        action: "ListCustomPlugins",
+        request: { namePrefix: names.plugin },
+        inPlaceWhen: `a plugin is named ${names.plugin} (apply waits until it is ACTIVE)`,
+      },
     },
-    check: {
-      action: "ListConnectors",
-      request: { connectorNamePrefix: names.connector },
-      inPlaceWhen: `a connector is named ${names.connector}`,
+    {
+      name: `create MSK Connect connector ${names.connector}`,
+      service: "kafkaconnect",
+      action: "CreateConnector",
+      request: {
+        connectorName: names.connector,
+        kafkaConnectVersion: "2.7.1",
+        capacity: { provisionedCapacity: { mcuCount: 1, workerCount: 1 } },
+        connectorConfiguration: s3SinkConnectorConfig(id, region),
+        kafkaCluster: {
+          apacheKafkaCluster: {
+            bootstrapServers: settings.kafkaBrokers,
+            vpc: {
+              subnets: listSetting(settings.mskSubnets),
+              securityGroups: listSetting(settings.mskSecurityGroups),
+            },
+          },
+        },
+        kafkaClusterClientAuthentication: { authenticationType: "IAM" },
+        kafkaClusterEncryptionInTransit: { encryptionType: "TLS" },
+        plugins: [{ customPlugin: { customPluginArn: pluginArnPlaceholder(id), revision: 1 } }],
+        serviceExecutionRoleArn: settings.connectRoleArn,
+      },
+      check: {
+        action: "ListConnectors",
+        request: { connectorNamePrefix: names.connector },
+        inPlaceWhen: `a connector is named ${names.connector}`,
+      },
     },
-  });
+  ];
+}
 
-  for (const kind of TABLE_KINDS) {
+/** One Kinesis stream per table. */
+function kinesisSteps(id: string): PlanStep[] {
+  return TABLE_KINDS.map((kind): PlanStep => {
     const stream = streamName(id, kind);
-    steps.push({
+    return {
       name: `create Kinesis stream ${stream}`,
       service: "kinesis",
       action: "CreateStream",
@@ -203,68 +220,83 @@ export function buildPlan(settings: AwsSettings, sources: PlanSources): PlanStep
         request: { StreamName: stream },
         inPlaceWhen: "the stream exists",
       },
-    });
-  }
+    };
+  });
+}
 
-  const dagFile = `${id}_dag.py`;
-  for (
-    const [source, key, what] of [
-      [`${sources.dagsDir}/${dagFile}`, `dags/${dagFile}`, "the DAG"],
-      [`${sources.dagsDir}/${MWAA_REQUIREMENTS}`, "requirements.txt", "the DAG's requirements"],
-    ]
-  ) {
-    steps.push({
-      name: `upload ${what} to the MWAA bucket's ${key}`,
-      service: "s3",
-      action: "PutObject",
-      request: {
-        Bucket: settings.mwaaBucket,
-        Key: key,
-        ContentType: "text/plain",
-        Body: fileText(source),
-      },
-      check: {
-        action: "HeadObject",
-        request: { Bucket: settings.mwaaBucket, Key: key },
-        inPlaceWhen: "its ETag is the local file's MD5",
-      },
-      file: { field: "Body", path: source, encoding: "bytes" },
-    });
-  }
+/** The DAG and its requirements, uploaded to the MWAA environment's bucket. */
+function mwaaSteps(settings: AwsSettings, sources: PlanSources): PlanStep[] {
+  const dagFile = `${settings.id}_dag.py`;
+  const uploads = [
+    [`${sources.dagsDir}/${dagFile}`, `dags/${dagFile}`, "the DAG"],
+    [`${sources.dagsDir}/${MWAA_REQUIREMENTS}`, "requirements.txt", "the DAG's requirements"],
+  ];
+  return uploads.map(([source, key, what]): PlanStep => ({
+    name: `upload ${what} to the MWAA bucket's ${key}`,
+    service: "s3",
+    action: "PutObject",
+    request: {
+      Bucket: settings.mwaaBucket,
+      Key: key,
+      ContentType: "text/plain",
+      Body: fileText(source),
+    },
+    check: {
+      action: "HeadObject",
+      request: { Bucket: settings.mwaaBucket, Key: key },
+      inPlaceWhen: "its ETag is the local file's MD5",
+    },
+    file: { field: "Body", path: source, encoding: "bytes" },
+  }));
+}
 
+/** The notebooks and SQL in the Databricks workspace: its folders first, then each file. */
+function databricksSteps(id: string, sources: PlanSources): PlanStep[] {
   const imports = workspaceImports(sources.notebooksDir, workspaceDir(id));
-  for (const folder of workspaceFolders(imports)) {
-    steps.push({
-      name: `create workspace folder ${folder}`,
-      service: "databricks",
-      action: "POST /api/2.0/workspace/mkdirs",
+  const folders = workspaceFolders(imports).map((folder): PlanStep => ({
+    name: `create workspace folder ${folder}`,
+    service: "databricks",
+    action: "POST /api/2.0/workspace/mkdirs",
+    request: { path: folder },
+    check: {
+      action: "GET /api/2.0/workspace/get-status",
       request: { path: folder },
-      check: {
-        action: "GET /api/2.0/workspace/get-status",
-        request: { path: folder },
-        inPlaceWhen: "it is a DIRECTORY",
-      },
-    });
-  }
-  for (const item of imports) {
-    steps.push({
-      name: `import ${item.source} as ${item.language ? "notebook" : "file"} ${item.path}`,
-      service: "databricks",
-      action: "POST /api/2.0/workspace/import",
-      request: {
-        path: item.path,
-        format: item.format,
-        ...(item.language ? { language: item.language } : {}),
-        overwrite: true,
-        content: `<base64 of file ${item.source}>`,
-      },
-      check: {
-        action: "GET /api/2.0/workspace/export",
-        request: { path: item.path, format: item.language ? "SOURCE" : "AUTO" },
-        inPlaceWhen: "the exported content equals the local file",
-      },
-      file: { field: "content", path: item.source, encoding: "base64" },
-    });
-  }
-  return steps;
+      inPlaceWhen: "it is a DIRECTORY",
+    },
+  }));
+  const files = imports.map((item): PlanStep => ({
+    name: `import ${item.source} as ${item.language ? "notebook" : "file"} ${item.path}`,
+    service: "databricks",
+    action: "POST /api/2.0/workspace/import",
+    request: {
+      path: item.path,
+      format: item.format,
+      ...(item.language ? { language: item.language } : {}),
+      overwrite: true,
+      content: `<base64 of file ${item.source}>`,
+    },
+    check: {
+      action: "GET /api/2.0/workspace/export",
+      request: { path: item.path, format: item.language ? "SOURCE" : "AUTO" },
+      inPlaceWhen: "the exported content equals the local file",
+    },
+    file: { field: "content", path: item.source, encoding: "base64" },
+  }));
+  return [...folders, ...files];
+}
+
+/**
+ * Builds every step, in the order they must exist, for `settings`: the
+ * bucket, the topics, MSK Connect writing the topics to the bucket, the
+ * streams, the DAG on MWAA, and the notebooks in Databricks.
+ */
+export function buildPlan(settings: AwsSettings, sources: PlanSources): PlanStep[] {
+  return [
+    ...bucketSteps(settings),
+    ...topicSteps(settings),
+    ...mskConnectSteps(settings),
+    ...kinesisSteps(settings.id),
+    ...mwaaSteps(settings, sources),
+    ...databricksSteps(settings.id, sources),
+  ];
 }

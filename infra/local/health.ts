@@ -9,7 +9,8 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../../src/core/config.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { ListStreamsCommand } from "@aws-sdk/client-kinesis";
-import { kafkaClient } from "../../src/kafka/client.ts";
+import { KAFKA_RETRY, kafkaClient } from "../../src/kafka/client.ts";
+import { sleep } from "../../src/util/retry.ts";
 import mysql from "mysql2/promise";
 
 const config = loadConfig({ _: [] });
@@ -30,9 +31,9 @@ const CHECKS: Record<string, () => Promise<string>> = {
     }
   },
   async kafka() {
-    const kafka = await kafkaClient(config.kafka, "pinpipe-health", config.kinesis.region, {
+    const kafka = await kafkaClient(config.kafka, "pinpipe-health", config.aws.region, {
       connectionTimeout: 2000,
-      retry: { retries: 0 },
+      retry: KAFKA_RETRY.none,
     });
     const admin = kafka.admin();
     await admin.connect();
@@ -75,7 +76,7 @@ if (import.meta.main) {
         console.error(`${positionals[0]}: ${(error as Error).message}`);
         Deno.exit(1);
       }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
   }
 }

@@ -93,7 +93,12 @@ export interface ChartSeries {
  *
  * @example
  * ```ts
- * chartSpecFor(answer).layout; // "grouped" for counts per year and category
+ * const answer: QueryAnswer = {
+ *   name: "q9_posts_per_year", title: "Posts per year and category",
+ *   columns: ["post_year", "category", "category_count"],
+ *   rows: [[2018, "art", 5], [2018, "travel", 3], [2019, "art", 7]],
+ * };
+ * chartSpecFor(answer).layout; // "grouped": a bar group per year, a series per category
  * ```
  */
 export interface ChartSpec {
@@ -119,7 +124,12 @@ export interface ChartSpec {
  *
  * @example
  * ```ts
- * chartSpecFor(answer).categories.length <= MAX_BARS; // true
+ * const answer: QueryAnswer = {
+ *   name: "q9_posts_per_year", title: "Posts per year and category",
+ *   columns: ["post_year", "category", "category_count"],
+ *   rows: [[2018, "art", 5], [2018, "travel", 3], [2019, "art", 7]],
+ * };
+ * chartSpecFor(answer).categories.length <= MAX_BARS; // true: 2 years
  * ```
  */
 export const MAX_BARS = 25;
@@ -464,6 +474,10 @@ export const PALETTE: readonly string[] = [
  *
  * @example
  * ```ts
+ * const answer: QueryAnswer = {
+ *   name: "q5", title: "Median followers", columns: ["age_group", "median"],
+ *   rows: [["18-24", 1000], ["25-35", 800]],
+ * };
  * chartHeight(chartSpecFor(answer)); // 380 for upright bars
  * ```
  */
@@ -480,6 +494,10 @@ export function chartHeight(spec: ChartSpec): number {
  *
  * @example
  * ```ts
+ * const answer: QueryAnswer = {
+ *   name: "q5", title: "Median followers", columns: ["age_group", "median"],
+ *   rows: [["18-24", 1000], ["25-35", 800]],
+ * };
  * const option = echartsOption(chartSpecFor(answer));
  * // option.series[0].type === "bar"
  * ```
@@ -677,6 +695,14 @@ async function template(): Promise<string> {
  *
  * @example
  * ```ts
+ * const input: ReportInput = {
+ *   title: "pinpipe simulator",
+ *   generatedAt: new Date().toISOString(),
+ *   source: "generated 11000 rows, seed 100",
+ *   answers: [{ name: "q6", title: "Users joined per year", columns: ["join_year", "users"], rows: [[2015, 120]] }],
+ *   checks: [{ name: "q6 years 2015..2020", passed: true, detail: "1 year" }],
+ *   cleaned: { user: { rowsIn: 120, rowsOut: 120 } },
+ * };
  * const html = await renderReport(input); // "<!DOCTYPE html>..."
  * ```
  */
@@ -710,6 +736,14 @@ export async function renderReport(input: ReportInput): Promise<string> {
  *
  * @example
  * ```ts
+ * const input: ReportInput = {
+ *   title: "pinpipe simulator",
+ *   generatedAt: new Date().toISOString(),
+ *   source: "generated 11000 rows, seed 100",
+ *   answers: [{ name: "q6", title: "Users joined per year", columns: ["join_year", "users"], rows: [[2015, 120]] }],
+ *   checks: [{ name: "q6 years 2015..2020", passed: true, detail: "1 year" }],
+ *   cleaned: { user: { rowsIn: 120, rowsOut: 120 } },
+ * };
  * const path = await writeReport("out/report", input); // "out/report/index.html"
  * ```
  */

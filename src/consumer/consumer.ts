@@ -27,7 +27,7 @@ import { CliError, TargetError } from "../core/errors.ts";
 import { streamName } from "../core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
 import { kinesisClient } from "../kinesis/client.ts";
-import { sleep } from "../kinesis/retry.ts";
+import { sleep } from "../util/retry.ts";
 import { parseStreamRecord } from "./records.ts";
 import { type ShardRead, ShardReader, type StartPosition } from "./shards.ts";
 import {

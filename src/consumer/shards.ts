@@ -26,9 +26,12 @@ import {
   type Shard,
   type ShardIteratorType,
 } from "@aws-sdk/client-kinesis";
-import { classifyKinesisError, describeKinesisError } from "../kinesis/target.ts";
-import { sleep } from "../kinesis/retry.ts";
+import { classifyKinesisError, describeKinesisError } from "../kinesis/errors.ts";
+import { backoffDelay, retry } from "../util/retry.ts";
 import type { TableKind } from "../core/tables.ts";
+
+/** How long a shard is skipped after a throttled or failed read: up to 400 ms, doubling, at most 5 s. */
+const SHARD_BACKOFF = { baseMs: 200, capMs: 5_000 };
 
 /** Where a shard without a checkpoint starts. */
 export type StartPosition = "TRIM_HORIZON" | "LATEST";
@@ -93,22 +96,19 @@ export class ShardReader {
 
   /** Lists every stream's shards, waiting up to `waitMs` for streams that do not exist yet. */
   async open(waitMs = 60_000): Promise<void> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      try {
-        await this.#list(true);
-        return;
-      } catch (error) {
-        if ((error as Error).name !== "ResourceNotFoundException") throw error;
-        if (Date.now() > deadline) {
-          throw new Error(
-            `${(error as Error).message} after waiting ${Math.round(waitMs / 1000)} s ` +
-              `(run deno task stream first, or raise --wait-streams)`,
-          );
-        }
-        await sleep(1000);
-      }
-    }
+    const missing = (error: unknown) => (error as Error).name === "ResourceNotFoundException";
+    await retry(() => this.#list(true), {
+      baseMs: 250,
+      capMs: 1_000,
+      deadlineMs: waitMs,
+      retryIf: missing,
+    }).catch((error) => {
+      if (!missing(error)) throw error;
+      throw new Error(
+        `${(error as Error).message} after waiting ${Math.round(waitMs / 1000)} s ` +
+          `(run deno task stream first, or raise --wait-streams)`,
+      );
+    });
   }
 
   /** Shards still open. */
@@ -216,7 +216,7 @@ export class ShardReader {
             `GetRecords on ${shard.source.stream} ${shard.shardId}: ${describeKinesisError(error)}`,
           );
         }
-        shard.resumeAt = Date.now() + Math.min(5_000, 200 * 2 ** shard.failures);
+        shard.resumeAt = Date.now() + backoffDelay(shard.failures, SHARD_BACKOFF);
       }
     }
     return { reads, behind };

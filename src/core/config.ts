@@ -44,7 +44,15 @@ export interface KafkaConfig {
   password?: string;
 }
 
+/** The AWS region of every AWS service used: Kinesis, S3, MSK's IAM tokens (AWS_REGION). */
+export const DEFAULT_AWS_REGION = "us-east-1";
+
+export interface AwsConfig {
+  region: string;
+}
+
 export interface KinesisConfig {
+  /** The same as `aws.region`. */
   region: string;
   /** An endpoint URL (kinesalite locally), or undefined for real AWS. */
   endpoint?: string;
@@ -56,6 +64,8 @@ export interface PipelineConfig {
   mysql: MysqlConfig;
   kafka: KafkaConfig;
   kinesis: KinesisConfig;
+  /** Settings of AWS as a whole: the region for S3 and Kafka IAM. */
+  aws: AwsConfig;
   /** The bucket: a local directory, or `s3://name` for real S3. */
   bucket: string;
   /** Where checkpoints are kept. */
@@ -91,7 +101,7 @@ export const CONFIG_USAGE = `Connection flags (else env, else the local stack):
                         scram user/password: PINPIPE_KAFKA_USERNAME, PINPIPE_KAFKA_PASSWORD
   --kinesis-endpoint U  endpoint URL, or "aws" for the real service
                                                            PINPIPE_KINESIS_ENDPOINT (http://127.0.0.1:${LOCAL_PORTS.kinesis})
-  --region REGION                                          AWS_REGION (us-east-1)
+  --region REGION                                          AWS_REGION (${DEFAULT_AWS_REGION})
   --bucket DIR|s3://B   where the sink writes              PINPIPE_BUCKET (.local/bucket/user-<id>-bucket)
   --state-dir DIR       checkpoints                        PINPIPE_STATE_DIR (.local/state)`;
 
@@ -143,6 +153,7 @@ export function loadConfig(
       `--kafka-auth / PINPIPE_KAFKA_AUTH must be none, iam or scram, got "${auth}"`,
     );
   }
+  const region = setting("region", "AWS_REGION", DEFAULT_AWS_REGION);
   const endpoint = setting(
     "kinesis-endpoint",
     "PINPIPE_KINESIS_ENDPOINT",
@@ -164,10 +175,8 @@ export function loadConfig(
       username: secret("PINPIPE_KAFKA_USERNAME"),
       password: secret("PINPIPE_KAFKA_PASSWORD"),
     },
-    kinesis: {
-      region: setting("region", "AWS_REGION", "us-east-1"),
-      endpoint: endpoint === "aws" ? undefined : endpoint,
-    },
+    kinesis: { region, endpoint: endpoint === "aws" ? undefined : endpoint },
+    aws: { region },
     bucket: setting("bucket", "PINPIPE_BUCKET", `${LOCAL_DIR}/bucket/user-${id}-bucket`),
     stateDir: setting("state-dir", "PINPIPE_STATE_DIR", `${LOCAL_DIR}/state`),
   };

@@ -69,14 +69,19 @@ export function batchTarget(config: PipelineConfig, flags: Flags): DeliveryTarge
     } catch {
       throw new UsageError(`--via rest: "${url}" is not a URL`);
     }
-    return new KafkaRestTarget(config.id, url, {
+    return new KafkaRestTarget({
+      id: config.id,
+      url,
       recordsPerRequest: intFlag(flags, "request-records", 500, { min: 1, max: 100_000 }),
       giveUpAfterMs: waitMs,
     });
   }
   if (via !== "kafka") throw new UsageError(`--via must be kafka or rest URL, got "${via}"`);
   if (flags._.length) throw new UsageError(`unexpected argument "${flags._[0]}"`);
-  return new KafkaTarget(config, {
+  return new KafkaTarget({
+    id: config.id,
+    kafka: config.kafka,
+    region: config.aws.region,
     partitions: intFlag(flags, "partitions", 1, { min: 1, max: 10_000 }),
     replicationFactor: intFlag(flags, "replication-factor", 1, { min: 1, max: 32 }),
     compression: choiceFlag(flags, "compression", ["none", "gzip"] as const, "none"),

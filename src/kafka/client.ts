@@ -3,27 +3,80 @@
  * with SASL/OAUTHBEARER signed by AWS IAM (the AWS credential chain, via
  * `aws-msk-iam-sasl-signer-js`, as MSK's port 9098 expects), or TLS with
  * SASL/SCRAM-SHA-512 (port 9096). The producer, the sink and the AWS
- * provisioning all connect through here.
+ * provisioning all connect through here, and kafkajs's retry settings are
+ * written here only (`KAFKA_RETRY`, `producerClientOptions`, `IDEMPOTENT_PRODUCER`).
  *
  * @example
  * ```ts
- * import { kafkaClient } from "./client.ts";
- * const kafka = kafkaClient({ brokers: ["127.0.0.1:19092"], auth: "none" }, "pinpipe-batch", "us-east-1");
+ * import { KAFKA_RETRY, kafkaClient } from "./client.ts";
+ * const kafka = await kafkaClient({ brokers: ["127.0.0.1:19092"], auth: "none" }, "pinpipe-batch", "us-east-1");
+ * const admin = kafka.admin({ retry: KAFKA_RETRY.quick });
  * ```
  */
 import process from "node:process";
-import { Kafka, type KafkaConfig as KafkaJsConfig, logLevel, type SASLOptions } from "kafkajs";
-import type { KafkaConfig } from "../core/config.ts";
+import {
+  Kafka,
+  type KafkaConfig as KafkaJsConfig,
+  logLevel,
+  Partitioners,
+  type ProducerConfig,
+  type RetryOptions,
+  type SASLOptions,
+} from "kafkajs";
+import { DEFAULT_AWS_REGION, type KafkaConfig } from "../core/config.ts";
 
-// kafkajs 2.2.4 schedules a timer with a negative delay on every connection,
-// which newer runtimes report as TimeoutNegativeWarning (kafkajs issue 1751).
-// It is harmless; drop that one warning so real ones stay visible.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string })?.type;
-  if (type === "TimeoutNegativeWarning" || String(warning).includes("is a negative number")) return;
-  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
+/** kafkajs retry settings: how long a client keeps trying a broker before failing. */
+export const KAFKA_RETRY = {
+  /** Producers: as long as the broker stays away; the target bounds the wait (--broker-wait). */
+  patient: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
+  /** Admin calls: two quick retries, then a clear failure. */
+  quick: { retries: 2, initialRetryTime: 300, maxRetryTime: 2_000 },
+  /** Admin calls right after a topic was created: a few more. */
+  settling: { retries: 5, initialRetryTime: 300, maxRetryTime: 2_000 },
+  /** Probes (health checks): one try. */
+  none: { retries: 0 },
+} as const satisfies Record<string, RetryOptions>;
+
+/** The producer's client settings: TLS or not, slow requests allowed, and how long to retry. */
+export function producerClientOptions(
+  tls: boolean,
+  retry: RetryOptions = KAFKA_RETRY.patient,
+): Partial<KafkaJsConfig> {
+  return { ssl: tls, requestTimeout: 15_000, retry };
+}
+
+/**
+ * The idempotent producer: acks from all in-sync replicas, one request in
+ * flight, retries that reuse the same sequence numbers (so the broker drops
+ * a retried duplicate), the Java client's partitioner.
+ */
+export const IDEMPOTENT_PRODUCER: ProducerConfig = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  createPartitioner: Partitioners.DefaultPartitioner,
+  retry: KAFKA_RETRY.patient,
+};
+
+let negativeTimeoutWarningDropped = false;
+
+/**
+ * kafkajs 2.2.4 schedules a timer with a negative delay on every
+ * connection, which newer runtimes report as TimeoutNegativeWarning (kafkajs
+ * issue 1751). It is harmless: from the first client on, that one warning
+ * is dropped so real ones stay visible.
+ */
+function dropNegativeTimeoutWarning(): void {
+  if (negativeTimeoutWarningDropped) return;
+  negativeTimeoutWarningDropped = true;
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string })?.type;
+    if (type === "TimeoutNegativeWarning" || String(warning).includes("is a negative number")) {
+      return;
+    }
+    (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
 
 /** SASL options for `config.auth`, or undefined for plaintext. */
 async function saslFor(config: KafkaConfig, region: string): Promise<SASLOptions | undefined> {
@@ -45,13 +98,17 @@ async function saslFor(config: KafkaConfig, region: string): Promise<SASLOptions
   }
 }
 
-/** A kafkajs client for `config`; errors are logged by the caller, not by kafkajs. */
+/**
+ * A kafkajs client for `config` (`region`: the AWS region IAM tokens are signed
+ * for); errors are logged by the caller, not by kafkajs.
+ */
 export async function kafkaClient(
   config: KafkaConfig,
   clientId: string,
-  region = "us-east-1",
+  region = DEFAULT_AWS_REGION,
   overrides: Partial<KafkaJsConfig> = {},
 ): Promise<Kafka> {
+  dropNegativeTimeoutWarning();
   const sasl = await saslFor(config, region);
   return new Kafka({
     clientId,

@@ -4,7 +4,8 @@
  * `Content-Type: application/vnd.kafka.json.v2+json` and
  * `{"records":[{"key": "...", "value": {...}}, ...]}`, but many records per
  * request instead of one, retrying 429 and 5xx answers (and a network
- * failure) with exponential backoff, and failing clearly on anything else.
+ * failure) with jittered exponential backoff, and failing clearly on
+ * anything else.
  *
  * A REST proxy offers no idempotence: a retried request the proxy had in
  * fact written is written twice. Prefer the direct Kafka target.
@@ -12,26 +13,32 @@
  * @example
  * ```ts
  * import { KafkaRestTarget } from "./rest_target.ts";
- * const target = new KafkaRestTarget("0123456789ab", "http://127.0.0.1:8082");
+ * const target = new KafkaRestTarget({ id: "0123456789ab", url: "http://127.0.0.1:8082" });
  * ```
  */
-import { type DeliveryTarget, type OutgoingRecord } from "../transfer/target.ts";
+import {
+  type DeliveryTarget,
+  type OutgoingRecord,
+  type TargetOptions,
+} from "../transfer/target.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { topicName } from "../core/names.ts";
-import { sleep } from "../source/row_order.ts";
 import type { TableKind } from "../core/tables.ts";
+import { Backoff, type BackoffOptions, sleep } from "../util/retry.ts";
 
 /** The content type of Kafka REST Proxy v2 JSON records. */
 export const KAFKA_JSON_V2 = "application/vnd.kafka.json.v2+json";
 
 /** Settings of the REST target. */
-export interface KafkaRestOptions {
+export interface KafkaRestOptions extends TargetOptions {
+  /** The REST proxy's base URL, e.g. `http://127.0.0.1:8082`. */
+  url: string;
   /** Records per HTTP request (500). */
   recordsPerRequest?: number;
   /** Stop retrying a request after this long (120 s). */
   giveUpAfterMs?: number;
-  /** First backoff; doubles per retry up to 5 s (200 ms). */
-  initialBackoffMs?: number;
+  /** Waits between retries: up to 400 ms first, doubling up to 5 s (base 200 ms, cap 5 s). */
+  backoff?: BackoffOptions;
 }
 
 /** One produce answer of the REST proxy v2. */
@@ -45,16 +52,14 @@ interface ProduceAnswer {
 export class KafkaRestTarget implements DeliveryTarget {
   readonly name: string = "kafka-rest";
   readonly endpoint: string;
-  /** Requests retried (429, 5xx, network), for the summary and tests. */
-  retries = 0;
 
-  constructor(private id: string, endpoint: string, private options: KafkaRestOptions = {}) {
-    this.endpoint = endpoint.replace(/\/+$/, "");
+  constructor(private options: KafkaRestOptions) {
+    this.endpoint = options.url.replace(/\/+$/, "");
   }
 
   /** The topic of `kind`. */
   destination(kind: TableKind): string {
-    return topicName(this.id, kind);
+    return topicName(this.options.id, kind);
   }
 
   /** Checks that the endpoint answers and that each topic exists behind it. */
@@ -100,8 +105,10 @@ export class KafkaRestTarget implements DeliveryTarget {
     const body = JSON.stringify({
       records: records.map((record) => ({ key: record.key, value: record.record })),
     });
-    const giveUpAt = Date.now() + (this.options.giveUpAfterMs ?? 120_000);
-    let backoff = this.options.initialBackoffMs ?? 200;
+    const backoff = new Backoff({
+      ...(this.options.backoff ?? { baseMs: 200, capMs: 5_000 }),
+      deadlineMs: this.options.giveUpAfterMs ?? 120_000,
+    });
     for (let attempt = 1;; attempt++) {
       let problem: string;
       let retryAfterMs = 0;
@@ -131,14 +138,13 @@ export class KafkaRestTarget implements DeliveryTarget {
         if (error instanceof TargetError || error instanceof RecordRejectedError) throw error;
         problem = (error as Error).message;
       }
-      if (Date.now() + backoff > giveUpAt) {
+      const wait = backoff.next(retryAfterMs);
+      if (wait === undefined) {
         throw new TargetError(
           `Kafka REST endpoint ${url} still failing after ${attempt} attempt(s): ${problem}`,
         );
       }
-      this.retries++;
-      await sleep(Math.max(backoff, retryAfterMs));
-      backoff = Math.min(backoff * 2, 5_000);
+      await sleep(wait);
     }
   }
 

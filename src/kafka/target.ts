@@ -11,22 +11,40 @@
  * ```ts
  * import { KafkaTarget } from "./target.ts";
  * import { loadConfig } from "../core/config.ts";
- * const target = new KafkaTarget(loadConfig({ _: [] }), { partitions: 1, replicationFactor: 1 });
+ * const config = loadConfig({ _: [] });
+ * const target = new KafkaTarget({
+ *   id: config.id,
+ *   kafka: config.kafka,
+ *   region: config.aws.region,
+ *   partitions: 1,
+ *   replicationFactor: 1,
+ * });
  * await target.prepare(["geo"]);
  * await target.close();
  * ```
  */
-import { CompressionTypes, type Kafka, Partitioners } from "kafkajs";
-import type { PipelineConfig } from "../core/config.ts";
-import { type DeliveryTarget, type OutgoingRecord } from "../transfer/target.ts";
+import { CompressionTypes, type Kafka, Partitioners, type RetryOptions } from "kafkajs";
+import type { KafkaConfig } from "../core/config.ts";
+import {
+  type DeliveryTarget,
+  logToStderr,
+  type OutgoingRecord,
+  type TargetOptions,
+} from "../transfer/target.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
-import { kafkaClient } from "./client.ts";
-import { KafkaWorker, type ProducerHandle } from "./worker.ts";
 import { topicName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";
+import { retry } from "../util/retry.ts";
+import { IDEMPOTENT_PRODUCER, KAFKA_RETRY, kafkaClient, producerClientOptions } from "./client.ts";
+import { hasKafkaErrorType, kafkaFailure } from "./errors.ts";
+import { KafkaWorker, type ProducerHandle } from "./worker.ts";
 
 /** Settings of the Kafka target (from the batch command's flags). */
-export interface KafkaTargetOptions {
+export interface KafkaTargetOptions extends TargetOptions {
+  /** The brokers and how to authenticate. */
+  kafka: KafkaConfig;
+  /** The AWS region MSK IAM tokens are signed for (`config.aws.region`). */
+  region: string;
   /** Partitions of topics this target creates. */
   partitions: number;
   /** Replication factor of topics this target creates. */
@@ -48,53 +66,6 @@ export interface KafkaPosition {
   ends: Record<string, number>;
 }
 
-/** Walks an error and its causes, returning each. */
-function causes(error: unknown): Array<Record<string, unknown>> {
-  const chain: Array<Record<string, unknown>> = [];
-  let current = error as Record<string, unknown> | undefined;
-  while (current && typeof current === "object" && chain.length < 10) {
-    chain.push(current);
-    current = (current.cause ?? current.originalError) as Record<string, unknown> | undefined;
-  }
-  const nested = (error as { errors?: unknown[] })?.errors;
-  if (Array.isArray(nested)) { for (const inner of nested) chain.push(...causes(inner)); }
-  return chain;
-}
-
-/** Turns a kafkajs error into one line naming the brokers or the topic; undefined if unknown. */
-export function describeKafkaError(
-  error: unknown,
-  brokers: string[],
-  topic?: string,
-): TargetError | undefined {
-  if (error instanceof TargetError || error instanceof RecordRejectedError) return error;
-  const chain = causes(error);
-  const type = chain.map((e) => e.type).find((t) => typeof t === "string") as string | undefined;
-  const names = chain.map((e) => String(e.name));
-  const where = brokers.join(",");
-  const on = topic ? ` topic ${topic}` : "";
-  if (names.includes("KafkaJSSASLAuthenticationError") || type === "SASL_AUTHENTICATION_FAILED") {
-    return new TargetError(`Kafka authentication failed at ${where}: ${chain[0].message}`);
-  }
-  if (type === "TOPIC_AUTHORIZATION_FAILED") {
-    return new TargetError(`Kafka: not authorized for${on || " the topic"} at ${where}`);
-  }
-  if (type === "CLUSTER_AUTHORIZATION_FAILED") {
-    return new TargetError(
-      `Kafka: not authorized on the cluster at ${where}${topic ? ` (creating ${topic})` : ""}`,
-    );
-  }
-  if (
-    names.some((name) =>
-      name === "KafkaJSConnectionError" || name === "KafkaJSNumberOfRetriesExceeded" ||
-      name === "KafkaJSBrokerNotFound" || name === "KafkaJSNoBrokerAvailableError"
-    )
-  ) {
-    return new TargetError(`Kafka broker unreachable at ${where}: ${chain.at(-1)?.message}`);
-  }
-  return undefined;
-}
-
 /** The Java client's default partition of `key` (murmur2), via kafkajs's own partitioner. */
 function partitionerFor(partitions: number): (key: string) => number {
   if (partitions === 1) return () => 0; // the common case: no hashing per record
@@ -111,27 +82,23 @@ function partitionerFor(partitions: number): (key: string) => number {
 }
 
 /** Errors of a topic just created whose metadata has not reached every broker thread yet. */
-const NOT_YET_KNOWN = new Set([
+const NOT_YET_KNOWN = [
   "UNKNOWN_TOPIC_OR_PARTITION",
   "LEADER_NOT_AVAILABLE",
   "NOT_LEADER_FOR_PARTITION",
-]);
+];
 
 /**
  * Runs `work` again while the broker says the topic or its leader is not
- * known yet (right after creation, on a busy broker), for up to `waitMs`.
+ * known yet (right after creation, on a busy broker), for up to 30 s.
  */
-async function untilKnown<T>(work: () => Promise<T>, waitMs = 30_000): Promise<T> {
-  const until = Date.now() + waitMs;
-  for (let delay = 100;; delay = Math.min(delay * 2, 2_000)) {
-    try {
-      return await work();
-    } catch (error) {
-      const pending = causes(error).some((e) => NOT_YET_KNOWN.has(String(e.type)));
-      if (!pending || Date.now() + delay > until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+function untilKnown<T>(work: () => Promise<T>): Promise<T> {
+  return retry(work, {
+    baseMs: 50,
+    capMs: 2_000,
+    deadlineMs: 30_000,
+    retryIf: (error) => hasKafkaErrorType(error, ...NOT_YET_KNOWN),
+  });
 }
 
 /** Messages per produce request at most. */
@@ -155,47 +122,45 @@ export class KafkaTarget implements DeliveryTarget {
   #partitions = new Map<TableKind, (key: string) => number>();
   #ends = new Map<TableKind, Map<number, number>>();
   readonly brokers: string[];
+  readonly #options: KafkaTargetOptions & { log: (line: string) => void; tls: boolean };
 
-  constructor(private config: PipelineConfig, private options: KafkaTargetOptions) {
-    this.brokers = config.kafka.brokers;
+  constructor(options: KafkaTargetOptions) {
+    this.#options = {
+      ...options,
+      log: options.log ?? logToStderr,
+      tls: options.tls ?? options.kafka.auth !== "none",
+    };
+    this.brokers = options.kafka.brokers;
   }
 
   /** The topic of `kind`. */
   destination(kind: TableKind): string {
-    return topicName(this.config.id, kind);
+    return topicName(this.#options.id, kind);
   }
 
   /** The producer's client: it retries for as long as the broker stays away (bounded by brokerWaitMs). */
   async #client(): Promise<Kafka> {
     this.#kafka ??= await kafkaClient(
-      this.config.kafka,
+      this.#options.kafka,
       "pinpipe-batch",
-      this.config.kinesis.region,
-      {
-        ssl: this.options.tls ?? this.config.kafka.auth !== "none",
-        requestTimeout: 15_000,
-        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
-      },
+      this.#options.region,
+      producerClientOptions(this.#options.tls),
     );
     return this.#kafka;
   }
 
   /** An admin client: a few quick retries, then a clear failure (kafkajs ties retries to the client). */
-  async #adminClient(retries = 2): Promise<Kafka> {
-    return await kafkaClient(this.config.kafka, "pinpipe-batch-admin", this.config.kinesis.region, {
-      ssl: this.options.tls ?? this.config.kafka.auth !== "none",
-      requestTimeout: 15_000,
-      retry: { retries, initialRetryTime: 300, maxRetryTime: 2_000 },
-    });
+  async #adminClient(retry: RetryOptions = KAFKA_RETRY.quick): Promise<Kafka> {
+    return await kafkaClient(
+      this.#options.kafka,
+      "pinpipe-batch-admin",
+      this.#options.region,
+      producerClientOptions(this.#options.tls, retry),
+    );
   }
 
   #fail(error: unknown, topic?: string): Error {
-    return describeKafkaError(error, this.brokers, topic) ??
-      new TargetError(
-        `Kafka${topic ? ` topic ${topic}` : ""} at ${this.brokers.join(",")}: ${
-          (error as Error).message
-        }`,
-      );
+    return kafkaFailure(error, this.brokers, topic);
   }
 
   /** Connects, creates missing topics, learns partition counts, starts the producer. */
@@ -213,18 +178,23 @@ export class KafkaTarget implements DeliveryTarget {
       for (const kind of kinds) {
         const topic = this.destination(kind);
         if (existing.has(topic)) continue;
-        await admin.createTopics({
+        const created = await admin.createTopics({
           waitForLeaders: true,
           topics: [{
             topic,
-            numPartitions: this.options.partitions,
-            replicationFactor: this.options.replicationFactor,
+            numPartitions: this.#options.partitions,
+            replicationFactor: this.#options.replicationFactor,
           }],
         }).catch((error) => {
           // Another producer may have created it meanwhile: that is fine.
-          if (causes(error).some((e) => e.type === "TOPIC_ALREADY_EXISTS")) return;
+          if (hasKafkaErrorType(error, "TOPIC_ALREADY_EXISTS")) return false;
           throw this.#fail(error, topic);
         });
+        if (created) {
+          this.#options.log(
+            `created topic ${topic} with ${this.#options.partitions} partition(s)`,
+          );
+        }
       }
       for (const kind of kinds) {
         const topic = this.destination(kind);
@@ -237,18 +207,13 @@ export class KafkaTarget implements DeliveryTarget {
     } finally {
       await admin.disconnect().catch(() => {});
     }
-    const tls = this.options.tls ?? this.config.kafka.auth !== "none";
-    if (this.options.worker ?? true) {
-      this.#worker = new KafkaWorker(this.config.kafka, this.config.kinesis.region, tls);
+    if (this.#options.worker ?? true) {
+      this.#worker = new KafkaWorker(this.#options.kafka, this.#options.region, this.#options.tls);
     }
     for (const kind of kinds) {
-      // The same producer settings on either thread (see kafka_worker.ts).
-      const producer = this.#worker?.producer(kind) ?? (await this.#client()).producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
-      });
+      // The same producer settings on either thread (see worker.ts).
+      const producer = this.#worker?.producer(kind) ??
+        (await this.#client()).producer(IDEMPOTENT_PRODUCER);
       this.#producers.set(kind, producer);
       await this.#withDeadline(producer.connect(), "connecting the producer").catch((error) => {
         throw this.#fail(error);
@@ -259,7 +224,7 @@ export class KafkaTarget implements DeliveryTarget {
   /** The current end offset of each partition of `kind`'s topic. */
   async #fetchEnds(kind: TableKind): Promise<Map<number, number>> {
     const topic = this.destination(kind);
-    const admin = (await this.#adminClient(5)).admin();
+    const admin = (await this.#adminClient(KAFKA_RETRY.settling)).admin();
     try {
       await admin.connect();
       const offsets = await untilKnown(() => admin.fetchTopicOffsets(topic));
@@ -273,7 +238,7 @@ export class KafkaTarget implements DeliveryTarget {
 
   /** Rejects with a TargetError if `work` has not settled after brokerWaitMs; else as `work` does. */
   async #withDeadline<T>(work: Promise<T>, what: string, topic?: string): Promise<T> {
-    const waitMs = this.options.brokerWaitMs ?? 120_000;
+    const waitMs = this.#options.brokerWaitMs ?? 120_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -307,7 +272,7 @@ export class KafkaTarget implements DeliveryTarget {
       partition: partitionOf(record.key),
       index: record.index,
     }));
-    const limit = this.options.maxRequestBytes ?? 512 * 1024;
+    const limit = this.#options.maxRequestBytes ?? 512 * 1024;
     let chunk: Message[] = [];
     let bytes = 0;
     for (const message of messages) {
@@ -332,7 +297,7 @@ export class KafkaTarget implements DeliveryTarget {
         this.#producers.get(kind)!.send({
           topic,
           acks: -1,
-          compression: this.options.compression === "gzip"
+          compression: this.#options.compression === "gzip"
             ? CompressionTypes.GZIP
             : CompressionTypes.None,
           messages: chunk.map(({ key, value, partition }) => ({ key, value, partition })),
@@ -350,9 +315,7 @@ export class KafkaTarget implements DeliveryTarget {
         ends.set(answer.partition, Number(answer.baseOffset) + sent);
       }
     } catch (error) {
-      const tooLarge = causes(error).some((e) =>
-        e.type === "MESSAGE_TOO_LARGE" || e.type === "RECORD_LIST_TOO_LARGE"
-      );
+      const tooLarge = hasKafkaErrorType(error, "MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE");
       if (!tooLarge) throw this.#fail(error, topic);
       if (chunk.length === 1) {
         throw new RecordRejectedError(

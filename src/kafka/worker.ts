@@ -18,10 +18,10 @@
  * await worker.close();
  * ```
  */
-import { type CompressionTypes, Partitioners, type Producer } from "kafkajs";
+import type { CompressionTypes, Producer } from "kafkajs";
 import { Buffer } from "node:buffer";
 import type { KafkaConfig } from "../core/config.ts";
-import { kafkaClient } from "./client.ts";
+import { IDEMPOTENT_PRODUCER, kafkaClient, producerClientOptions } from "./client.ts";
 
 /** What the Kafka target needs of a producer, in-process or in the worker. */
 export interface ProducerHandle {
@@ -154,7 +154,7 @@ function pooledAllocations(): void {
         : alloc(size, fill, encoding)) as typeof Buffer.alloc;
 }
 
-/** Worker side: producers by name, created with the target's producer settings. */
+/** Worker side: producers by name, with the same settings as in-process (client.ts). */
 function serve(): void {
   pooledAllocations();
   const producers = new Map<string, Producer>();
@@ -166,22 +166,18 @@ function serve(): void {
   scope.onmessage = async (event) => {
     const request = event.data;
     if (request.op === "init") {
-      client = kafkaClient(request.config, "pinpipe-batch", request.region, {
-        ssl: request.tls,
-        requestTimeout: 15_000,
-        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
-      });
+      client = kafkaClient(
+        request.config,
+        "pinpipe-batch",
+        request.region,
+        producerClientOptions(request.tls),
+      );
       return;
     }
     try {
       let value: unknown;
       if (request.op === "connect") {
-        const producer = (await client!).producer({
-          idempotent: true,
-          maxInFlightRequests: 1,
-          createPartitioner: Partitioners.DefaultPartitioner,
-          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
-        });
+        const producer = (await client!).producer(IDEMPOTENT_PRODUCER);
         producers.set(request.name, producer);
         await producer.connect();
       } else if (request.op === "send") {

@@ -16,54 +16,35 @@
  * ```
  */
 import { inLanes } from "../util/lanes.ts";
-import { type DeliveryTarget, type OutgoingRecord } from "../transfer/target.ts";
+import { type DeliveryTarget, logToStderr, type OutgoingRecord } from "../transfer/target.ts";
+import { ThrottlePacer } from "../transfer/pacing.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
-import { type KinesisEntry, planBatches } from "./batches.ts";
-import {
-  type BackoffOptions,
-  CallFailure,
-  DEFAULT_BACKOFF,
-  oneLine,
-  Pacer,
-  retryUntilAccepted,
-  sleep,
-} from "./retry.ts";
-import {
-  collectFailures,
-  type KinesisTargetStats,
-  type PartitionKeyMode,
-  toKinesisEntry,
-} from "./target.ts";
 import { streamName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";
+import { type KinesisEntry, planBatches } from "./batches.ts";
+import {
+  collectFailures,
+  KINESIS_DELIVERY_DEFAULTS,
+  type KinesisDeliveryOptions,
+  retryUntilAccepted,
+  toKinesisEntry,
+  waitUntilActive,
+} from "./delivery.ts";
+import { CallFailure, oneLine } from "./errors.ts";
 
 /** Which route carries records: one per request (the original's) or a batch per request. */
 export type ApiRoute = "record" | "records";
 
 /** Settings of the API Gateway target. */
-export interface KinesisApiTargetOptions {
-  id: string;
+export interface KinesisApiTargetOptions extends KinesisDeliveryOptions {
   /** The API's invoke URL, e.g. `https://abc.execute-api.us-east-1.amazonaws.com/prod`. */
   url: string;
-  /** Shards of a stream this target creates through the API. */
-  shards: number;
   /** Default "records". */
   route?: ApiRoute;
-  partitionKey?: PartitionKeyMode;
-  /** Records per batch request, at most 500 (the default). */
-  batchRecords?: number;
-  /** Batch requests in flight at once per stream. Default 2. */
-  inFlight?: number;
   /** Requests in flight at once on the "record" route. Default 8. */
   concurrency?: number;
-  maxAttempts?: number;
-  throttleTimeoutMs?: number;
-  backoff?: BackoffOptions;
   /** Extra request headers, e.g. `x-api-key`. */
   headers?: Record<string, string>;
-  /** How long to wait for a stream to become ACTIVE. Default 5 minutes. */
-  activeTimeoutMs?: number;
-  log?: (line: string) => void;
 }
 
 /** One HTTP answer, read in full. */
@@ -75,27 +56,17 @@ interface ApiAnswer {
 /** Sends records through an API Gateway Kinesis proxy. */
 export class KinesisApiTarget implements DeliveryTarget {
   readonly name = "kinesis-api";
-  readonly stats: KinesisTargetStats = { calls: 0, records: 0, retriedRecords: 0, throttles: 0 };
-  readonly #options: Required<Omit<KinesisApiTargetOptions, "log" | "headers">> & {
-    log: (line: string) => void;
-    headers: Record<string, string>;
-  };
+  readonly #options: Required<KinesisApiTargetOptions>;
   readonly #base: string;
-  readonly #pacer = new Pacer();
+  readonly #pacer = new ThrottlePacer();
 
   constructor(options: KinesisApiTargetOptions) {
     this.#options = {
+      ...KINESIS_DELIVERY_DEFAULTS,
       route: "records",
-      partitionKey: "index",
-      batchRecords: 500,
-      inFlight: 2,
       concurrency: 8,
-      maxAttempts: 8,
-      throttleTimeoutMs: 600_000,
-      backoff: DEFAULT_BACKOFF,
-      activeTimeoutMs: 300_000,
       headers: {},
-      log: (line) => console.error(line),
+      log: logToStderr,
       ...options,
     };
     let url: URL;
@@ -127,17 +98,12 @@ export class KinesisApiTarget implements DeliveryTarget {
     }
     for (const kind of kinds) {
       const stream = streamName(this.#options.id, kind);
-      const deadline = Date.now() + this.#options.activeTimeoutMs;
-      for (let pause = 100;; pause = Math.min(pause * 2, 2_000)) {
-        const status = await this.#status(stream);
-        if (status === "ACTIVE" || status === "UPDATING") break;
-        if (Date.now() > deadline) {
-          throw new TargetError(
-            `API ${this.#base}: stream ${stream} still ${status} after waiting`,
-          );
-        }
-        await sleep(pause);
-      }
+      await waitUntilActive(
+        stream,
+        () => this.#status(stream),
+        this.#options.activeTimeoutMs,
+        `API ${this.#base}: `,
+      );
     }
   }
 
@@ -178,7 +144,6 @@ export class KinesisApiTarget implements DeliveryTarget {
       maxAttempts: this.#options.maxAttempts,
       backoff: this.#options.backoff,
       throttleTimeoutMs: this.#options.throttleTimeoutMs,
-      stats: this.stats,
     };
   }
 

@@ -90,7 +90,7 @@ export function streamTarget(config: PipelineConfig, flags: Flags): DeliveryTarg
   }
   if (via !== "kinesis") throw new UsageError(`--via must be kinesis or api URL, got "${via}"`);
   if (flags._.length) throw new UsageError(`unexpected argument "${flags._[0]}"`);
-  return new KinesisTarget(kinesisClient(config.kinesis), common);
+  return new KinesisTarget({ ...common, client: kinesisClient(config.kinesis) });
 }
 
 /** `deno task stream`. */

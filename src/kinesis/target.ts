@@ -12,12 +12,11 @@
  * import { kinesisClient } from "./client.ts";
  * import { KinesisTarget } from "./target.ts";
  * const client = kinesisClient({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" });
- * const target = new KinesisTarget(client, { id: "0123456789ab", shards: 1 });
+ * const target = new KinesisTarget({ id: "0123456789ab", client, shards: 1 });
  * await target.prepare(["pin"]);
  * await target.close();
  * ```
  */
-import { inLanes } from "../util/lanes.ts";
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -25,136 +24,42 @@ import {
   PutRecordsCommand,
   type PutRecordsResultEntry,
 } from "@aws-sdk/client-kinesis";
-import { type DeliveryTarget, type OutgoingRecord } from "../transfer/target.ts";
+import { inLanes } from "../util/lanes.ts";
+import { type DeliveryTarget, logToStderr, type OutgoingRecord } from "../transfer/target.ts";
+import { ThrottlePacer } from "../transfer/pacing.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
-import { type KinesisEntry, planBatches } from "./batches.ts";
-import {
-  type AttemptOutcome,
-  type BackoffOptions,
-  CallFailure,
-  DEFAULT_BACKOFF,
-  type FailureClass,
-  oneLine,
-  Pacer,
-  retryUntilAccepted,
-  sleep,
-} from "./retry.ts";
-import { isShardPositions, laterSequence, readTail, type ShardPositions } from "./tail.ts";
 import { streamName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";
-
-/** How records are spread over shards: by row index (stable) or a random uuid (the original's). */
-export type PartitionKeyMode = "index" | "uuid";
+import { type KinesisEntry, planBatches } from "./batches.ts";
+import {
+  collectFailures,
+  KINESIS_DELIVERY_DEFAULTS,
+  type KinesisDeliveryOptions,
+  retryUntilAccepted,
+  toKinesisEntry,
+  waitUntilActive,
+} from "./delivery.ts";
+import { CallFailure, classifyKinesisError, describeKinesisError } from "./errors.ts";
+import { isShardPositions, laterSequence, readTail, type ShardPositions } from "./tail.ts";
 
 /** Settings of a Kinesis target. */
-export interface KinesisTargetOptions {
-  /** The pipeline id that names the streams. */
-  id: string;
-  /** Shards of a stream this target creates. */
-  shards: number;
-  /** Default "index". */
-  partitionKey?: PartitionKeyMode;
-  /** Records per PutRecords call, at most 500 (the default). */
-  batchRecords?: number;
-  /** PutRecords calls in flight at once for one table. Default 2. */
-  inFlight?: number;
-  /** Attempts for a call or record failing for reasons other than throttling. Default 8. */
-  maxAttempts?: number;
-  /** Give up after being throttled without pause this long. Default 10 minutes. */
-  throttleTimeoutMs?: number;
-  backoff?: BackoffOptions;
-  /** How long to wait for a stream to become ACTIVE. Default 5 minutes. */
-  activeTimeoutMs?: number;
-  /** Where progress notes go (stream created, waiting). Default stderr. */
-  log?: (line: string) => void;
-}
-
-/** What the target did, for the summary and the tests. */
-export interface KinesisTargetStats {
-  calls: number;
-  records: number;
-  retriedRecords: number;
-  throttles: number;
-}
-
-/** Per-record error codes worth retrying; any other code is a fault to report. */
-const RETRYABLE_RECORD_ERRORS = new Set([
-  "ProvisionedThroughputExceededException",
-  "InternalFailure",
-  "KMSThrottlingException",
-]);
-const THROTTLE_ERRORS = new Set([
-  "ProvisionedThroughputExceededException",
-  "LimitExceededException",
-  "ThrottlingException",
-  "KMSThrottlingException",
-]);
-const NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-]);
-
-/** Classifies an error thrown by an SDK call. */
-export function classifyKinesisError(error: unknown): FailureClass {
-  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  if (e?.name && THROTTLE_ERRORS.has(e.name)) return "throttle";
-  const status = e?.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return "transient";
-  if (e?.name === "TimeoutError" || (e?.code && NETWORK_CODES.has(e.code))) return "transient";
-  return "fatal";
-}
-
-/** One line describing an SDK error: its name and message, shortened. */
-export function describeKinesisError(error: unknown): string {
-  const e = error as { name?: string; code?: string; message?: string };
-  const name = e?.name && e.name !== "Error" ? e.name : e?.code ?? "Error";
-  return `${name}: ${oneLine(e?.message ?? String(error))}`;
-}
-
-/** Builds the PutRecords entry for an outgoing record. */
-export function toKinesisEntry(
-  kind: TableKind,
-  record: OutgoingRecord,
-  mode: PartitionKeyMode,
-): KinesisEntry & { source: OutgoingRecord } {
-  return {
-    data: new TextEncoder().encode(JSON.stringify(record.record)),
-    partitionKey: mode === "uuid" ? crypto.randomUUID() : record.key,
-    label: `${kind} row ${record.index}`,
-    source: record,
-  };
+export interface KinesisTargetOptions extends KinesisDeliveryOptions {
+  /** The SDK client (`kinesisClient(config.kinesis)`); the target destroys it on close. */
+  client: KinesisClient;
 }
 
 /** Sends records to the three Kinesis streams with the SDK. */
 export class KinesisTarget implements DeliveryTarget {
   readonly name = "kinesis";
-  readonly stats: KinesisTargetStats = { calls: 0, records: 0, retriedRecords: 0, throttles: 0 };
   readonly #client: KinesisClient;
-  readonly #options: Required<Omit<KinesisTargetOptions, "log">> & {
-    log: (line: string) => void;
-  };
-  readonly #pacer = new Pacer();
+  readonly #options: Required<Omit<KinesisTargetOptions, "client">>;
+  readonly #pacer = new ThrottlePacer();
   /** Per table, the highest acknowledged sequence number of each shard. */
   readonly #positions = new Map<TableKind, ShardPositions>();
 
-  constructor(client: KinesisClient, options: KinesisTargetOptions) {
+  constructor({ client, ...options }: KinesisTargetOptions) {
     this.#client = client;
-    this.#options = {
-      partitionKey: "index",
-      batchRecords: 500,
-      inFlight: 2,
-      maxAttempts: 8,
-      throttleTimeoutMs: 600_000,
-      backoff: DEFAULT_BACKOFF,
-      activeTimeoutMs: 300_000,
-      log: (line) => console.error(line),
-      ...options,
-    };
+    this.#options = { ...KINESIS_DELIVERY_DEFAULTS, log: logToStderr, ...options };
   }
 
   /** Creates each missing stream with `shards` shards, then waits for all to be ACTIVE. */
@@ -180,7 +85,10 @@ export class KinesisTarget implements DeliveryTarget {
         );
       }
     }
-    for (const kind of kinds) await this.#waitActive(streamName(this.#options.id, kind));
+    for (const kind of kinds) {
+      const stream = streamName(this.#options.id, kind);
+      await waitUntilActive(stream, () => this.#status(stream), this.#options.activeTimeoutMs);
+    }
   }
 
   /** The stream a table's records go to, for messages and the summary. */
@@ -265,25 +173,6 @@ export class KinesisTarget implements DeliveryTarget {
     }
   }
 
-  async #waitActive(stream: string): Promise<void> {
-    const deadline = Date.now() + this.#options.activeTimeoutMs;
-    let pause = 100;
-    for (;;) {
-      const status = await this.#status(stream);
-      if (status === "ACTIVE" || status === "UPDATING") return;
-      if (status === undefined) {
-        throw new TargetError(`stream ${stream} vanished while waiting for it`);
-      }
-      if (Date.now() > deadline) {
-        throw new TargetError(
-          `stream ${stream} still ${status} after ${this.#options.activeTimeoutMs / 1000} s`,
-        );
-      }
-      await sleep(pause);
-      pause = Math.min(pause * 2, 2_000);
-    }
-  }
-
   /** PutRecords until every entry is accepted, retrying only the failed ones. */
   #putAll(kind: TableKind, stream: string, entries: KinesisEntry[]): Promise<void> {
     return retryUntilAccepted(entries, async (pending) => {
@@ -321,32 +210,6 @@ export class KinesisTarget implements DeliveryTarget {
       maxAttempts: this.#options.maxAttempts,
       backoff: this.#options.backoff,
       throttleTimeoutMs: this.#options.throttleTimeoutMs,
-      stats: this.stats,
     });
   }
-}
-
-/**
- * Reads a PutRecords answer: the entries to retry (throttled or failed
- * inside the service), and a `RecordRejectedError` for any other error code.
- */
-export function collectFailures<T extends KinesisEntry>(
-  stream: string,
-  pending: readonly T[],
-  results: readonly { ErrorCode?: string; ErrorMessage?: string }[],
-): AttemptOutcome<T> {
-  const failed: T[] = [];
-  let throttled = 0;
-  let firstError: string | undefined;
-  results.forEach((result, i) => {
-    if (!result.ErrorCode) return;
-    const message = `${result.ErrorCode}: ${oneLine(result.ErrorMessage ?? "")}`;
-    if (!RETRYABLE_RECORD_ERRORS.has(result.ErrorCode)) {
-      throw new RecordRejectedError(`${stream}: ${pending[i].label} refused: ${message}`);
-    }
-    if (THROTTLE_ERRORS.has(result.ErrorCode)) throttled++;
-    firstError ??= message;
-    failed.push(pending[i]);
-  });
-  return { failed, throttled, firstError };
 }

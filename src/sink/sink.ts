@@ -34,8 +34,8 @@ import type { PipelineConfig } from "../core/config.ts";
 import { CliError, TargetError } from "../core/errors.ts";
 import { topicName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";
-import { kafkaClient } from "../kafka/client.ts";
-import { describeKafkaError } from "../kafka/target.ts";
+import { KAFKA_RETRY, kafkaClient } from "../kafka/client.ts";
+import { describeKafkaError } from "../kafka/errors.ts";
 import { PartitionBuffer, type PendingObject } from "./buffer.ts";
 import type { Bucket } from "./storage.ts";
 
@@ -172,12 +172,10 @@ export class BucketSink {
   /** Connects, checks the topics exist, joins the group and starts consuming. */
   async #connect(): Promise<void> {
     const [config, options] = [this.#config, this.#options];
-    const kafka: Kafka = await kafkaClient(config.kafka, "pinpipe-sink", config.kinesis.region, {
+    const kafka: Kafka = await kafkaClient(config.kafka, "pinpipe-sink", config.aws.region, {
       ssl: options.tls ?? config.kafka.auth !== "none",
     });
-    const admin = this.#admin = kafka.admin({
-      retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 2000 },
-    });
+    const admin = this.#admin = kafka.admin({ retry: KAFKA_RETRY.quick });
     await admin.connect().catch((error) => {
       throw this.#kafkaError(error);
     });

@@ -73,7 +73,7 @@ export const COMMAND: Command = {
     const config = loadConfig(flags);
     const options = parseSinkOptions(flags, config.id);
     const bucket = await openBucket(config.bucket, {
-      region: config.kinesis.region,
+      region: config.aws.region,
       endpoint: stringFlag(flags, "s3-endpoint"),
     }).catch((error) => {
       throw new UsageError(`--bucket: ${(error as Error).message}`);

@@ -13,6 +13,7 @@
  * ```
  */
 import { dirname, join } from "node:path";
+import { DEFAULT_AWS_REGION } from "../core/config.ts";
 
 /** A place objects are written to. */
 export interface Bucket {
@@ -94,7 +95,7 @@ export class S3Bucket implements Bucket {
 /** Opens `location`: `s3://name` or a local directory. */
 export function openBucket(
   location: string,
-  { region = "us-east-1", endpoint }: { region?: string; endpoint?: string } = {},
+  { region = DEFAULT_AWS_REGION, endpoint }: { region?: string; endpoint?: string } = {},
 ): Promise<Bucket> {
   const s3 = /^s3:\/\/([^/]+)\/?$/.exec(location);
   if (s3) return S3Bucket.open(s3[1], region, endpoint);

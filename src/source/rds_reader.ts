@@ -74,11 +74,23 @@ export function describeSourceError(
 /** An open connection to the RDS database, reading the three tables. */
 export class RdsSource {
   #connection: Connection;
+  /** The row streams in progress; a lost connection must end them, not leave them waiting. */
+  #streams = new Set<{ destroy(error?: Error): void }>();
 
   private constructor(connection: Connection, readonly config: MysqlConfig) {
     this.#connection = connection;
-    // A connection error outside a query (server gone while idle) must not crash the process.
-    connection.on("error", () => {});
+    // mysql2 reports a server that dies mid-stream on the connection only: a paused row
+    // stream would wait forever for rows that never come. Fail every stream instead.
+    connection.on("error", (error) => this.#lost(error));
+    connection.on("end", () =>
+      this.#lost(Object.assign(new Error("connection closed"), {
+        code: "PROTOCOL_CONNECTION_LOST",
+      })));
+  }
+
+  #lost(error: Error): void {
+    for (const stream of this.#streams) stream.destroy(error);
+    this.#streams.clear();
   }
 
   /** Connects, failing with one clear line (unreachable, wrong password, unknown database). */
@@ -92,6 +104,9 @@ export class RdsSource {
       dateStrings: true,
       connectTimeout: 5000,
       charset: "utf8mb4",
+      // A peer that vanishes without a word (host down, network cut) is noticed too.
+      enableKeepAlive: true,
+      keepAliveInitialDelay: 10_000,
     });
     await new Promise<void>((resolve, reject) => {
       connection.connect((error) => error ? reject(error) : resolve());
@@ -162,11 +177,13 @@ export class RdsSource {
       `ORDER BY ${column}`;
     const stream = this.#connection.query(sql, bounded ? [afterIndex, upToIndex] : [afterIndex])
       .stream({ highWaterMark: 512 });
+    this.#streams.add(stream);
     try {
       for await (const row of stream) yield row as Row;
     } catch (error) {
       throw describeSourceError(error, this.config, kind);
     } finally {
+      this.#streams.delete(stream);
       stream.destroy();
     }
   }

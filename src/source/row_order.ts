@@ -1,10 +1,10 @@
 /**
- * The order and pace rows are sent in. `sequential`: every row once, in
+ * The order rows are sent in. `sequential`: every row once, in
  * index order, in batches that never end between two copies of one index
  * (so "last acknowledged index" is a safe resume point). `random`: the
  * original emulation's sampling, reproduced draw for draw: Python's
  * `random.seed(S)`, then per sample `sleep(randrange(0, 2))` and
- * `randint(0, 11000)`. And a pacer for `--rate`.
+ * `randint(0, 11000)`. Pacing (`--rate`) is `transfer/pacing.ts`'s.
  *
  * @example
  * ```ts
@@ -166,12 +166,19 @@ export async function* indexBatches(
  */
 export async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
   const iterator = source[Symbol.asyncIterator]();
-  let pending = iterator.next();
+  // A read that fails while the consumer is busy is rethrown at the next await, not reported
+  // as an unhandled rejection that kills the process before the driver can checkpoint.
+  const read = () => {
+    const next = iterator.next();
+    next.catch(() => {});
+    return next;
+  };
+  let pending = read();
   try {
     for (;;) {
       const { done, value } = await pending;
       if (done) return;
-      pending = iterator.next();
+      pending = read();
       yield value;
     }
   } finally {
@@ -179,42 +186,4 @@ export async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T
     await pending.catch(() => {});
     await iterator.return?.();
   }
-}
-
-/**
- * Paces work to `rate` items per second overall (undefined: no limit):
- * `await pacer.take(n)` returns when n more items may go.
- */
-export class Pacer {
-  #start = performance.now();
-  #taken = 0;
-
-  constructor(readonly rate?: number) {}
-
-  /** Waits until `count` more items fit in the rate; `signal` ends the wait early. */
-  async take(count: number, signal?: AbortSignal): Promise<void> {
-    this.#taken += count;
-    if (!this.rate) return;
-    const due = this.#start + (this.#taken / this.rate) * 1000;
-    await sleep(due - performance.now(), signal);
-  }
-}
-
-/** Sleeps `ms` milliseconds, or less if `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-/** The batch size to use at `rate` rows/s: about five batches a second, at most `size`. */
-export function pacedBatchSize(size: number, rate?: number): number {
-  return rate ? Math.max(1, Math.min(size, Math.floor(rate / 5))) : size;
 }

@@ -7,18 +7,20 @@
  *
  * @example
  * ```ts
- * import { loadConfig } from "../core/config.ts";
+ * import { parseFlags } from "../core/cli.ts";
+ * import { CONFIG_FLAGS, loadConfig } from "../core/config.ts";
+ * import { parseTransferOptions, runTransfer, TRANSFER_FLAGS, TRANSFER_USAGE } from "./driver.ts";
  * import type { DeliveryTarget } from "./target.ts";
- * import { parseTransferOptions, runTransfer } from "./driver.ts";
- * // A target that acknowledges everything (the real ones: src/kafka, src/kinesis).
- * const target: DeliveryTarget = {
- *   name: "nowhere",
- *   prepare: () => Promise.resolve(),
- *   send: () => Promise.resolve(),
- *   close: () => Promise.resolve(),
+ * // A target that prints each record's key; the real ones are Kafka's and Kinesis'.
+ * const printer: DeliveryTarget = {
+ *   name: "stdout",
+ *   async prepare() {},
+ *   async send(_kind, records) { records.forEach((r) => console.log(r.key)); },
+ *   async close() {},
  * };
- * const flags = { _: [], limit: "100", quiet: true };
- * const summary = await runTransfer(loadConfig(flags), parseTransferOptions(flags), target);
+ * const flags = parseFlags(Deno.args, { ...CONFIG_FLAGS, ...TRANSFER_FLAGS }, TRANSFER_USAGE);
+ * const summary = await runTransfer(loadConfig(flags), parseTransferOptions(flags), printer);
+ * summary.totals.acknowledged; // every row read
  * ```
  */
 import {
@@ -38,14 +40,9 @@ import { type DeliveryTarget, outgoing, type OutgoingRecord } from "./target.ts"
 import { ProgressLine, summaryText, TransferCounters, type TransferSummary } from "./progress.ts";
 import { openSource, type RdsSource } from "../source/rds_reader.ts";
 import { recordIndex, toRecord } from "../core/records.ts";
-import {
-  indexBatches,
-  OriginalSampler,
-  pacedBatchSize,
-  Pacer,
-  prefetched,
-  sleep,
-} from "../source/row_order.ts";
+import { indexBatches, OriginalSampler, prefetched } from "../source/row_order.ts";
+import { pacedBatchSize, RatePacer } from "./pacing.ts";
+import { sleep } from "../util/retry.ts";
 import type { TableKind } from "../core/tables.ts";
 
 export type { TransferSummary } from "./progress.ts";
@@ -218,7 +215,7 @@ async function runSequential(state: RunState, kind: TableKind): Promise<void> {
   const source = await openSource(state.config.mysql);
   try {
     const filter = await resumeFilter(state, kind, saved);
-    const pacer = new Pacer(options.rate);
+    const pacer = new RatePacer(options.rate);
     const batchSize = pacedBatchSize(options.batchSize, options.rate);
     let left = options.limit ?? Infinity;
     while (!stop.signal.aborted && left > 0) {
@@ -272,7 +269,7 @@ async function runRandom(state: RunState): Promise<void> {
     await Promise.all(kinds.map(async (kind) => [kind, await resumeFilter(state, kind, saved)])),
   ) as Record<TableKind, ((record: OutgoingRecord) => boolean) | undefined>;
   const source = await openSource(state.config.mysql);
-  const pacer = new Pacer(options.rate);
+  const pacer = new RatePacer(options.rate);
   // Without --rate each sample waits its drawn pause, as the original did, and goes alone.
   const samplesPerBatch = options.rate ? pacedBatchSize(options.batchSize, options.rate) : 1;
   let done = 0;

@@ -61,6 +61,19 @@ export interface DeliveryTarget {
   ): Promise<((record: OutgoingRecord) => boolean) | undefined>;
 }
 
+/** What every target's options start with: `new XTarget({ id, log, ...its own })`. */
+export interface TargetOptions {
+  /** The 12-hex-digit pipeline id that names the topics or streams. */
+  id: string;
+  /** Where the target's notes go (a stream created, records found already sent). Default stderr. */
+  log?: (line: string) => void;
+}
+
+/** The default of `TargetOptions.log`. */
+export function logToStderr(line: string): void {
+  console.error(line);
+}
+
 /** Builds the outgoing record for a row's record; the key is the index by default. */
 export function outgoing(
   kind: TableKind,

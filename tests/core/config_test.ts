@@ -50,6 +50,7 @@ Deno.test("config: kinesis endpoint 'aws' means the real service", () => {
   const config = loadConfig({ _: [], "kinesis-endpoint": "aws", region: "eu-west-1" }, {}, {});
   assert.equal(config.kinesis.endpoint, undefined);
   assert.equal(config.kinesis.region, "eu-west-1");
+  assert.equal(config.aws.region, "eu-west-1", "S3 and Kafka IAM use the same region");
 });
 
 Deno.test("every resource name derives from the pipeline id", () => {

@@ -1,11 +1,11 @@
 /**
  * Runs the Airflow DAG's pytest suite (dags/tests) on real Airflow from
- * `deno test`, so one command covers it. The venv is made by `.ci/run`:
- * `python3 -m venv .cache/venv-airflow && .cache/venv-airflow/bin/pip install -r dags/requirements.txt`.
+ * `deno test`, so one command covers it. The venv `.cache/venv-airflow` (from
+ * dags/requirements.txt) is made by `./infra.sh local install`, which `deno task test` runs first.
  */
 import assert from "node:assert/strict";
+import { ROOT } from "../support/processes.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const PYTHON = `${ROOT}.cache/venv-airflow/bin/python`;
 
 Deno.test("the DAG's pytest suite passes on real Airflow", async () => {
@@ -13,8 +13,8 @@ Deno.test("the DAG's pytest suite passes on real Airflow", async () => {
     await Deno.stat(PYTHON);
   } catch {
     assert.fail(
-      `no Airflow venv at ${PYTHON}: make it with ` +
-        "`python3 -m venv .cache/venv-airflow && .cache/venv-airflow/bin/pip install -r dags/requirements.txt`",
+      `no Airflow venv at ${PYTHON}: make it with \`bash infra.sh local install\`` +
+        " (deno task test runs it first)",
     );
   }
   const env = Object.fromEntries(

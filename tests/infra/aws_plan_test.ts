@@ -16,8 +16,8 @@ import {
   REQUIRED_S3_SINK_FIELDS,
   s3SinkConnectorConfig,
 } from "../../infra/aws/s3_sink_connector.ts";
+import { ROOT } from "../support/processes.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const GOLDEN = `${ROOT}tests/infra/aws_plan.golden.txt`;
 
 const EXAMPLE_ENV = {

@@ -1,7 +1,4 @@
-/**
- * The PutRecords batching and retry timing: service limits, errors that
- * name the record, jittered backoff bounds, and the pacer's slow-down.
- */
+/** The PutRecords batching: service limits, and errors that name the record. */
 import assert from "node:assert/strict";
 import {
   checkEntry,
@@ -10,9 +7,6 @@ import {
   type KinesisEntry,
   planBatches,
 } from "../../src/kinesis/batches.ts";
-import { backoffDelay, Pacer } from "../../src/kinesis/retry.ts";
-import { classifyKinesisError, toKinesisEntry } from "../../src/kinesis/target.ts";
-import { outgoing } from "../../src/transfer/target.ts";
 
 const entry = (bytes: number, key = "1", label = `row ${key}`): KinesisEntry => ({
   data: new Uint8Array(bytes),
@@ -58,61 +52,4 @@ Deno.test("partition keys must have 1 to 256 characters", () => {
   assert.throws(() => checkEntry(entry(1, "", "geo row 7")), /geo row 7: partition key of 0/);
   assert.throws(() => checkEntry(entry(1, "k".repeat(257))), /257 characters/);
   checkEntry(entry(1, "k".repeat(256)));
-});
-
-Deno.test("backoff grows exponentially with full jitter, capped", () => {
-  const options = { baseMs: 50, capMs: 1_000 };
-  assert.equal(backoffDelay(1, options, () => 0.999999), 100);
-  assert.equal(backoffDelay(3, options, () => 0.5), 200);
-  assert.equal(backoffDelay(10, options, () => 0.999999), 1_000);
-  assert.equal(backoffDelay(4, options, () => 0), 0);
-  for (let attempt = 1; attempt < 12; attempt++) {
-    const delay = backoffDelay(attempt, options);
-    assert.ok(delay >= 0 && delay <= Math.min(1_000, 50 * 2 ** attempt));
-  }
-});
-
-Deno.test("the pacer slows down on throttling and recovers on success", () => {
-  const pacer = new Pacer(50, 400);
-  assert.equal(pacer.delayMs, 0);
-  pacer.throttled();
-  assert.equal(pacer.delayMs, 50);
-  pacer.throttled();
-  pacer.throttled();
-  pacer.throttled();
-  assert.equal(pacer.delayMs, 400); // capped
-  assert.equal(pacer.throttles, 4);
-  pacer.succeeded();
-  assert.equal(pacer.delayMs, 300);
-  for (let i = 0; i < 20; i++) pacer.succeeded();
-  assert.equal(pacer.delayMs, 0);
-});
-
-Deno.test("SDK errors are classified: throttling, transient, fatal", () => {
-  const named = (name: string, status?: number) =>
-    Object.assign(new Error("x"), { name, $metadata: { httpStatusCode: status } });
-  assert.equal(
-    classifyKinesisError(named("ProvisionedThroughputExceededException", 400)),
-    "throttle",
-  );
-  assert.equal(classifyKinesisError(named("LimitExceededException", 400)), "throttle");
-  assert.equal(classifyKinesisError(named("InternalFailure", 500)), "transient");
-  assert.equal(
-    classifyKinesisError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" })),
-    "transient",
-  );
-  assert.equal(classifyKinesisError(named("ResourceNotFoundException", 400)), "fatal");
-  assert.equal(classifyKinesisError(named("ValidationException", 400)), "fatal");
-});
-
-Deno.test("partition keys: the row index by default, a random uuid as an option", () => {
-  const record = outgoing("user", 42, { ind: 42 });
-  const byIndex = toKinesisEntry("user", record, "index");
-  assert.equal(byIndex.partitionKey, "42");
-  assert.equal(byIndex.label, "user row 42");
-  assert.equal(new TextDecoder().decode(byIndex.data), '{"ind":42}');
-  const a = toKinesisEntry("user", record, "uuid").partitionKey;
-  const b = toKinesisEntry("user", record, "uuid").partitionKey;
-  assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  assert.notEqual(a, b);
 });

@@ -1,38 +1,13 @@
 /**
  * `deno task sim` end to end, as a user runs it: exit codes, the printed
- * summary, the JSON answers, the report file, and the same answers from the
- * three sources (generated rows, the bucket they landed in, the MariaDB
- * tables seeded with the same dataset).
+ * summary, the JSON answers, the report file, and the same answers from
+ * generated rows and from the bucket they landed in. (The same answers from
+ * the seeded MariaDB tables need the servers: tests/stack/sim_from_mysql_test.ts.)
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../../src/core/config.ts";
-import { DEFAULT_DATASET, isDuplicatePosition } from "../../sim/datagen/generate.ts";
-
-interface SimJson {
-  source: string;
-  cleaned: Record<string, { rowsIn: number; rowsOut: number }>;
-  checks: { name: string; passed: boolean; failures: number; detail: string }[];
-  answers: { name: string; columns: string[]; rows: unknown[][] }[];
-}
-
-async function sim(...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "sim", "--quiet", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
-
-/** Runs sim with --json: stdout is the JSON alone, the text summary goes to stderr. */
-async function simJson(out: string, ...args: string[]): Promise<SimJson> {
-  const { code, stdout, stderr } = await sim("--out", out, "--json", ...args);
-  assert.equal(code, 0, `sim failed:\n${stdout}\n${stderr}`);
-  assert.match(stderr, /checks: \d+ passed, 0 failed/);
-  return JSON.parse(stdout);
-}
+import { isDuplicatePosition } from "../../sim/datagen/generate.ts";
+import { sim, simJson } from "../support/sim.ts";
 
 Deno.test("sim: generated rows pass every check; duplicates dropped are the generator's copies", async () => {
   const out = await Deno.makeTempDir();
@@ -147,25 +122,4 @@ Deno.test("sim: bad flags are named, exit 2", async () => {
     missing.stderr,
     /no pin objects in \/nonexistent\/bucket\/topics\/0123456789ab\.pin/,
   );
-});
-
-Deno.test("sim: --from mysql (the seeded RDS tables) answers as the generator does", async () => {
-  // infra.sh seeds MariaDB with the default dataset; the round trip through
-  // the database and its DATETIME and FLOAT columns must change nothing.
-  const config = loadConfig({ _: [] });
-  const mysql = (await import("mysql2/promise")).default;
-  const connection = await mysql.createConnection(config.mysql);
-  const [rows] = await connection.query("SELECT COUNT(*) AS n FROM pinterest_data");
-  await connection.end();
-  assert.equal(Number((rows as { n: number }[])[0].n), DEFAULT_DATASET.rows, "default seed");
-  const out = await Deno.makeTempDir();
-  try {
-    const generated = await simJson(join(out, "g"));
-    const fromMysql = await simJson(join(out, "m"), "--from", "mysql");
-    assert.match(fromMysql.source, /^MySQL 127\.0\.0\.1:13306\/pinterest_data$/);
-    assert.deepEqual(fromMysql.cleaned, generated.cleaned);
-    assert.deepEqual(fromMysql.answers, generated.answers);
-  } finally {
-    await Deno.remove(out, { recursive: true });
-  }
 });

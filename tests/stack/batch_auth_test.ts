@@ -15,13 +15,13 @@ import {
 } from "kafkajs";
 import { EXIT_CODES } from "../../src/core/errors.ts";
 import { kafkaClient } from "../../src/kafka/client.ts";
-import { randomId, runMain, startPrivateBroker, topicName } from "../support/kafka.ts";
+import { randomId, runMain } from "../support/processes.ts";
+import { startPrivateBroker } from "../support/private_broker.ts";
+import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name:
     "batch errors: authentication failed, and topic not authorized, on a broker with SCRAM and ACLs",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const users = { admin: crypto.randomUUID(), alice: crypto.randomUUID() };
     const broker = await startPrivateBroker(users);

@@ -12,21 +12,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
 import type { TransferSummary } from "../../src/transfer/driver.ts";
-import {
-  deleteTopics,
-  endOffsets,
-  finish,
-  multiset,
-  randomId,
-  readBucket,
-  readJson,
-  runMain,
-  sourceRecords,
-  spawnMain,
-  TABLE_KINDS,
-  topicName,
-  waitFor,
-} from "../support/kafka.ts";
+import { deleteTopics, endOffsets } from "../support/kafka.ts";
+import { finish, randomId, readJson, runMain, spawnMain, waitFor } from "../support/processes.ts";
+import { multiset, readBucket } from "../support/bucket.ts";
+import { sourceRecords } from "../support/source.ts";
+import { TABLE_KINDS } from "../../src/core/tables.ts";
+import { topicName } from "../../src/core/names.ts";
 
 /** Rows acknowledged so far by the run of `id` (sum over tables), from its checkpoints. */
 function acknowledgedRows(state: string, id: string): number {
@@ -39,8 +30,6 @@ function acknowledgedRows(state: string, id: string): number {
 Deno.test({
   name:
     "batch + sink: producer SIGKILLed twice and resumed, sink SIGKILLed once and resumed: one bucket record per source row",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

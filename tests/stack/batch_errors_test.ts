@@ -10,24 +10,51 @@ import { join } from "node:path";
 import { kafkaClient } from "../../src/kafka/client.ts";
 import { EXIT_CODES } from "../../src/core/errors.ts";
 import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
-import {
-  deleteTopics,
-  endOffsets,
-  freePort,
-  randomId,
-  readJson,
-  rootSql,
-  runMain,
-  topicName,
-} from "../support/kafka.ts";
+import { deleteTopics, endOffsets } from "../support/kafka.ts";
+import { freePort, randomId, readJson, runMain } from "../support/processes.ts";
+import { rootSql } from "../support/source.ts";
+import { topicName } from "../../src/core/names.ts";
 
-const id = randomId();
-const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });
-const batch = (...args: string[]) => ["batch", "--id", id, "--state-dir", state, ...args];
-const checkpointFile = join(state, id, "kafka", "sequential-geo.json");
+/** A pipeline of one test's own: its id, its state directory, and its batch command line. */
+interface Pipeline {
+  id: string;
+  state: string;
+  batch(...args: string[]): string[];
+  /** The geo checkpoint of the sequential run. */
+  checkpointFile: string;
+}
+
+/** Runs `fn` with a fresh pipeline, then deletes its topics and state whatever happened. */
+async function withPipeline(fn: (pipeline: Pipeline) => Promise<void>): Promise<void> {
+  const id = randomId();
+  const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });
+  try {
+    await fn({
+      id,
+      state,
+      batch: (...args) => ["batch", "--id", id, "--state-dir", state, ...args],
+      checkpointFile: join(state, id, "kafka", "sequential-geo.json"),
+    });
+  } finally {
+    await deleteTopics(id);
+    await Deno.remove(state, { recursive: true });
+  }
+}
+
+/** As `withPipeline`, after a first run that leaves a checkpoint the failures must not touch. */
+function withCheckpoint(fn: (pipeline: Pipeline) => Promise<void>): Promise<void> {
+  return withPipeline(async (pipeline) => {
+    const result = await runMain(pipeline.batch("--tables", "geo", "--limit", "5", "--quiet"));
+    assert.equal(result.code, 0, result.stderr);
+    const saved = readJson<Checkpoint>(pipeline.checkpointFile)!;
+    assert.equal(saved.acknowledged.geo, 5);
+    await fn(pipeline);
+  });
+}
 
 /** Runs a failing batch and checks exit code, one-line message and the untouched checkpoint. */
 async function expectFailure(
+  { checkpointFile }: Pipeline,
   args: string[],
   code: number,
   message: RegExp,
@@ -42,72 +69,71 @@ async function expectFailure(
   assert.equal(await Deno.readTextFile(checkpointFile), before, "checkpoint unchanged");
 }
 
-Deno.test("batch errors: a first run leaves a checkpoint the failures must not touch", async () => {
-  const result = await runMain(batch("--tables", "geo", "--limit", "5", "--quiet"));
-  assert.equal(result.code, 0, result.stderr);
-  const saved = readJson<Checkpoint>(checkpointFile)!;
-  assert.equal(saved.acknowledged.geo, 5);
-});
-
-Deno.test("batch errors: database unreachable", async () => {
-  const port = freePort();
-  await expectFailure(
-    batch("--mysql-port", String(port)),
-    EXIT_CODES.source,
-    new RegExp(
-      `^pinpipe batch: database unreachable: MySQL 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)$`,
-    ),
-  );
-});
-
-Deno.test("batch errors: wrong password", async () => {
-  await expectFailure(
-    batch(),
-    EXIT_CODES.source,
-    /^pinpipe batch: database refused user "pinpipe_reader" at MySQL 127\.0\.0\.1:\d+: wrong password/,
-    { PINPIPE_MYSQL_PASSWORD: "wrong" },
-  );
-});
-
-Deno.test("batch errors: table missing", async () => {
-  const database = `pinpipe_t_${id}`;
-  // A database with the pin and geo tables but no user_data, readable by the reader user.
-  await rootSql(
-    `CREATE DATABASE ${database}; ` +
-      `CREATE TABLE ${database}.pinterest_data LIKE pinterest_data.pinterest_data; ` +
-      `CREATE TABLE ${database}.geolocation_data LIKE pinterest_data.geolocation_data; ` +
-      `GRANT SELECT ON ${database}.* TO 'pinpipe_reader'@'127.0.0.1';`,
-  );
-  try {
+Deno.test("batch errors: database unreachable", () =>
+  withCheckpoint(async (pipeline) => {
+    const port = freePort();
     await expectFailure(
-      batch("--mysql-database", database),
+      pipeline,
+      pipeline.batch("--mysql-port", String(port)),
       EXIT_CODES.source,
       new RegExp(
-        `^pinpipe batch: table ${database}\\.user_data is missing at MySQL 127\\.0\\.0\\.1:\\d+$`,
+        `^pinpipe batch: database unreachable: MySQL 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)$`,
       ),
     );
-  } finally {
-    await rootSql(
-      `REVOKE ALL PRIVILEGES ON ${database}.* FROM 'pinpipe_reader'@'127.0.0.1'; DROP DATABASE ${database};`,
+  }));
+
+Deno.test("batch errors: wrong password", () =>
+  withCheckpoint(async (pipeline) => {
+    await expectFailure(
+      pipeline,
+      pipeline.batch(),
+      EXIT_CODES.source,
+      /^pinpipe batch: database refused user "pinpipe_reader" at MySQL 127\.0\.0\.1:\d+: wrong password/,
+      { PINPIPE_MYSQL_PASSWORD: "wrong" },
     );
-  }
-});
+  }));
 
-Deno.test("batch errors: broker unreachable", async () => {
-  const port = freePort();
-  await expectFailure(
-    batch("--brokers", `127.0.0.1:${port}`),
-    EXIT_CODES.target,
-    new RegExp(`^pinpipe batch: Kafka broker unreachable at 127\\.0\\.0\\.1:${port}: `),
-  );
-});
+Deno.test("batch errors: table missing", () =>
+  withCheckpoint(async (pipeline) => {
+    const database = `pinpipe_t_${pipeline.id}`;
+    // A database with the pin and geo tables but no user_data, readable by the reader user.
+    await rootSql(
+      `CREATE DATABASE ${database}; ` +
+        `CREATE TABLE ${database}.pinterest_data LIKE pinterest_data.pinterest_data; ` +
+        `CREATE TABLE ${database}.geolocation_data LIKE pinterest_data.geolocation_data; ` +
+        `GRANT SELECT ON ${database}.* TO 'pinpipe_reader'@'127.0.0.1';`,
+    );
+    try {
+      await expectFailure(
+        pipeline,
+        pipeline.batch("--mysql-database", database),
+        EXIT_CODES.source,
+        new RegExp(
+          `^pinpipe batch: table ${database}\\.user_data is missing at MySQL 127\\.0\\.0\\.1:\\d+$`,
+        ),
+      );
+    } finally {
+      await rootSql(
+        `REVOKE ALL PRIVILEGES ON ${database}.* FROM 'pinpipe_reader'@'127.0.0.1'; DROP DATABASE ${database};`,
+      );
+    }
+  }));
 
-Deno.test({
-  name: "batch errors: record too large names the row; rows acknowledged before it stay",
-  sanitizeResources: false,
-  fn: async () => {
+Deno.test("batch errors: broker unreachable", () =>
+  withCheckpoint(async (pipeline) => {
+    const port = freePort();
+    await expectFailure(
+      pipeline,
+      pipeline.batch("--brokers", `127.0.0.1:${port}`),
+      EXIT_CODES.target,
+      new RegExp(`^pinpipe batch: Kafka broker unreachable at 127\\.0\\.0\\.1:${port}: `),
+    );
+  }));
+
+Deno.test("batch errors: record too large names the row; rows acknowledged before it stay", () =>
+  withPipeline(async (pipeline) => {
     // A copy of the first 100 pin rows in a database of its own, one of them made huge.
-    const database = `pinpipe_r_${id}`;
+    const database = `pinpipe_r_${pipeline.id}`;
     await rootSql(
       `CREATE DATABASE ${database}; ` +
         `CREATE TABLE ${database}.pinterest_data LIKE pinterest_data.pinterest_data; ` +
@@ -139,7 +165,7 @@ Deno.test({
       await admin.createTopics({
         waitForLeaders: true,
         topics: [{
-          topic: topicName(id, "pin"),
+          topic: topicName(pipeline.id, "pin"),
           numPartitions: 1,
           replicationFactor: 1,
           configEntries: [{ name: "max.message.bytes", value: "2000" }],
@@ -148,23 +174,34 @@ Deno.test({
       await admin.disconnect();
 
       const result = await runMain(
-        batch("--tables", "pin", "--batch-size", "10", "--mysql-database", database, "--quiet"),
+        pipeline.batch(
+          "--tables",
+          "pin",
+          "--batch-size",
+          "10",
+          "--mysql-database",
+          database,
+          "--quiet",
+        ),
       );
       assert.equal(result.code, EXIT_CODES.record, result.stderr);
       assert.match(
         result.stderr.trim(),
         new RegExp(
-          `^pinpipe batch: record too large for ${id}\\.pin: pin index ${huge} is 5\\d{3} bytes, ` +
+          `^pinpipe batch: record too large for ${pipeline.id}\\.pin: pin index ${huge} is 5\\d{3} bytes, ` +
             `over the topic's max\\.message\\.bytes$`,
         ),
       );
-      const saved = readJson<Checkpoint>(join(state, id, "kafka", "sequential-pin.json"))!;
+      const saved = readJson<Checkpoint>(
+        join(pipeline.state, pipeline.id, "kafka", "sequential-pin.json"),
+      )!;
       assert.ok(saved.lastIndex! < huge, "the checkpoint stops before the refused record");
       // Every batch before the refused one was acknowledged and checkpointed; rows of the
       // refused batch sent before the huge one are in Kafka past the checkpoint, where the
       // next run's resume filter finds them.
       assert.ok(saved.acknowledged.pin! <= before && saved.acknowledged.pin! > before - 10);
-      const end = (await endOffsets(id, undefined, ["pin"]))[topicName(id, "pin")][0];
+      const end =
+        (await endOffsets(pipeline.id, undefined, ["pin"]))[topicName(pipeline.id, "pin")][0];
       assert.equal(end, before, "Kafka holds every row before the refused one, once");
     } finally {
       await rootSql(
@@ -172,10 +209,4 @@ Deno.test({
           `DROP DATABASE ${database};`,
       );
     }
-  },
-});
-
-Deno.test("batch errors: clean up", async () => {
-  await deleteTopics(id);
-  await Deno.remove(state, { recursive: true });
-});
+  }));

@@ -9,24 +9,14 @@ import { join } from "node:path";
 import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
 import { OriginalSampler } from "../../src/source/row_order.ts";
 import type { TransferSummary } from "../../src/transfer/driver.ts";
-import {
-  deleteTopics,
-  finish,
-  randomId,
-  readBucket,
-  readJson,
-  rootSql,
-  runMain,
-  sourceRecords,
-  spawnMain,
-  topicName,
-  waitFor,
-} from "../support/kafka.ts";
+import { deleteTopics } from "../support/kafka.ts";
+import { finish, randomId, readJson, runMain, spawnMain, waitFor } from "../support/processes.ts";
+import { readBucket } from "../support/bucket.ts";
+import { rootSql, sourceRecords } from "../support/source.ts";
+import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name: "batch --order random --seed 100: the original's draws, row for row, resumed mid-sequence",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });
@@ -86,8 +76,6 @@ Deno.test({
 
 Deno.test({
   name: "batch --follow: rows inserted later are sent; SIGINT checkpoints and exits 130",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

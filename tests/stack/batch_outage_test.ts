@@ -8,27 +8,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
 import type { TransferSummary } from "../../src/transfer/driver.ts";
-import {
-  endOffsets,
-  finish,
-  multiset,
-  randomId,
-  readBucket,
-  readJson,
-  runMain,
-  sourceRecords,
-  spawnMain,
-  startPrivateBroker,
-  TABLE_KINDS,
-  topicName,
-  waitFor,
-} from "../support/kafka.ts";
+import { endOffsets } from "../support/kafka.ts";
+import { finish, randomId, readJson, runMain, spawnMain, waitFor } from "../support/processes.ts";
+import { multiset, readBucket } from "../support/bucket.ts";
+import { sourceRecords } from "../support/source.ts";
+import { startPrivateBroker } from "../support/private_broker.ts";
+import { TABLE_KINDS } from "../../src/core/tables.ts";
+import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name:
     "batch: the broker stops mid-run and comes back; the producer waits, retries, finishes, exactly once",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const broker = await startPrivateBroker();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

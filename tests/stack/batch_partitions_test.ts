@@ -8,26 +8,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
 import type { TransferSummary } from "../../src/transfer/driver.ts";
-import {
-  deleteTopics,
-  endOffsets,
-  finish,
-  multiset,
-  randomId,
-  readBucket,
-  readJson,
-  runMain,
-  sourceRecords,
-  spawnMain,
-  topicName,
-  waitFor,
-} from "../support/kafka.ts";
+import { deleteTopics, endOffsets } from "../support/kafka.ts";
+import { finish, randomId, readJson, runMain, spawnMain, waitFor } from "../support/processes.ts";
+import { multiset, readBucket } from "../support/bucket.ts";
+import { sourceRecords } from "../support/source.ts";
+import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name:
     "batch --partitions 3: a crash with acknowledgements past the checkpoint, resumed: each row once",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

@@ -8,21 +8,15 @@ import assert from "node:assert/strict";
 import { EXIT_CODES } from "../../src/core/errors.ts";
 import { KAFKA_JSON_V2 } from "../../src/kafka/rest_target.ts";
 import type { TransferSummary } from "../../src/transfer/driver.ts";
-import { startRestStandIn } from "../support/rest_proxy_stand_in.ts";
-import {
-  deleteTopics,
-  multiset,
-  randomId,
-  readBucket,
-  runMain,
-  sourceRecords,
-  topicName,
-} from "../support/kafka.ts";
+import { startRestStandIn } from "../../infra/local/rest_proxy_stand_in.ts";
+import { deleteTopics } from "../support/kafka.ts";
+import { multiset, readBucket } from "../support/bucket.ts";
+import { randomId, runMain } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
+import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name: "batch --via rest: records in requests of N, 429 and 503 retried, every record once",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });

@@ -8,29 +8,44 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../src/core/config.ts";
 import { outgoing } from "../../src/transfer/target.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
-import { sleep } from "../../src/kinesis/retry.ts";
+import { sleep } from "../../src/util/retry.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { parseConsumerOptions } from "../../src/consumer/consume_command.ts";
 import { runConsumer } from "../../src/consumer/consumer.ts";
-import { consumerTables, deleteStreams, randomId, sourceRecords } from "../support/kinesis.ts";
+import { consumerTables } from "../support/cleaned_tables.ts";
+import { deleteStreams } from "../support/kinesis.ts";
+import { randomId } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
 
 async function setUp() {
   const id = randomId();
   const config = loadConfig({ _: [], id });
-  const target = new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 1, log: () => {} });
+  const target = new KinesisTarget({
+    client: kinesisClient(config.kinesis),
+    id,
+    shards: 1,
+    log: () => {},
+  });
   await target.prepare(TABLE_KINDS);
-  const user = await sourceRecords(config, "user", 300);
+  const user = await sourceRecords("user", { limit: 300 });
   const send = (from: number, to: number) =>
     target.send("user", user.slice(from, to).map((r) => outgoing("user", Number(r.ind), r)));
   const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_dedup_" });
   const client = kinesisClient(config.kinesis);
-  const consume = (flags: Record<string, string>) =>
-    runConsumer(
-      config,
-      parseConsumerOptions({ _: [], db: `${dir}/c.duckdb`, "idle-exit": "1", ...flags }, id),
-      { client: kinesisClient(config.kinesis), log: () => {} },
-    );
+  /** One consumer run with a client of its own, as a new process would have. */
+  const consume = async (flags: Record<string, string>) => {
+    const own = kinesisClient(config.kinesis);
+    try {
+      return await runConsumer(
+        config,
+        parseConsumerOptions({ _: [], db: `${dir}/c.duckdb`, "idle-exit": "1", ...flags }, id),
+        { client: own, log: () => {} },
+      );
+    } finally {
+      own.destroy();
+    }
+  };
   const tearDown = async () => {
     await target.close();
     await deleteStreams(client, id);
@@ -49,11 +64,8 @@ async function setUp() {
   };
 }
 
-const quiet = { sanitizeResources: false, sanitizeOps: false };
-
 Deno.test({
   name: "records sent twice are appended once while their keys are kept",
-  ...quiet,
   async fn() {
     const t = await setUp();
     try {
@@ -78,7 +90,6 @@ Deno.test({
 
 Deno.test({
   name: "the key table stays within its cap and its retention",
-  ...quiet,
   async fn() {
     const t = await setUp();
     try {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT_CODES } from "../../src/core/errors.ts";
-import { randomId, runMain } from "../support/kinesis.ts";
+import { randomId, runMain } from "../support/processes.ts";
 
 Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one line each", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_errors_" });

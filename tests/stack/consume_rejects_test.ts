@@ -13,18 +13,13 @@ import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { parseConsumerOptions } from "../../src/consumer/consume_command.ts";
 import { runConsumer } from "../../src/consumer/consumer.ts";
-import {
-  batchCleaning,
-  consumerTables,
-  deleteStreams,
-  randomId,
-  sourceRecords,
-} from "../support/kinesis.ts";
+import { batchCleaning, consumerTables } from "../support/cleaned_tables.ts";
+import { deleteStreams } from "../support/kinesis.ts";
+import { randomId } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
 
 Deno.test({
   name: "malformed records all land in rejects with a reason; good ones are appended",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_rejects_" });
@@ -32,12 +27,18 @@ Deno.test({
     const client = kinesisClient(config.kinesis);
     const encoder = new TextEncoder();
     try {
-      await new KinesisTarget(kinesisClient(config.kinesis), { id, shards: 2, log: () => {} })
-        .prepare(TABLE_KINDS);
+      const target = new KinesisTarget({
+        client: kinesisClient(config.kinesis),
+        id,
+        shards: 2,
+        log: () => {},
+      });
+      await target.prepare(TABLE_KINDS);
+      await target.close();
       const good = {
-        pin: await sourceRecords(config, "pin", 200),
-        geo: await sourceRecords(config, "geo", 200),
-        user: await sourceRecords(config, "user", 200),
+        pin: await sourceRecords("pin", { limit: 200 }),
+        geo: await sourceRecords("geo", { limit: 200 }),
+        user: await sourceRecords("user", { limit: 200 }),
       };
       const bad: Record<string, { data: Uint8Array; reason: RegExp }[]> = {
         pin: [

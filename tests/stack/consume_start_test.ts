@@ -12,17 +12,17 @@ import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { parseConsumerOptions } from "../../src/consumer/consume_command.ts";
 import { runConsumer } from "../../src/consumer/consumer.ts";
-import { deleteStreams, randomId } from "../support/kinesis.ts";
+import { deleteStreams } from "../support/kinesis.ts";
+import { randomId } from "../support/processes.ts";
 
 Deno.test({
   name: "--from latest skips what the stream held before; a checkpoint wins over --from",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const config = loadConfig({ _: [], id });
     const client = kinesisClient(config.kinesis);
-    const target = new KinesisTarget(kinesisClient(config.kinesis), {
+    const target = new KinesisTarget({
+      client: kinesisClient(config.kinesis),
       id,
       shards: 1,
       log: () => {},
@@ -36,12 +36,19 @@ Deno.test({
         age: 30,
         date_joined: "2016-01-02T03:04:05",
       });
-    const consume = (db: string, from: string, idle = "1", onPoll?: () => void) =>
-      runConsumer(config, parseConsumerOptions({ _: [], db, from, "idle-exit": idle }, id), {
-        client: kinesisClient(config.kinesis),
-        log: () => {},
-        onPoll,
-      });
+    /** One consumer run with a client of its own, as a new process would have. */
+    const consume = async (db: string, from: string, idle = "1", onPoll?: () => void) => {
+      const own = kinesisClient(config.kinesis);
+      try {
+        return await runConsumer(
+          config,
+          parseConsumerOptions({ _: [], db, from, "idle-exit": idle }, id),
+          { client: own, log: () => {}, onPoll },
+        );
+      } finally {
+        own.destroy();
+      }
+    };
     try {
       await target.prepare(TABLE_KINDS);
       await target.send("user", [1, 2, 3, 4, 5].map(user));
@@ -75,13 +82,12 @@ Deno.test({
 
 Deno.test({
   name: "SIGTERM stops the consumer after its micro-batch in hand: exit 130 and a summary",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const config = loadConfig({ _: [], id });
     const client = kinesisClient(config.kinesis);
-    const target = new KinesisTarget(kinesisClient(config.kinesis), {
+    const target = new KinesisTarget({
+      client: kinesisClient(config.kinesis),
       id,
       shards: 1,
       log: () => {},

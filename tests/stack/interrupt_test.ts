@@ -10,36 +10,19 @@ import { join } from "node:path";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { EXIT_CODES } from "../../src/core/errors.ts";
+import { topicName } from "../../src/core/names.ts";
 import type { TransferSummary } from "../../src/transfer/driver.ts";
+import { readBucket } from "../support/bucket.ts";
+import { deleteTopics } from "../support/kafka.ts";
+import { deleteStreams } from "../support/kinesis.ts";
 import {
-  deleteTopics,
   finish,
   randomId,
-  readBucket,
   runMain,
   spawnMain,
-  topicName,
   waitFor,
-} from "../support/kafka.ts";
-import { deleteStreams } from "../support/kinesis.ts";
-
-/** Reads `child`'s stderr until `pattern` shows, then keeps draining it; returns what it read. */
-async function stderrUntil(child: Deno.ChildProcess, pattern: RegExp): Promise<() => string> {
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const drained = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      text += value;
-    }
-  })();
-  await waitFor(`${pattern} on stderr`, () => pattern.test(text), 60_000, 50);
-  return () => {
-    drained.catch(() => {});
-    return text;
-  };
-}
+  waitForLine,
+} from "../support/processes.ts";
 
 Deno.test("sink: SIGINT commits the objects written, exits 130; the next sink goes on after them", async () => {
   const id = randomId();
@@ -111,13 +94,13 @@ Deno.test("consume: SIGINT commits the micro-batch with its checkpoint, exits 13
     const total = (JSON.parse(produced.stdout) as TransferSummary).totals.acknowledged;
 
     const consumer = spawnMain(["consume", "--id", id, "--db", db]);
-    const stderr = await stderrUntil(consumer, /micro-batch 1:/);
+    const stderr = await waitForLine(consumer, /micro-batch 1:/);
     consumer.kill("SIGINT");
     const [status, stdout] = await Promise.all([
       consumer.status,
       new Response(consumer.stdout).text(),
     ]);
-    assert.equal(status.code, EXIT_CODES.interrupted, stderr());
+    assert.equal(status.code, EXIT_CODES.interrupted, stderr);
     assert.match(stdout, new RegExp(`consumed ${total} record\\(s\\) in 1 micro-batch\\(es\\)`));
 
     const again = await runMain(["consume", "--id", id, "--db", db, "--idle-exit", "1", "--json"]);

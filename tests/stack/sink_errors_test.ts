@@ -6,7 +6,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EXIT_CODES } from "../../src/core/errors.ts";
-import { deleteTopics, randomId, readBucket, runMain, topicName } from "../support/kafka.ts";
+import { topicName } from "../../src/core/names.ts";
+import { readBucket } from "../support/bucket.ts";
+import { deleteTopics } from "../support/kafka.ts";
+import { randomId, runMain } from "../support/processes.ts";
 
 Deno.test("sink: missing topics are one line, exit 4", async () => {
   const id = randomId();

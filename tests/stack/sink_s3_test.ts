@@ -7,19 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { parseObjectKey } from "../../src/core/bucket_layout.ts";
-import {
-  deleteTopics,
-  multiset,
-  randomId,
-  runMain,
-  sourceRecords,
-  topicName,
-} from "../support/kafka.ts";
+import { deleteTopics } from "../support/kafka.ts";
+import { multiset } from "../support/bucket.ts";
+import { randomId, runMain } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
+import { topicName } from "../../src/core/names.ts";
 
 Deno.test({
   name: "sink --bucket s3://name: signed PutObject per object, connector keys, one record per line",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const id = randomId();
     const bucketName = `user-${id}-bucket`;

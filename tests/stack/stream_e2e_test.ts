@@ -9,20 +9,13 @@ import { loadConfig } from "../../src/core/config.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
-import {
-  batchCleaning,
-  consumerTables,
-  deleteStreams,
-  randomId,
-  readStream,
-  runMain,
-  sourceRecords,
-} from "../support/kinesis.ts";
+import { batchCleaning, consumerTables } from "../support/cleaned_tables.ts";
+import { deleteStreams, readStream } from "../support/kinesis.ts";
+import { randomId, runMain } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
 
 Deno.test({
   name: "11,000 rows per table through stream and consume equal the batch cleaning",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const dir = await Deno.makeTempDir({ prefix: "pinpipe_stream_e2e_" });
@@ -41,9 +34,9 @@ Deno.test({
       ]);
       assert.equal(sent.code, 0, sent.stderr);
       const records = {
-        pin: await sourceRecords(config, "pin"),
-        geo: await sourceRecords(config, "geo"),
-        user: await sourceRecords(config, "user"),
+        pin: await sourceRecords("pin"),
+        geo: await sourceRecords("geo"),
+        user: await sourceRecords("user"),
       };
       for (const kind of TABLE_KINDS) {
         assert.equal(records[kind].length, 11_000, `${kind} rows in MariaDB`);

@@ -9,7 +9,8 @@ import { outgoing } from "../../src/transfer/target.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { laterSequence } from "../../src/kinesis/tail.ts";
-import { deleteStreams, randomId } from "../support/kinesis.ts";
+import { deleteStreams } from "../support/kinesis.ts";
+import { randomId } from "../support/processes.ts";
 
 const geo = (ind: number, country = "Chad") =>
   outgoing("geo", ind, {
@@ -31,14 +32,13 @@ Deno.test("later sequence numbers compare as 128-bit numbers, not text", () => {
 
 Deno.test({
   name: "records sent after the checkpoint are skipped on resume, once per copy",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const config = loadConfig({ _: [], id });
     const client = kinesisClient(config.kinesis);
     try {
-      const first = new KinesisTarget(kinesisClient(config.kinesis), {
+      const first = new KinesisTarget({
+        client: kinesisClient(config.kinesis),
         id,
         shards: 2,
         log: () => {},
@@ -51,7 +51,8 @@ Deno.test({
       await first.send("geo", [geo(41), geo(42), geo(42)]);
       await first.close();
 
-      const second = new KinesisTarget(kinesisClient(config.kinesis), {
+      const second = new KinesisTarget({
+        client: kinesisClient(config.kinesis),
         id,
         shards: 2,
         log: () => {},

@@ -10,18 +10,11 @@ import { loadConfig } from "../../src/core/config.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
-import { sleep } from "../../src/kinesis/retry.ts";
-import {
-  batchCleaning,
-  consumerTables,
-  deleteStreams,
-  randomId,
-  readStream,
-  runMain,
-  sourceRecords,
-  spawnMain,
-  waitForLine,
-} from "../support/kinesis.ts";
+import { sleep } from "../../src/util/retry.ts";
+import { batchCleaning, consumerTables } from "../support/cleaned_tables.ts";
+import { deleteStreams, readStream } from "../support/kinesis.ts";
+import { randomId, runMain, spawnMain, waitForLine } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
 
 /** The last acknowledged index in each table's checkpoint, or -1. */
 async function checkpointed(dir: string, id: string): Promise<Record<TableKind, number>> {
@@ -37,8 +30,6 @@ async function checkpointed(dir: string, id: string): Promise<Record<TableKind, 
 
 Deno.test({
   name: "producer and consumer killed with SIGKILL and resumed: nothing lost, nothing twice",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const id = randomId();
     const dir = await Deno.makeTempDir({ prefix: "pinpipe_stream_resume_" });
@@ -48,7 +39,7 @@ Deno.test({
     try {
       // 1. The producer, paced so that the kill lands mid-run.
       const producer = spawnMain(["stream", ...common, "--rate", "5000"]);
-      producer.stderr.cancel();
+      await Promise.all([producer.stdout.cancel(), producer.stderr.cancel()]);
       let marks = await checkpointed(dir, id);
       const deadline = Date.now() + 60_000;
       while (Math.min(...Object.values(marks)) < 2_000 && Date.now() < deadline) {
@@ -70,9 +61,9 @@ Deno.test({
       assert.equal(resumed.code, 0, resumed.stderr);
       const summary = JSON.parse(resumed.stdout);
       const records = {
-        pin: await sourceRecords(config, "pin"),
-        geo: await sourceRecords(config, "geo"),
-        user: await sourceRecords(config, "user"),
+        pin: await sourceRecords("pin"),
+        geo: await sourceRecords("geo"),
+        user: await sourceRecords("user"),
       };
       for (const kind of TABLE_KINDS) {
         // The resumed run read the rows after its checkpoint, skipped the ones Kinesis already
@@ -95,6 +86,7 @@ Deno.test({
       // 3. The consumer, small GetRecords pages so it takes many micro-batches; killed mid-run.
       const db = `${dir}/stream.duckdb`;
       const consumer = spawnMain(["consume", "--id", id, "--db", db, "--limit", "700"]);
+      await consumer.stdout.cancel();
       const seen = await waitForLine(consumer, /micro-batch 4:/);
       consumer.kill("SIGKILL");
       assert.equal((await consumer.status).signal, "SIGKILL", seen);

@@ -11,14 +11,10 @@ import { kinesisClient } from "../../src/kinesis/client.ts";
 import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { startApiGateway } from "../support/api_gateway_stand_in.ts";
-import {
-  deleteStreams,
-  randomId,
-  readStream,
-  runMain,
-  sourceRecords,
-  startFaultProxy,
-} from "../support/kinesis.ts";
+import { deleteStreams, readStream } from "../support/kinesis.ts";
+import { randomId, runMain } from "../support/processes.ts";
+import { sourceRecords } from "../support/source.ts";
+import { startFaultProxy } from "../support/kinesis_fault_proxy.ts";
 
 /** Asserts each stream of `id` holds exactly the first `limit` source records of its table. */
 async function assertExactlyOnce(id: string, limit: number): Promise<void> {
@@ -26,7 +22,7 @@ async function assertExactlyOnce(id: string, limit: number): Promise<void> {
   const client = kinesisClient(config.kinesis);
   try {
     for (const kind of TABLE_KINDS) {
-      const expected = (await sourceRecords(config, kind, limit)).map((r) => JSON.stringify(r));
+      const expected = (await sourceRecords(kind, { limit })).map((r) => JSON.stringify(r));
       const inStream = (await readStream(client, streamName(id, kind)))
         .map((text) => JSON.stringify(JSON.parse(text)));
       assert.equal(inStream.length, expected.length, `${kind}: records in the stream`);
@@ -50,11 +46,8 @@ async function withStreams(fn: (id: string, dir: string) => Promise<void>): Prom
   }
 }
 
-const quiet = { sanitizeResources: false, sanitizeOps: false };
-
 Deno.test({
   name: "throttled entries and failed calls are retried until every record is in, once",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const proxy = startFaultProxy();
@@ -89,7 +82,6 @@ Deno.test({
 
 Deno.test({
   name: "--via api: the batch route retries 429 and 503 and delivers every record once",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const client = kinesisClient(loadConfig({ _: [] }).kinesis);
@@ -125,7 +117,6 @@ Deno.test({
 
 Deno.test({
   name: "--via api --api-route record: one PUT per record, as the original, with retries",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const client = kinesisClient(loadConfig({ _: [] }).kinesis);
@@ -162,7 +153,6 @@ Deno.test({
 
 Deno.test({
   name: "an unreachable Kinesis endpoint is one line, exit 4, and no checkpoint",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const run = await runMain([
@@ -189,7 +179,6 @@ Deno.test({
 
 Deno.test({
   name: "an API that refuses with 4xx stops with one line naming it, exit 4",
-  ...quiet,
   fn: () =>
     withStreams(async (id, dir) => {
       const client = kinesisClient(loadConfig({ _: [] }).kinesis);

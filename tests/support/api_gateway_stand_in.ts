@@ -44,6 +44,103 @@ export interface ApiGateway {
 
 const encoder = new TextEncoder();
 
+/** A request to a stream route: the stream, the route after it, and the JSON body. */
+interface StreamRequest {
+  method: string;
+  stream: string;
+  /** undefined for `/streams/<s>`, else "/record" or "/records". */
+  route: string | undefined;
+  body: Record<string, unknown>;
+}
+
+/** Answers with `status` and counts it in `statuses`. */
+type Answer = (status: number, body: unknown) => Response;
+
+/** Kinesis's own answer to `call`: its body without the SDK's metadata, or its error. */
+async function kinesisAnswer(answer: Answer, call: () => Promise<unknown>): Promise<Response> {
+  try {
+    const { $metadata: _, ...body } = (await call()) as Record<string, unknown>;
+    return answer(200, body);
+  } catch (error) {
+    const e = error as {
+      name?: string;
+      message?: string;
+      $metadata?: { httpStatusCode?: number };
+    };
+    return answer(e.$metadata?.httpStatusCode ?? 502, { __type: e.name, message: e.message });
+  }
+}
+
+/** `GET` and `POST /streams/<s>`: DescribeStream and CreateStream. */
+function streamRoute(
+  client: KinesisClient,
+  answer: Answer,
+  request: StreamRequest,
+): Response | Promise<Response> {
+  const { stream, body } = request;
+  if (request.method === "GET") {
+    return kinesisAnswer(
+      answer,
+      () => client.send(new DescribeStreamCommand({ StreamName: stream })),
+    );
+  }
+  if (request.method === "POST") {
+    return kinesisAnswer(answer, () =>
+      client.send(
+        new CreateStreamCommand({ StreamName: stream, ShardCount: Number(body.ShardCount ?? 1) }),
+      ));
+  }
+  return answer(405, { message: `${request.method} not allowed on /streams/${stream}` });
+}
+
+/** `PUT /streams/<s>/record`: PutRecord, Data stored as its JSON text. */
+function putRecordRoute(client: KinesisClient, answer: Answer, { stream, body }: StreamRequest) {
+  return kinesisAnswer(answer, () =>
+    client.send(
+      new PutRecordCommand({
+        StreamName: stream,
+        Data: encoder.encode(JSON.stringify(body.Data)),
+        PartitionKey: String(body.PartitionKey),
+      }),
+    ));
+}
+
+/** `PUT /streams/<s>/records`: PutRecords, each `data` stored as text. */
+function putRecordsRoute(client: KinesisClient, answer: Answer, { stream, body }: StreamRequest) {
+  const records = body.records as { data: unknown; "partition-key": unknown }[] | undefined;
+  if (!Array.isArray(records)) return answer(400, { message: "records must be an array" });
+  return kinesisAnswer(answer, () =>
+    client.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: records.map((r) => ({
+          Data: encoder.encode(String(r.data)),
+          PartitionKey: String(r["partition-key"]),
+        })),
+      }),
+    ));
+}
+
+/** The stream route `request` asks for with its JSON body, or the answer refusing it. */
+async function parseRequest(request: Request, answer: Answer): Promise<StreamRequest | Response> {
+  const path = new URL(request.url).pathname;
+  const match = /^\/streams\/([A-Za-z0-9_.-]+)(\/records?)?$/.exec(path);
+  if (!match) return answer(404, { message: `no route ${request.method} ${path}` });
+  const [, stream, route] = match;
+  let body: Record<string, unknown> = {};
+  if (request.method !== "GET") {
+    try {
+      body = await request.json();
+    } catch {
+      return answer(400, { message: "body is not JSON" });
+    }
+  }
+  if (route !== undefined && request.method !== "PUT") {
+    return answer(405, { message: `${request.method} not allowed on ${path}` });
+  }
+  return { method: request.method, stream, route, body };
+}
+
 /** Starts the gateway on 127.0.0.1 (port 0: any free port). */
 export function startApiGateway(
   client: KinesisClient,
@@ -51,81 +148,22 @@ export function startApiGateway(
 ): ApiGateway {
   const statuses = new Map<number, number>();
   let recordRequests = 0;
-  const answer = (status: number, body: unknown): Response => {
+  const answer: Answer = (status, body) => {
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
     return Response.json(body, { status });
   };
-  const kinesisAnswer = async (call: () => Promise<unknown>): Promise<Response> => {
-    try {
-      const { $metadata: _, ...body } = (await call()) as Record<string, unknown>;
-      return answer(200, body);
-    } catch (error) {
-      const e = error as {
-        name?: string;
-        message?: string;
-        $metadata?: { httpStatusCode?: number };
-      };
-      return answer(e.$metadata?.httpStatusCode ?? 502, { __type: e.name, message: e.message });
-    }
-  };
   const server = Deno.serve(
     { hostname: "127.0.0.1", port, onListen: () => {} },
-    async (request) => {
-      const path = new URL(request.url).pathname;
-      const match = /^\/streams\/([A-Za-z0-9_.-]+)(\/records?)?$/.exec(path);
-      if (!match) return answer(404, { message: `no route ${request.method} ${path}` });
-      const [, stream, route] = match;
-      let body: Record<string, unknown> = {};
-      if (request.method !== "GET") {
-        try {
-          body = await request.json();
-        } catch {
-          return answer(400, { message: "body is not JSON" });
-        }
-      }
-      if (route === undefined && request.method === "GET") {
-        return kinesisAnswer(() => client.send(new DescribeStreamCommand({ StreamName: stream })));
-      }
-      if (route === undefined && request.method === "POST") {
-        return kinesisAnswer(() =>
-          client.send(
-            new CreateStreamCommand({
-              StreamName: stream,
-              ShardCount: Number(body.ShardCount ?? 1),
-            }),
-          )
-        );
-      }
-      if (request.method !== "PUT" || route === undefined) {
-        return answer(405, { message: `${request.method} not allowed on ${path}` });
-      }
+    async (incoming) => {
+      const request = await parseRequest(incoming, answer);
+      if (request instanceof Response) return request;
+      if (request.route === undefined) return streamRoute(client, answer, request);
       recordRequests++;
       const fault = faults.find((f) => recordRequests % f.every === 0);
       if (fault) return answer(fault.status, { message: "injected fault" });
-      if (route === "/record") {
-        return kinesisAnswer(() =>
-          client.send(
-            new PutRecordCommand({
-              StreamName: stream,
-              Data: encoder.encode(JSON.stringify(body.Data)),
-              PartitionKey: String(body.PartitionKey),
-            }),
-          )
-        );
-      }
-      const records = body.records as { data: unknown; "partition-key": unknown }[] | undefined;
-      if (!Array.isArray(records)) return answer(400, { message: "records must be an array" });
-      return kinesisAnswer(() =>
-        client.send(
-          new PutRecordsCommand({
-            StreamName: stream,
-            Records: records.map((r) => ({
-              Data: encoder.encode(String(r.data)),
-              PartitionKey: String(r["partition-key"]),
-            })),
-          }),
-        )
-      );
+      return request.route === "/record"
+        ? putRecordRoute(client, answer, request)
+        : putRecordsRoute(client, answer, request);
     },
   );
   return {

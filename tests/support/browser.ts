@@ -248,6 +248,8 @@ export async function screenshot(
  *
  * @example
  * ```ts
+ * import { decodePng } from "./browser.ts";
+ * const png = await Deno.readFile("screenshot.png");
  * const { width, height, channels, data } = decodePng(png);
  * ```
  */
@@ -381,6 +383,8 @@ export interface Rect {
  *
  * @example
  * ```ts
+ * import { colouredPixels, decodePng } from "./browser.ts";
+ * const image = decodePng(await Deno.readFile("screenshot.png"));
  * colouredPixels(image, { x: 0, y: 0, width: 100, height: 100 }); // 0 on a white page
  * ```
  */

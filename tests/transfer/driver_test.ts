@@ -1,6 +1,6 @@
 /**
  * The transfer driver's pure parts: the original's random draws (checked
- * against CPython itself), batches that never split an index, the pacer,
+ * against CPython itself), batches that never split an index,
  * flag parsing, and checkpoints written atomically.
  */
 import assert from "node:assert/strict";
@@ -9,13 +9,7 @@ import { UsageError } from "../../src/core/errors.ts";
 import { CheckpointStore } from "../../src/transfer/checkpoint.ts";
 import { CliError } from "../../src/core/errors.ts";
 import { outgoing, type OutgoingRecord } from "../../src/transfer/target.ts";
-import {
-  indexBatches,
-  OriginalSampler,
-  pacedBatchSize,
-  Pacer,
-  PythonRandom,
-} from "../../src/source/row_order.ts";
+import { indexBatches, OriginalSampler, PythonRandom } from "../../src/source/row_order.ts";
 import { parseTransferOptions } from "../../src/transfer/driver.ts";
 import { progressLine, summaryText, TransferCounters } from "../../src/transfer/progress.ts";
 
@@ -63,21 +57,6 @@ Deno.test("indexBatches: about `size` per batch, never ending between copies of 
   for (let i = 1; i < batches.length; i++) {
     assert.notEqual(batches[i - 1].at(-1), batches[i][0], "no index spans two batches");
   }
-});
-
-Deno.test("Pacer: 50 items at 100/s take about half a second; no rate, no wait", async () => {
-  const paced = new Pacer(100);
-  const start = performance.now();
-  for (let i = 0; i < 5; i++) await paced.take(10);
-  const elapsed = performance.now() - start;
-  assert.ok(elapsed >= 480 && elapsed < 1500, `took ${elapsed} ms`);
-  const free = new Pacer();
-  const again = performance.now();
-  await free.take(1_000_000);
-  assert.ok(performance.now() - again < 50);
-  assert.equal(pacedBatchSize(1000, 100), 20);
-  assert.equal(pacedBatchSize(1000, 2), 1);
-  assert.equal(pacedBatchSize(1000), 1000);
 });
 
 Deno.test("parseTransferOptions: defaults, and bad values named", () => {

@@ -30,9 +30,9 @@ import { generateRows } from "../../sim/datagen/generate.ts";
 import { topicName } from "../../src/core/names.ts";
 import { type SourceRecord, toRecord } from "../../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
+import { ROOT_URL as ROOT } from "../support/processes.ts";
 import { edgeRecords } from "./parity/edge_records.ts";
 
-const ROOT = new URL("../../", import.meta.url);
 const PYTHON = new URL(".cache/venv-spark/bin/python", ROOT).pathname;
 const RUN_SPARK = new URL("tests/warehouse/parity/run_spark.py", ROOT).pathname;
 const ID = "0123456789ab";
@@ -97,8 +97,8 @@ async function runSpark(specPath: string, outPath: string): Promise<void> {
     await Deno.stat(PYTHON);
   } catch {
     throw new Error(
-      `PySpark venv missing: ${PYTHON} not found. Create it with: python3.11 -m venv ` +
-        ".cache/venv-spark && .cache/venv-spark/bin/pip install -r tests/warehouse/parity/requirements.txt",
+      `PySpark venv missing: ${PYTHON} not found. Make it with \`bash infra.sh local install\`` +
+        " (deno task test runs it first)",
     );
   }
   const { code, stdout, stderr } = await new Deno.Command(PYTHON, {

@@ -29,6 +29,84 @@ export interface RestStandIn {
   close(): Promise<void>;
 }
 
+/** A REST Proxy v2 JSON answer. */
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/vnd.kafka.v2+json" },
+  });
+}
+
+/** The records of a v2 JSON body, or the message saying why there are none. */
+async function readRecords(
+  request: Request,
+): Promise<Array<{ key?: unknown; value?: unknown }> | string> {
+  try {
+    const records = (await request.json()).records;
+    if (!Array.isArray(records) || records.some((r) => r === null || !("value" in r))) {
+      return "records must be a list of {value}";
+    }
+    return records;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Writes `records` to `topic` and answers with their offsets. */
+async function produce(
+  producer: Producer,
+  topic: string,
+  records: Array<{ key?: unknown; value?: unknown }>,
+): Promise<{ status: number; body: unknown }> {
+  const metadata = await producer.send({
+    topic,
+    acks: -1,
+    messages: records.map((record) => ({
+      key: record.key === undefined || record.key === null ? null : String(record.key),
+      value: JSON.stringify(record.value),
+    })),
+  });
+  const base = Number(metadata[0].baseOffset);
+  return {
+    status: 200,
+    body: {
+      key_schema_id: null,
+      value_schema_id: null,
+      offsets: records.map((_, i) => ({ partition: metadata[0].partition, offset: base + i })),
+    },
+  };
+}
+
+/**
+ * `POST /topics/<topic>`: checks the content type and body as the proxy
+ * does, answers with the next injected failure if any, else writes the
+ * records. Logs the request in `standIn.requests`.
+ */
+async function postRecords(
+  standIn: RestStandIn,
+  producer: Producer,
+  topic: string,
+  request: Request,
+): Promise<Response> {
+  const contentType = request.headers.get("content-type");
+  const log = { topic, contentType, records: 0, status: 200 };
+  standIn.requests.push(log);
+  const answer = (status: number, body: unknown) => {
+    log.status = status;
+    return json(status, body);
+  };
+  if (contentType !== KAFKA_JSON_V2) {
+    return answer(415, { error_code: 415, message: "HTTP 415 Unsupported Media Type" });
+  }
+  const records = await readRecords(request);
+  if (typeof records === "string") return answer(422, { error_code: 42201, message: records });
+  log.records = records.length;
+  const fail = standIn.failNext.shift();
+  if (fail !== undefined) return answer(fail, { error_code: fail, message: "injected failure" });
+  const { status, body } = await produce(producer, topic, records);
+  return answer(status, body);
+}
+
 /** Starts the stand-in in front of `brokers`. */
 export async function startRestStandIn(brokers: string[]): Promise<RestStandIn> {
   const kafka = await kafkaClient({ brokers, auth: "none" }, "pinpipe-rest-stand-in");
@@ -37,11 +115,6 @@ export async function startRestStandIn(brokers: string[]): Promise<RestStandIn> 
   await producer.connect();
   await admin.connect();
   const standIn: RestStandIn = { url: "", failNext: [], requests: [], close: async () => {} };
-  const json = (status: number, body: unknown) =>
-    new Response(JSON.stringify(body), {
-      status,
-      headers: { "content-type": "application/vnd.kafka.v2+json" },
-    });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const match = /^\/topics\/([^/]+)$/.exec(new URL(request.url).pathname);
     if (!match) return json(404, { error_code: 404, message: "HTTP 404 Not Found" });
@@ -55,43 +128,7 @@ export async function startRestStandIn(brokers: string[]): Promise<RestStandIn> 
     if (request.method !== "POST") {
       return json(405, { error_code: 405, message: "Method Not Allowed" });
     }
-    const contentType = request.headers.get("content-type");
-    const log = { topic, contentType, records: 0, status: 200 };
-    standIn.requests.push(log);
-    const answer = (status: number, body: unknown) => {
-      log.status = status;
-      return json(status, body);
-    };
-    if (contentType !== KAFKA_JSON_V2) {
-      return answer(415, { error_code: 415, message: "HTTP 415 Unsupported Media Type" });
-    }
-    let records: Array<{ key?: unknown; value?: unknown }>;
-    try {
-      const body = await request.json();
-      records = body.records;
-      if (!Array.isArray(records) || records.some((r) => r === null || !("value" in r))) {
-        throw new Error("records must be a list of {value}");
-      }
-    } catch (error) {
-      return answer(422, { error_code: 42201, message: (error as Error).message });
-    }
-    log.records = records.length;
-    const fail = standIn.failNext.shift();
-    if (fail !== undefined) return answer(fail, { error_code: fail, message: "injected failure" });
-    const metadata = await producer.send({
-      topic,
-      acks: -1,
-      messages: records.map((record) => ({
-        key: record.key === undefined || record.key === null ? null : String(record.key),
-        value: JSON.stringify(record.value),
-      })),
-    });
-    const base = Number(metadata[0].baseOffset);
-    return answer(200, {
-      key_schema_id: null,
-      value_schema_id: null,
-      offsets: records.map((_, i) => ({ partition: metadata[0].partition, offset: base + i })),
-    });
+    return postRecords(standIn, producer, topic, request);
   });
   standIn.url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`;
   standIn.close = async () => {

@@ -1,0 +1,138 @@
+/**
+ * The one retry timing of the pipeline: exponential backoff with full
+ * jitter (a uniform random fraction of `base * 2^attempt`, capped), so that
+ * many clients retrying at once spread out; an optional limit on attempts
+ * and an optional deadline; and a sleep that an `AbortSignal` cuts short.
+ * `retry` runs a call until it succeeds; `Backoff` serves loops that decide
+ * for themselves what a failure is (an HTTP status, a shard to skip).
+ *
+ * @example
+ * ```ts
+ * import { backoffDelay, retry } from "./retry.ts";
+ * backoffDelay(3, { baseMs: 50, capMs: 5000 }, () => 0.5); // 200
+ * const answer = await retry(() => fetch("http://127.0.0.1:8082/topics"), {
+ *   baseMs: 200,
+ *   capMs: 5_000,
+ *   deadlineMs: 30_000,
+ * });
+ * ```
+ */
+
+/** Backoff settings: the first delay's ceiling is `2 * baseMs`; no delay is over `capMs`. */
+export interface BackoffOptions {
+  baseMs: number;
+  capMs: number;
+}
+
+/** The defaults: 50 ms doubling up to 5 s. */
+export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = { baseMs: 50, capMs: 5_000 };
+
+/**
+ * The delay before retry number `attempt` (1 = first retry): a uniform
+ * random fraction of `base * 2^attempt`, capped ("full jitter").
+ */
+export function backoffDelay(
+  attempt: number,
+  { baseMs, capMs }: BackoffOptions = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt));
+  return Math.round(ceiling * random());
+}
+
+/** Resolves after `ms` milliseconds (at once for 0 or less), or as soon as `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** When to stop retrying, beside the backoff itself. */
+export interface RetryLimits extends Partial<BackoffOptions> {
+  /** Tries in all, the first included (default: no limit). */
+  maxAttempts?: number;
+  /** Give up rather than wait past this many ms after the first try (default: no deadline). */
+  deadlineMs?: number;
+  /** The jitter's random source, for tests. */
+  random?: () => number;
+}
+
+/** The waits of one retried call: counts failures and answers how long to wait, or to stop. */
+export class Backoff {
+  readonly #started = Date.now();
+  readonly #limits: RetryLimits;
+  #failures = 0;
+
+  constructor(limits: RetryLimits = {}) {
+    this.#limits = limits;
+  }
+
+  /** Failures counted so far. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Milliseconds since the first try. */
+  get elapsedMs(): number {
+    return Date.now() - this.#started;
+  }
+
+  /**
+   * Counts a failure and answers the wait before the next try (at least
+   * `atLeastMs`, e.g. a Retry-After), or undefined when the attempts are
+   * used up or the wait would end past the deadline.
+   */
+  next(atLeastMs = 0): number | undefined {
+    this.#failures++;
+    const { maxAttempts, deadlineMs, random } = this.#limits;
+    if (maxAttempts !== undefined && this.#failures >= maxAttempts) return undefined;
+    const wait = Math.max(atLeastMs, backoffDelay(this.#failures, this.#options(), random));
+    if (deadlineMs !== undefined && this.elapsedMs + wait > deadlineMs) return undefined;
+    return wait;
+  }
+
+  #options(): BackoffOptions {
+    return {
+      baseMs: this.#limits.baseMs ?? DEFAULT_BACKOFF.baseMs,
+      capMs: this.#limits.capMs ?? DEFAULT_BACKOFF.capMs,
+    };
+  }
+}
+
+/** Settings of `retry`. */
+export interface RetryOptions extends RetryLimits {
+  /** Whether a failure is worth another try (default: every failure). */
+  retryIf?: (error: unknown) => boolean;
+  /** Stops the waiting: the last failure is thrown at once. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Calls `work` until it resolves, waiting with jittered backoff between
+ * tries. Rethrows the last failure when it is not worth retrying, the
+ * attempts are used up, the deadline would pass, or `signal` aborted.
+ */
+export async function retry<T>(
+  work: (attempt: number) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  const backoff = new Backoff(options);
+  for (;;) {
+    try {
+      return await work(backoff.failures + 1);
+    } catch (error) {
+      if (options.signal?.aborted || !(options.retryIf?.(error) ?? true)) throw error;
+      const wait = backoff.next();
+      if (wait === undefined) throw error;
+      await sleep(wait, options.signal);
+      if (options.signal?.aborted) throw error;
+    }
+  }
+}
