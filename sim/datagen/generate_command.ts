@@ -109,7 +109,7 @@ async function generate(flags: Flags): Promise<number> {
   if (out === "") throw new UsageError("--out needs a directory");
   const to = flags.to === undefined ? undefined : choiceFlag(flags, "to", ["mysql"], "mysql");
   if (out === undefined && to === undefined) {
-    throw new UsageError("give --out DIR, --to mysql, or both (--help lists the flags)");
+    throw new UsageError("give --out DIR, --to mysql, or both");
   }
   // Read the connection settings before any work, so a bad flag fails fast.
   const mysqlConfig = to === "mysql" ? loadConfig(flags).mysql : undefined;

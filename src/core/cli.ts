@@ -26,9 +26,9 @@ export type Flags = Record<string, string | boolean | string[] | undefined> & { 
 
 /**
  * Parses `args` strictly against `spec`. Unknown flags and missing values
- * become a one-line `UsageError` naming the flag and pointing to `--help`
- * (the whole help would bury the one word that was wrong); `--help` becomes
- * `HelpRequested`.
+ * become a one-line `UsageError` naming the flag (the entry point adds where
+ * `--help` is; the whole help would bury the one word that was wrong);
+ * `--help` becomes `HelpRequested`.
  */
 export function parseFlags(
   args: string[],
@@ -47,7 +47,7 @@ export function parseFlags(
     return { ...values, _: rest } as Flags;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`${flagProblem(message)} (--help lists the flags)`);
+    throw new UsageError(flagProblem(message));
   }
 }
 

@@ -27,7 +27,7 @@ Deno.test("every command: an unknown flag is one line naming it, pointing to --h
     assert.equal(stdout, "");
     assert.equal(
       stderr,
-      `pinpipe ${command}: unknown flag --frobnicate (--help lists the flags)\n`,
+      `pinpipe ${command}: unknown flag --frobnicate (see deno task ${command} --help)\n`,
     );
   }
 });
@@ -44,7 +44,10 @@ Deno.test("every command: a flag without its value is one line naming it, exit 2
   for (const [command, flag] of Object.entries(valueFlags)) {
     const { code, stderr } = await pinpipe(command, flag);
     assert.equal(code, EXIT_CODES.usage, `${command}: ${stderr}`);
-    assert.equal(stderr, `pinpipe ${command}: ${flag} needs a value (--help lists the flags)\n`);
+    assert.equal(
+      stderr,
+      `pinpipe ${command}: ${flag} needs a value (see deno task ${command} --help)\n`,
+    );
   }
 });
 
