@@ -3,7 +3,7 @@
  * Each command lives in its own module, loaded only when asked for, so that
  * `sim` starts fast. Errors end as one line on stderr and a non-zero exit.
  */
-import { CliError, HelpRequested } from "./src/core/errors.ts";
+import { CliError, HelpRequested, UsageError } from "./src/core/errors.ts";
 
 type CommandMain = (args: string[]) => Promise<number>;
 
@@ -54,7 +54,7 @@ async function run(args: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`pinpipe: unknown command "${name}"\n\n${USAGE}`);
+    console.error(`pinpipe: unknown command "${name}" (--help lists the commands)`);
     return 2;
   }
   try {
@@ -63,6 +63,11 @@ async function run(args: string[]): Promise<number> {
     if (error instanceof HelpRequested) {
       console.log(error.usage);
       return 0;
+    }
+    if (error instanceof UsageError) {
+      // One line: what was wrong, and where the flags are.
+      console.error(`pinpipe ${name}: ${error.message} (see deno task ${name} --help)`);
+      return error.exitCode;
     }
     if (error instanceof CliError) {
       console.error(`pinpipe ${name}: ${error.message}`);

@@ -30,7 +30,8 @@ import { openSource } from "../src/source/rds_reader.ts";
 import { type SourceRecord, toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
 import { parseTransferOptions, runTransfer } from "../src/transfer/driver.ts";
-import { parseConsumerOptions, runConsumer } from "../src/consumer/consume_command.ts";
+import { parseConsumerOptions } from "../src/consumer/consume_command.ts";
+import { runConsumer } from "../src/consumer/consumer.ts";
 import { deleteStreams, randomId } from "../infra/local/stack_admin.ts";
 import { requireStack } from "./prerequisites.ts";
 

@@ -13,9 +13,10 @@
  * ```
  */
 import { join } from "node:path";
-import { choiceFlag, type Flags, intFlag, parseFlags, stringFlag } from "../src/core/cli.ts";
+import { choiceFlag, type Flags, intFlag, stringFlag } from "../src/core/cli.ts";
+import { type Command, runCommand } from "../src/core/command.ts";
 import { UsageError } from "../src/core/errors.ts";
-import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../src/core/config.ts";
+import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
 import { bucketName, topicName } from "../src/core/names.ts";
 import { type Row, toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
@@ -50,12 +51,11 @@ Flags:
   --seed S          generator seed                                    (default ${DEFAULT_DATASET.seed})
   --flush-size N    records per bucket object, as the sink's flush.size (default 1000)
   --out DIR         where the bucket copy and the report go           (default out/sim)
-  --json FILE       also write the answers, checks and counts as JSON
+  --json            print the answers, checks and counts as JSON on stdout (text goes to stderr)
+  --json-out FILE   also write that JSON to FILE
   --max-rows N      answer rows printed per query                      (default 15)
   --quiet           print only the summary
-  --help
-
-${CONFIG_USAGE}`;
+  --help`;
 
 /** What one simulator run produced. */
 export interface SimResult {
@@ -75,6 +75,9 @@ export interface SimOptions {
   flushSize: number;
   outDir: string;
   bucketDir?: string;
+  /** Print the JSON on stdout (and the text on stderr). */
+  json: boolean;
+  /** Also write the JSON to this file. */
   jsonPath?: string;
   maxRows: number;
   quiet: boolean;
@@ -94,7 +97,8 @@ function parseOptions(flags: Flags): SimOptions {
     flushSize: intFlag(flags, "flush-size", 1000, { min: 1 }),
     outDir: stringFlag(flags, "out", "out/sim"),
     bucketDir: stringFlag(flags, "bucket"),
-    jsonPath: stringFlag(flags, "json"),
+    json: flags.json === true,
+    jsonPath: stringFlag(flags, "json-out"),
     maxRows: intFlag(flags, "max-rows", 15, { min: 0 }),
     quiet: flags.quiet === true,
   };
@@ -180,16 +184,20 @@ export async function simulate(options: SimOptions, config: PipelineConfig): Pro
   }
 }
 
-function printResult(result: SimResult, options: SimOptions): void {
+function printResult(
+  result: SimResult,
+  options: SimOptions,
+  print: (line?: string) => void,
+): void {
   if (!options.quiet) {
     for (const answer of result.answers) {
-      console.log(`\n== ${answer.title} (${answer.name}, ${answer.rows.length} rows)`);
-      console.log(textTable(answer.columns, answer.rows, { maxRows: options.maxRows }));
+      print(`\n== ${answer.title} (${answer.name}, ${answer.rows.length} rows)`);
+      print(textTable(answer.columns, answer.rows, { maxRows: options.maxRows }));
     }
-    console.log();
+    print();
   }
-  console.log(`source: ${result.source}`);
-  console.log(
+  print(`source: ${result.source}`);
+  print(
     "cleaned: " + TABLE_KINDS.map((kind) => {
       const { rowsIn, rowsOut } = result.cleaned[kind];
       return `${kind} ${rowsIn} in, ${rowsOut} out (${rowsIn - rowsOut} duplicates dropped)`;
@@ -197,46 +205,57 @@ function printResult(result: SimResult, options: SimOptions): void {
   );
   const failed = result.checks.filter((check) => !check.passed);
   for (const check of options.quiet ? failed : result.checks) {
-    console.log(`${check.passed ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
+    print(`${check.passed ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
   }
-  console.log(
+  print(
     `checks: ${result.checks.length - failed.length} passed, ${failed.length} failed`,
   );
-  console.log(`report: ${result.reportPath}`);
-  console.log(
+  print(`report: ${result.reportPath}`);
+  print(
     "timings (ms): " +
       Object.entries(result.timings).map(([name, ms]) => `${name} ${ms}`).join(", "),
   );
 }
 
-/** The `sim` command. */
-export async function main(args: string[]): Promise<number> {
-  const flags = parseFlags(
-    args,
-    {
-      ...CONFIG_FLAGS,
-      from: { type: "string" },
-      rows: { type: "string" },
-      seed: { type: "string" },
-      "flush-size": { type: "string" },
-      out: { type: "string" },
-      json: { type: "string" },
-      "max-rows": { type: "string" },
-      quiet: { type: "boolean" },
-    },
-    USAGE,
-  );
-  const options = parseOptions(flags);
-  const config = loadConfig(flags);
-  const result = await simulate(options, config);
-  printResult(result, options);
-  if (options.jsonPath) {
-    const { answers, checks, cleaned, source } = result;
-    await Deno.writeTextFile(
-      options.jsonPath,
-      JSON.stringify({ source, cleaned, checks, answers }, null, 2) + "\n",
-    );
-    console.log(`json: ${options.jsonPath}`);
-  }
-  return result.checks.every((check) => check.passed) ? 0 : 1;
+/** The answers, checks and counts as the JSON `--json` prints. */
+function resultJson({ answers, checks, cleaned, source }: SimResult): string {
+  return JSON.stringify({ source, cleaned, checks, answers }, null, 2);
+}
+
+/** `deno task sim`. */
+export const COMMAND: Command = {
+  name: "sim",
+  usage: USAGE,
+  flags: {
+    from: { type: "string" },
+    bucket: { type: "string" },
+    rows: { type: "string" },
+    seed: { type: "string" },
+    "flush-size": { type: "string" },
+    out: { type: "string" },
+    json: { type: "boolean" },
+    "json-out": { type: "string" },
+    "max-rows": { type: "string" },
+    quiet: { type: "boolean" },
+  },
+  connections: ["id", "mysql"],
+  async run(flags) {
+    const options = parseOptions(flags);
+    const config = loadConfig(flags);
+    const result = await simulate(options, config);
+    // With --json, stdout carries only the JSON.
+    const print = options.json ? console.error : console.log;
+    printResult(result, options, print);
+    if (options.jsonPath) {
+      await Deno.writeTextFile(options.jsonPath, resultJson(result) + "\n");
+      print(`json: ${options.jsonPath}`);
+    }
+    if (options.json) console.log(resultJson(result));
+    return result.checks.every((check) => check.passed) ? 0 : 1;
+  },
+};
+
+/** `deno task sim`: 0 when every check passes, 1 when one fails. */
+export function main(args: string[]): Promise<number> {
+  return runCommand(COMMAND, args);
 }

@@ -16,10 +16,11 @@ Deno.test("main.ts: no command prints usage and exits 2", async () => {
   assert.match(stdout, /Commands:\n {2}batch/);
 });
 
-Deno.test("main.ts: an unknown command is named, exit 2", async () => {
+Deno.test("main.ts: an unknown command is named in one line pointing to --help, exit 2", async () => {
   const { code, stderr } = await pinpipe("bacth");
   assert.equal(code, 2);
   assert.match(stderr, /unknown command "bacth"/);
+  assert.equal(stderr, 'pinpipe: unknown command "bacth" (--help lists the commands)\n');
 });
 
 Deno.test("main.ts: --help lists the commands, exit 0", async () => {

@@ -10,9 +10,10 @@
  * await main(["--rows", "1000", "--out", "out/data"]); // 0
  * ```
  */
-import { choiceFlag, intFlag, parseFlags, stringFlag } from "../../src/core/cli.ts";
+import { choiceFlag, type Flags, intFlag, stringFlag } from "../../src/core/cli.ts";
+import { type Command, runCommand } from "../../src/core/command.ts";
 import { UsageError } from "../../src/core/errors.ts";
-import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig } from "../../src/core/config.ts";
+import { loadConfig } from "../../src/core/config.ts";
 import { TABLE_KINDS, type TableKind, TABLES } from "../../src/core/tables.ts";
 import { type DatasetOptions, DEFAULT_DATASET, MAX_ROWS } from "./generate.ts";
 import { type ProgressCallback, writeNdjson } from "./ndjson_writer.ts";
@@ -30,9 +31,7 @@ the same rows for the same seed. Give --out, --to, or both.
   --out DIR     write DIR/pin.ndjson, DIR/geo.ndjson, DIR/user.ndjson
   --jobs N      tables written at once with --out, 1..3  (default ${DEFAULT_JOBS}, one per core)
   --to mysql    empty the tables and load them, as PINPIPE_MYSQL_ADMIN_USER
-                (password PINPIPE_MYSQL_ADMIN_PASSWORD, from the environment or .local/stack.env)
-
-${CONFIG_USAGE}`;
+                (password PINPIPE_MYSQL_ADMIN_PASSWORD, from the environment or .local/stack.env)`;
 
 /**
  * A progress callback that prints at most once a second to stderr:
@@ -72,6 +71,21 @@ export function progressPrinter(
   };
 }
 
+/** `deno run -A main.ts generate`. */
+export const COMMAND: Command = {
+  name: "generate",
+  usage: USAGE,
+  flags: {
+    rows: { type: "string" },
+    seed: { type: "string" },
+    out: { type: "string" },
+    to: { type: "string" },
+    jobs: { type: "string" },
+  },
+  connections: ["mysql"],
+  run: generate,
+};
+
 /**
  * The `generate` command. Returns the exit code; bad flags throw a UsageError (exit 2).
  *
@@ -80,25 +94,22 @@ export function progressPrinter(
  * await main(["--rows", "11000", "--seed", "100", "--to", "mysql"]); // 0
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  const flags = parseFlags(args, {
-    rows: { type: "string" },
-    seed: { type: "string" },
-    out: { type: "string" },
-    to: { type: "string" },
-    jobs: { type: "string" },
-    ...CONFIG_FLAGS,
-  }, USAGE);
+export function main(args: string[]): Promise<number> {
+  return runCommand(COMMAND, args);
+}
+
+/** Writes the files and/or loads the database the flags ask for. */
+async function generate(flags: Flags): Promise<number> {
   const options: DatasetOptions = {
     rows: intFlag(flags, "rows", DEFAULT_DATASET.rows, { min: 1, max: MAX_ROWS }),
     seed: intFlag(flags, "seed", DEFAULT_DATASET.seed),
   };
   const jobs = intFlag(flags, "jobs", DEFAULT_JOBS, { min: 1, max: 3 });
   const out = stringFlag(flags, "out");
-  if (out === "") throw new UsageError(`--out needs a directory\n\n${USAGE}`);
+  if (out === "") throw new UsageError("--out needs a directory");
   const to = flags.to === undefined ? undefined : choiceFlag(flags, "to", ["mysql"], "mysql");
   if (out === undefined && to === undefined) {
-    throw new UsageError(`give --out DIR, --to mysql, or both\n\n${USAGE}`);
+    throw new UsageError("give --out DIR, --to mysql, or both");
   }
   // Read the connection settings before any work, so a bad flag fails fast.
   const mysqlConfig = to === "mysql" ? loadConfig(flags).mysql : undefined;

@@ -1,11 +1,10 @@
 /**
- * `deno task consume`: what the Databricks streaming notebook does, locally.
- * Reads `streaming-<id>-pin|geo|user` shard by shard, parses each record,
- * cleans each micro-batch with the notebooks' SQL files, and appends to
+ * `deno task consume`: the streaming consumer (`consumer.ts`) as a command:
+ * its flags and its summary. It reads `streaming-<id>-pin|geo|user`, cleans
+ * each micro-batch with the notebooks' SQL files and appends to
  * `<id>_pin_table`, `<id>_geo_table`, `<id>_user_table` in a DuckDB file,
  * with the shards' checkpoint committed in the same transaction. Records
- * that are not JSON or not of the table's shape go to `<id>_rejects` with
- * the reason, stream, shard and sequence number; the consumer keeps going.
+ * that are not JSON or not of the table's shape go to `<id>_rejects`.
  *
  * @example
  * ```ts
@@ -13,64 +12,22 @@
  * await main(["--id", "0123456789ab", "--db", "out/stream.duckdb", "--idle-exit", "5"]);
  * ```
  */
-import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import {
   choiceFlag,
   type Flags,
   type FlagSpec,
   intFlag,
   numberFlag,
-  parseFlags,
   stringFlag,
 } from "../core/cli.ts";
-import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../core/config.ts";
-import { kinesisClient } from "../kinesis/client.ts";
-import { sleep } from "../util/retry.ts";
-import { streamName } from "../core/names.ts";
-import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
-import { parseStreamRecord } from "./records.ts";
-import { type ShardRead, ShardReader, type StartPosition } from "./shards.ts";
-import {
-  type CommitResult,
-  type DedupOptions,
-  DEFAULT_DEDUP,
-  type MicroBatch,
-  perKind,
-  StreamStore,
-} from "./store.ts";
+import { type Command, runCommand } from "../core/command.ts";
+import { loadConfig } from "../core/config.ts";
+import { TABLE_KINDS } from "../core/tables.ts";
+import { type ConsumerOptions, type ConsumerSummary, runConsumer } from "./consumer.ts";
+import type { StartPosition } from "./shards.ts";
+import { DEFAULT_DEDUP } from "./store.ts";
 
-/** How the consumer runs. */
-export interface ConsumerOptions {
-  /** The DuckDB database file. */
-  db: string;
-  start: StartPosition;
-  /** Pause between polls when nothing is waiting. */
-  pollMs: number;
-  /** Most records per GetRecords call. */
-  limit: number;
-  /** Stop after this long with nothing new (0: run until SIGINT/SIGTERM). */
-  idleExitMs: number;
-  /** Stop after reading at least this many records (0: no limit). */
-  maxRecords: number;
-  dedup: DedupOptions;
-  /** How long to wait for the streams to exist. */
-  waitStreamsMs: number;
-}
-
-/** Totals of one run. */
-export interface ConsumerSummary {
-  records: number;
-  microBatches: number;
-  appended: Record<TableKind, number>;
-  duplicates: Record<TableKind, number>;
-  rejected: number;
-  seconds: number;
-}
-
-/** Called after each committed micro-batch (for the benchmark's latency). */
-export type CommitHook = (result: CommitResult, committedAt: number) => void;
-
-/** Flags of `consume`, beside the connection flags. */
+/** Flags of `consume`, beside the connection and output flags. */
 export const CONSUMER_FLAGS: Record<string, FlagSpec> = {
   db: { type: "string" },
   from: { type: "string" },
@@ -100,7 +57,8 @@ Flags:
   --dedup-max-keys N    keep at most this many keys (5000000)
   --wait-streams SEC    wait this long for the streams to exist (60)
 
-${CONFIG_USAGE}`;
+SIGINT/SIGTERM: the micro-batch in hand is committed with its checkpoint, then the consumer
+stops (exit 130).`;
 
 /** Reads the consumer's flags. */
 export function parseConsumerOptions(flags: Flags, id: string): ConsumerOptions {
@@ -122,148 +80,42 @@ export function parseConsumerOptions(flags: Flags, id: string): ConsumerOptions 
   };
 }
 
-/**
- * Runs the consumer until idle, `maxRecords`, or `signal` aborts (each ends
- * after the micro-batch in hand is committed).
- */
-export async function runConsumer(
-  config: PipelineConfig,
-  options: ConsumerOptions,
-  {
-    client = kinesisClient(config.kinesis),
-    signal,
-    onCommit,
-    onPoll,
-    log = (line: string) => console.error(line),
-  }: {
-    client?: KinesisClient;
-    signal?: AbortSignal;
-    onCommit?: CommitHook;
-    /** Called after each poll round (every shard has its iterator after the first). */
-    onPoll?: () => void;
-    log?: (line: string) => void;
-  } = {},
-): Promise<ConsumerSummary> {
-  const began = performance.now();
-  const summary: ConsumerSummary = {
-    records: 0,
-    microBatches: 0,
-    appended: perKind(() => 0),
-    duplicates: perKind(() => 0),
-    rejected: 0,
-    seconds: 0,
-  };
-  const dir = options.db.includes("/") ? options.db.slice(0, options.db.lastIndexOf("/")) : "";
-  if (dir) await Deno.mkdir(dir, { recursive: true });
-  const store = await StreamStore.open(options.db, config.id, options.dedup);
-  try {
-    const reader = new ShardReader(
-      client,
-      TABLE_KINDS.map((kind) => ({ kind, stream: streamName(config.id, kind) })),
-      { start: options.start, checkpoints: await store.checkpoints(), limit: options.limit },
-    );
-    await reader.open(options.waitStreamsMs);
-    let lastNews = Date.now();
-    // The next poll runs while the previous micro-batch commits; commits stay in order.
-    let committing: Promise<void> = Promise.resolve();
-    let failure: { error: unknown } | undefined;
-    const settle = async () => {
-      await committing;
-      if (failure) throw failure.error;
-    };
-    const record = (result: CommitResult) => {
-      onCommit?.(result, performance.now());
-      summary.microBatches++;
-      summary.rejected += result.rejected;
-      for (const kind of TABLE_KINDS) {
-        summary.appended[kind] += result.appended[kind];
-        summary.duplicates[kind] += result.duplicates[kind];
-      }
-      log(
-        `micro-batch ${summary.microBatches}: ${
-          TABLE_KINDS.map((k) => `${k} +${result.appended[k]}`).join(" ")
-        }, ${
-          TABLE_KINDS.reduce((n, k) => n + result.duplicates[k], 0)
-        } duplicate(s), ${result.rejected} reject(s)`,
-      );
-    };
-    try {
-      while (!signal?.aborted) {
-        const { reads, behind } = await reader.poll();
-        onPoll?.();
-        await settle();
-        const batch = toMicroBatch(reads);
-        summary.records += reads.reduce((n, read) => n + read.records.length, 0);
-        if (batch.checkpoints.size > 0) {
-          committing = store.commit(batch).then(record, (error) => {
-            failure = { error };
-          });
-          lastNews = Date.now();
-        }
-        if (options.maxRecords > 0 && summary.records >= options.maxRecords) break;
-        if (reader.openShards === 0) break;
-        if (!behind && batch.checkpoints.size === 0) {
-          if (options.idleExitMs > 0 && Date.now() - lastNews >= options.idleExitMs) break;
-          await sleep(options.pollMs);
-        }
-      }
-    } finally {
-      await committing;
-    }
-    await settle();
-  } finally {
-    store.close();
-  }
-  summary.seconds = (performance.now() - began) / 1000;
-  return summary;
+/** The summary as one line. */
+export function consumerSummaryText(summary: ConsumerSummary, db: string): string {
+  const tables = TABLE_KINDS.map((kind) =>
+    `${kind} +${summary.appended[kind]} (${summary.duplicates[kind]} dup)`
+  ).join(", ");
+  return `consumed ${summary.records} record(s) in ${summary.microBatches} micro-batch(es), ${
+    summary.seconds.toFixed(1)
+  } s: ${tables}, ${summary.rejected} rejected; tables in ${db}`;
 }
 
-/** Sorts one poll's records into good ones per table and rejects, with each shard's last sequence number. */
-export function toMicroBatch(reads: readonly ShardRead[]): MicroBatch {
-  const batch: MicroBatch = { records: perKind(() => []), rejects: [], checkpoints: new Map() };
-  for (const read of reads) {
-    for (const record of read.records) {
-      const arrival = record.ApproximateArrivalTimestamp ?? new Date();
-      const parsed = parseStreamRecord(read.kind, record.Data ?? new Uint8Array());
-      if (parsed.ok) batch.records[read.kind].push({ record: parsed.record, arrival });
-      else {
-        batch.rejects.push({
-          stream: read.stream,
-          shardId: read.shardId,
-          sequenceNumber: record.SequenceNumber!,
-          arrival,
-          reason: parsed.reason,
-          data: parsed.text,
-        });
-      }
+/** `deno task consume`. */
+export const COMMAND: Command = {
+  name: "consume",
+  usage: USAGE,
+  flags: CONSUMER_FLAGS,
+  connections: ["id", "kinesis", "aws"],
+  output: true,
+  async run(flags, interrupt) {
+    const config = loadConfig(flags);
+    const options = parseConsumerOptions(flags, config.id);
+    const quiet = flags.quiet === true;
+    interrupt.started();
+    const summary = await runConsumer(config, options, {
+      signal: interrupt.signal,
+      log: quiet ? () => {} : undefined,
+    });
+    // The text summary on stdout, unless stdout carries the JSON.
+    if (flags.json) console.log(JSON.stringify(summary));
+    if (!quiet) {
+      (flags.json ? console.error : console.log)(consumerSummaryText(summary, options.db));
     }
-    batch.checkpoints.set(`${read.stream}/${read.shardId}`, read.records.at(-1)!.SequenceNumber!);
-  }
-  return batch;
-}
-
-/** `deno task consume [flags]`. */
-export async function main(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { ...CONFIG_FLAGS, ...CONSUMER_FLAGS }, USAGE);
-  const config = loadConfig(flags);
-  const options = parseConsumerOptions(flags, config.id);
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const name of signals) Deno.addSignalListener(name, onSignal);
-  try {
-    const summary = await runConsumer(config, options, { signal: stop.signal });
-    console.log(
-      `consumed ${summary.records} record(s) in ${summary.microBatches} micro-batch(es), ${
-        summary.seconds.toFixed(1)
-      } s: ${
-        TABLE_KINDS.map((k) => `${k} +${summary.appended[k]} (${summary.duplicates[k]} dup)`).join(
-          ", ",
-        )
-      }, ${summary.rejected} rejected; tables in ${options.db}`,
-    );
     return 0;
-  } finally {
-    for (const name of signals) Deno.removeSignalListener(name, onSignal);
-  }
+  },
+};
+
+/** `deno task consume`: returns the exit code (errors are thrown as `CliError`s). */
+export function main(args: string[]): Promise<number> {
+  return runCommand(COMMAND, args);
 }

@@ -29,6 +29,7 @@ import {
   openDuckDb,
   registerRawFromRecords,
 } from "../warehouse/duckdb_runner.ts";
+import { CliError } from "../core/errors.ts";
 import { cleanTableName } from "../core/names.ts";
 import type { SourceRecord } from "../core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
@@ -85,6 +86,11 @@ export interface CommitResult {
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
+/** The latest arrival time of `good` (epoch when empty). */
+function latestArrival(good: readonly GoodRecord[]): Date {
+  return new Date(good.reduce((max, g) => Math.max(max, g.arrival.getTime()), 0));
+}
+
 /** An empty per-table record. */
 export function perKind<T>(make: () => T): Record<TableKind, T> {
   return { pin: make(), geo: make(), user: make() };
@@ -113,7 +119,7 @@ export class StreamStore {
       await db.connection.run(`ATTACH ${literal(path)} AS sink`);
     } catch (error) {
       db.close();
-      throw new Error(`cannot open the consumer database ${path}: ${(error as Error).message}`);
+      throw new CliError(`cannot open the consumer database ${path}: ${(error as Error).message}`);
     }
     const store = new StreamStore(db, id, dedup);
     await store.#createTables();
@@ -186,77 +192,103 @@ export class StreamStore {
       rejected: batch.rejects.length,
       appendedIndexes: perKind(() => [] as number[]),
     };
-    const keys = this.table(this.names.keys);
-    const latest = perKind(() => 0);
     // Outside the transaction: clean in memory and find the rows not seen before.
-    for (const kind of TABLE_KINDS) {
-      const good = batch.records[kind];
-      if (good.length === 0) continue;
-      await this.#clean(kind, good.map((g) => g.record));
-      latest[kind] = good.reduce((max, g) => Math.max(max, g.arrival.getTime()), 0);
-      await this.#db.connection.run(
-        `CREATE OR REPLACE TABLE memory.main.${kind}_new AS ` +
-          `SELECT c.*, md5(CAST(to_json(c) AS VARCHAR)) AS row_key FROM memory.main.${kind} c ` +
-          `WHERE NOT EXISTS (SELECT 1 FROM ${keys} k WHERE k.kind = ${literal(kind)} ` +
-          `AND k.row_key = md5(CAST(to_json(c) AS VARCHAR)))`,
-      );
-      const { rows } = await this.#db.query(`SELECT ind FROM memory.main.${kind}_new`);
-      result.appendedIndexes[kind] = rows.map((row) => Number(row[0]));
-      result.appended[kind] = rows.length;
-      result.duplicates[kind] = good.length - rows.length;
-    }
-    const run = (sql: string, values?: (string | null)[]) =>
-      this.#db.connection.run(sql, values as never);
-    await run("BEGIN TRANSACTION");
-    try {
-      for (const kind of TABLE_KINDS) {
-        if (batch.records[kind].length === 0) continue;
-        const seenAt = new Date(latest[kind]).toISOString().replace("Z", "");
-        await run(
-          `INSERT INTO ${this.table(cleanTableName(this.#id, kind))} ` +
-            `SELECT * EXCLUDE (row_key) FROM memory.main.${kind}_new`,
-        );
-        await run(
-          `INSERT INTO ${keys} SELECT ${literal(kind)}, row_key, ` +
-            `CAST(${literal(seenAt)} AS TIMESTAMP) FROM memory.main.${kind}_new`,
-        );
-      }
-      for (const reject of batch.rejects) {
-        await run(
-          `INSERT INTO ${this.table(this.names.rejects)} VALUES ` +
-            `(?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, now()::TIMESTAMP)`,
-          [
-            reject.stream,
-            reject.shardId,
-            reject.sequenceNumber,
-            reject.arrival.toISOString().replace("Z", ""),
-            reject.reason,
-            reject.data,
-          ],
-        );
-      }
-      const checkpoints = this.table(this.names.checkpoints);
-      for (const [key, sequence] of batch.checkpoints) {
-        const slash = key.lastIndexOf("/");
-        const [stream, shard] = [key.slice(0, slash), key.slice(slash + 1)];
-        await run(`DELETE FROM ${checkpoints} WHERE stream = ? AND shard_id = ?`, [stream, shard]);
-        await run(`INSERT INTO ${checkpoints} VALUES (?, ?, ?, now()::TIMESTAMP)`, [
-          stream,
-          shard,
-          sequence,
-        ]);
-      }
-      await this.#prune(keys);
-      await run("COMMIT");
-    } catch (error) {
-      await run("ROLLBACK").catch(() => {});
-      throw error;
-    }
+    const kinds = TABLE_KINDS.filter((kind) => batch.records[kind].length > 0);
+    for (const kind of kinds) await this.#findNewRows(kind, batch.records[kind], result);
+    await this.#inTransaction(async () => {
+      for (const kind of kinds) await this.#appendNewRows(kind, latestArrival(batch.records[kind]));
+      await this.#insertRejects(batch.rejects);
+      await this.#moveCheckpoints(batch.checkpoints);
+      await this.#prune();
+    });
     return result;
   }
 
+  /**
+   * Cleans `good` into memory table `<kind>_new`, keeping only rows whose
+   * content key is not in the keys table, and counts them into `result`.
+   */
+  async #findNewRows(kind: TableKind, good: GoodRecord[], result: CommitResult): Promise<void> {
+    await this.#clean(kind, good.map((g) => g.record));
+    const keys = this.table(this.names.keys);
+    await this.#db.connection.run(
+      `CREATE OR REPLACE TABLE memory.main.${kind}_new AS ` +
+        `SELECT c.*, md5(CAST(to_json(c) AS VARCHAR)) AS row_key FROM memory.main.${kind} c ` +
+        `WHERE NOT EXISTS (SELECT 1 FROM ${keys} k WHERE k.kind = ${literal(kind)} ` +
+        `AND k.row_key = md5(CAST(to_json(c) AS VARCHAR)))`,
+    );
+    const { rows } = await this.#db.query(`SELECT ind FROM memory.main.${kind}_new`);
+    result.appendedIndexes[kind] = rows.map((row) => Number(row[0]));
+    result.appended[kind] = rows.length;
+    result.duplicates[kind] = good.length - rows.length;
+  }
+
+  /** Runs `work` in one transaction on the file: all of it, or (on error) none. */
+  async #inTransaction(work: () => Promise<void>): Promise<void> {
+    await this.#run("BEGIN TRANSACTION");
+    try {
+      await work();
+      await this.#run("COMMIT");
+    } catch (error) {
+      await this.#run("ROLLBACK").catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Appends `<kind>_new` to the cleaned table and its keys, seen at `seenAt`. */
+  async #appendNewRows(kind: TableKind, seenAt: Date): Promise<void> {
+    const at = seenAt.toISOString().replace("Z", "");
+    await this.#run(
+      `INSERT INTO ${this.table(cleanTableName(this.#id, kind))} ` +
+        `SELECT * EXCLUDE (row_key) FROM memory.main.${kind}_new`,
+    );
+    await this.#run(
+      `INSERT INTO ${this.table(this.names.keys)} SELECT ${literal(kind)}, row_key, ` +
+        `CAST(${literal(at)} AS TIMESTAMP) FROM memory.main.${kind}_new`,
+    );
+  }
+
+  /** Appends the rejects, with the reason and where each came from. */
+  async #insertRejects(rejects: readonly Reject[]): Promise<void> {
+    for (const reject of rejects) {
+      await this.#run(
+        `INSERT INTO ${this.table(this.names.rejects)} VALUES ` +
+          `(?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, now()::TIMESTAMP)`,
+        [
+          reject.stream,
+          reject.shardId,
+          reject.sequenceNumber,
+          reject.arrival.toISOString().replace("Z", ""),
+          reject.reason,
+          reject.data,
+        ],
+      );
+    }
+  }
+
+  /** Sets each shard's checkpoint (`stream/shardId`) to the last sequence number read. */
+  async #moveCheckpoints(checkpoints: ReadonlyMap<string, string>): Promise<void> {
+    const table = this.table(this.names.checkpoints);
+    for (const [key, sequence] of checkpoints) {
+      const slash = key.lastIndexOf("/");
+      const [stream, shard] = [key.slice(0, slash), key.slice(slash + 1)];
+      await this.#run(`DELETE FROM ${table} WHERE stream = ? AND shard_id = ?`, [stream, shard]);
+      await this.#run(`INSERT INTO ${table} VALUES (?, ?, ?, now()::TIMESTAMP)`, [
+        stream,
+        shard,
+        sequence,
+      ]);
+    }
+  }
+
+  /** Runs one statement, with `?` parameters. */
+  #run(sql: string, values?: (string | null)[]): Promise<unknown> {
+    return this.#db.connection.run(sql, values as never);
+  }
+
   /** Forgets keys past the retention (relative to the newest key) and beyond the cap. */
-  async #prune(keys: string): Promise<void> {
+  async #prune(): Promise<void> {
+    const keys = this.table(this.names.keys);
     const seconds = Math.floor(this.#dedup.retentionMs / 1000);
     await this.#db.connection.run(
       `DELETE FROM ${keys} WHERE seen_at < ` +

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { HelpRequested, UsageError } from "./errors.ts";
+import { parseTableKind, TABLE_KINDS, type TableKind } from "./tables.ts";
 
 /** One flag: string or boolean, optionally repeatable, with a short alias. */
 export interface FlagSpec {
@@ -25,7 +26,9 @@ export type Flags = Record<string, string | boolean | string[] | undefined> & { 
 
 /**
  * Parses `args` strictly against `spec`. Unknown flags and missing values
- * become a `UsageError` naming the flag; `--help` becomes `HelpRequested`.
+ * become a one-line `UsageError` naming the flag (the entry point adds where
+ * `--help` is; the whole help would bury the one word that was wrong);
+ * `--help` becomes `HelpRequested`.
  */
 export function parseFlags(
   args: string[],
@@ -44,8 +47,18 @@ export function parseFlags(
     return { ...values, _: rest } as Flags;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`${message.replace(/\. To specify.*$/s, "")}\n\n${usage}`);
+    throw new UsageError(flagProblem(message));
   }
+}
+
+/** `parseArgs`' complaint as one short line that names the flag. */
+function flagProblem(message: string): string {
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
+  if (message.startsWith("Unknown option")) return `unknown flag ${quoted}`;
+  if (message.startsWith("Unexpected argument")) return `unexpected argument "${quoted}"`;
+  if (message.includes("argument missing")) return `${quoted.split(" ")[0]} needs a value`;
+  if (message.includes("does not take an argument")) return `${quoted} takes no value`;
+  return message.replace(/\. To specify.*$/s, "");
 }
 
 /** A string flag's value, or `fallback` when absent. */
@@ -103,4 +116,21 @@ export function choiceFlag<T extends string>(
     throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${text}"`);
   }
   return text as T;
+}
+
+/** An on/off flag, or undefined when absent (the caller's default applies). */
+export function onOffFlag(flags: Flags, name: string): boolean | undefined {
+  if (stringFlag(flags, name) === undefined) return undefined;
+  return choiceFlag(flags, name, ["on", "off"] as const, "on") === "on";
+}
+
+/** A comma-separated list of tables (`pin,geo`), each once; all three when absent. */
+export function tablesFlag(flags: Flags, name = "tables"): TableKind[] {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return [...TABLE_KINDS];
+  try {
+    return [...new Set(text.split(",").map((table) => parseTableKind(table.trim())))];
+  } catch (error) {
+    throw new UsageError(`--${name}: ${(error as Error).message}`);
+  }
 }

@@ -10,9 +10,10 @@
  * const exitCode = await main(["--limit", "100", "--json"]);
  * ```
  */
-import { choiceFlag, type Flags, intFlag, parseFlags, stringFlag } from "../core/cli.ts";
+import { choiceFlag, type Flags, intFlag, onOffFlag, stringFlag } from "../core/cli.ts";
+import { type Command, runCommand } from "../core/command.ts";
 import { UsageError } from "../core/errors.ts";
-import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../core/config.ts";
+import { loadConfig, type PipelineConfig } from "../core/config.ts";
 import type { DeliveryTarget } from "../transfer/target.ts";
 import { KafkaTarget } from "./target.ts";
 import { KafkaRestTarget } from "./rest_target.ts";
@@ -21,11 +22,9 @@ import {
   runTransfer,
   TRANSFER_FLAGS,
   TRANSFER_USAGE,
-  transferExitCode,
 } from "../transfer/driver.ts";
 
 const BATCH_FLAGS = {
-  ...CONFIG_FLAGS,
   ...TRANSFER_FLAGS,
   via: { type: "string" as const },
   partitions: { type: "string" as const },
@@ -54,12 +53,7 @@ Kafka flags:
   --request-records N   --via rest: records per HTTP request (500)
   --producer-thread T   worker (kafkajs encodes on a second thread; default) | main
 
-${TRANSFER_USAGE}
-
-${CONFIG_USAGE}
-
-Exit codes: 0 done, 2 bad flags, 3 database error, 4 Kafka error, 5 record refused,
-130 interrupted (after checkpointing).`;
+${TRANSFER_USAGE}`;
 
 /** Builds the target `--via` asks for. */
 export function batchTarget(config: PipelineConfig, flags: Flags): DeliveryTarget {
@@ -84,7 +78,6 @@ export function batchTarget(config: PipelineConfig, flags: Flags): DeliveryTarge
   }
   if (via !== "kafka") throw new UsageError(`--via must be kafka or rest URL, got "${via}"`);
   if (flags._.length) throw new UsageError(`unexpected argument "${flags._[0]}"`);
-  const tls = stringFlag(flags, "kafka-tls");
   return new KafkaTarget({
     id: config.id,
     kafka: config.kafka,
@@ -95,17 +88,27 @@ export function batchTarget(config: PipelineConfig, flags: Flags): DeliveryTarge
     brokerWaitMs: waitMs,
     worker:
       choiceFlag(flags, "producer-thread", ["worker", "main"] as const, "worker") === "worker",
-    tls: tls === undefined
-      ? undefined
-      : choiceFlag(flags, "kafka-tls", ["on", "off"] as const, "on") === "on",
+    tls: onOffFlag(flags, "kafka-tls"),
   });
 }
 
+/** `deno task batch`. */
+export const COMMAND: Command = {
+  name: "batch",
+  usage: USAGE,
+  flags: BATCH_FLAGS,
+  connections: ["id", "mysql", "kafka", "aws", "state"],
+  output: true,
+  positionals: true,
+  async run(flags, interrupt) {
+    const config = loadConfig(flags);
+    const options = parseTransferOptions(flags);
+    await runTransfer(config, options, batchTarget(config, flags), interrupt);
+    return 0;
+  },
+};
+
 /** `deno task batch`: returns the exit code (errors are thrown as `CliError`s). */
-export async function main(args: string[]): Promise<number> {
-  const flags = parseFlags(args, BATCH_FLAGS, USAGE, { positionals: true });
-  const config = loadConfig(flags);
-  const options = parseTransferOptions(flags);
-  const summary = await runTransfer(config, options, batchTarget(config, flags));
-  return transferExitCode(summary);
+export function main(args: string[]): Promise<number> {
+  return runCommand(COMMAND, args);
 }

@@ -11,9 +11,10 @@
  * const exitCode = await main(["--limit", "100", "--shards", "2"]);
  * ```
  */
-import { choiceFlag, type Flags, intFlag, parseFlags, stringFlag } from "../core/cli.ts";
+import { choiceFlag, type Flags, intFlag, stringFlag } from "../core/cli.ts";
+import { type Command, runCommand } from "../core/command.ts";
 import { UsageError } from "../core/errors.ts";
-import { CONFIG_FLAGS, CONFIG_USAGE, loadConfig, type PipelineConfig } from "../core/config.ts";
+import { loadConfig, type PipelineConfig } from "../core/config.ts";
 import type { DeliveryTarget } from "../transfer/target.ts";
 import { KinesisApiTarget } from "./api_target.ts";
 import { kinesisClient } from "./client.ts";
@@ -23,11 +24,9 @@ import {
   runTransfer,
   TRANSFER_FLAGS,
   TRANSFER_USAGE,
-  transferExitCode,
 } from "../transfer/driver.ts";
 
 const STREAM_FLAGS = {
-  ...CONFIG_FLAGS,
   ...TRANSFER_FLAGS,
   via: { type: "string" as const },
   shards: { type: "string" as const },
@@ -59,12 +58,7 @@ Kinesis flags:
                          (throttling slows sending down; records are never dropped)
   API key for --via api: PINPIPE_API_KEY (sent as x-api-key), never a flag.
 
-${TRANSFER_USAGE}
-
-${CONFIG_USAGE}
-
-Exit codes: 0 done, 2 bad flags, 3 database error, 4 Kinesis error, 5 record refused,
-130 interrupted (after checkpointing).`;
+${TRANSFER_USAGE}`;
 
 /** Builds the target `--via` asks for. */
 export function streamTarget(config: PipelineConfig, flags: Flags): DeliveryTarget {
@@ -99,11 +93,23 @@ export function streamTarget(config: PipelineConfig, flags: Flags): DeliveryTarg
   return new KinesisTarget({ ...common, client: kinesisClient(config.kinesis) });
 }
 
+/** `deno task stream`. */
+export const COMMAND: Command = {
+  name: "stream",
+  usage: USAGE,
+  flags: STREAM_FLAGS,
+  connections: ["id", "mysql", "kinesis", "aws", "state"],
+  output: true,
+  positionals: true,
+  async run(flags, interrupt) {
+    const config = loadConfig(flags);
+    const options = parseTransferOptions(flags);
+    await runTransfer(config, options, streamTarget(config, flags), interrupt);
+    return 0;
+  },
+};
+
 /** `deno task stream`: returns the exit code (errors are thrown as `CliError`s). */
-export async function main(args: string[]): Promise<number> {
-  const flags = parseFlags(args, STREAM_FLAGS, USAGE, { positionals: true });
-  const config = loadConfig(flags);
-  const options = parseTransferOptions(flags);
-  const summary = await runTransfer(config, options, streamTarget(config, flags));
-  return transferExitCode(summary);
+export function main(args: string[]): Promise<number> {
+  return runCommand(COMMAND, args);
 }

@@ -30,7 +30,9 @@ import {
   intFlag,
   numberFlag,
   stringFlag,
+  tablesFlag,
 } from "../core/cli.ts";
+import type { Interrupt } from "../core/command.ts";
 import { UsageError } from "../core/errors.ts";
 import type { PipelineConfig } from "../core/config.ts";
 import { type Checkpoint, CheckpointStore } from "./checkpoint.ts";
@@ -41,7 +43,7 @@ import { recordIndex, toRecord } from "../core/records.ts";
 import { indexBatches, OriginalSampler, prefetched } from "../source/row_order.ts";
 import { pacedBatchSize, RatePacer } from "./pacing.ts";
 import { sleep } from "../util/retry.ts";
-import { parseTableKind, TABLE_KINDS, type TableKind } from "../core/tables.ts";
+import type { TableKind } from "../core/tables.ts";
 
 export type { TransferSummary } from "./progress.ts";
 
@@ -73,7 +75,10 @@ export interface TransferOptions {
   quiet: boolean;
 }
 
-/** The flags `parseTransferOptions` reads; merge with `CONFIG_FLAGS` and the target's own. */
+/**
+ * The flags `parseTransferOptions` reads, beside the command shell's output
+ * flags (`--json`, `--quiet`) and the target's own.
+ */
 export const TRANSFER_FLAGS: Record<string, FlagSpec> = {
   order: { type: "string" },
   seed: { type: "string" },
@@ -85,8 +90,6 @@ export const TRANSFER_FLAGS: Record<string, FlagSpec> = {
   "from-start": { type: "boolean" },
   "batch-size": { type: "string" },
   tables: { type: "string" },
-  json: { type: "boolean" },
-  quiet: { type: "boolean" },
 };
 
 /** Help text for `TRANSFER_FLAGS`. */
@@ -103,8 +106,6 @@ export const TRANSFER_USAGE = `Transfer flags:
   --from-start          ignore the checkpoint and start again from the first row
   --batch-size N        rows per acknowledged, checkpointed batch (1000)
   --tables LIST         comma-separated subset of pin,geo,user (all)
-  --json                print the summary as JSON on stdout
-  --quiet               no progress line, no text summary
 
 Checkpoints: <state-dir>/<id>/<target>/sequential-<table>.json (last acknowledged index)
 and random-seed<S>.json (samples acknowledged), written only after the acknowledgement.
@@ -115,15 +116,6 @@ export function parseTransferOptions(flags: Flags): TransferOptions {
   const order = choiceFlag(flags, "order", ["sequential", "random"] as const, "sequential");
   const limitText = stringFlag(flags, "limit");
   const rateText = stringFlag(flags, "rate");
-  const tablesText = stringFlag(flags, "tables");
-  let tables = [...TABLE_KINDS];
-  if (tablesText !== undefined) {
-    try {
-      tables = [...new Set(tablesText.split(",").map((name) => parseTableKind(name.trim())))];
-    } catch (error) {
-      throw new UsageError(`--tables: ${(error as Error).message}`);
-    }
-  }
   const follow = flags.follow === true;
   if (follow && order === "random") {
     throw new UsageError("--follow applies to --order sequential only (random never ends)");
@@ -141,7 +133,7 @@ export function parseTransferOptions(flags: Flags): TransferOptions {
     pollMs: intFlag(flags, "poll-interval", 1000, { min: 10 }),
     fromStart: flags["from-start"] === true,
     batchSize: intFlag(flags, "batch-size", 1000, { min: 1, max: 100_000 }),
-    tables,
+    tables: tablesFlag(flags),
     json: flags.json === true,
     quiet: flags.quiet === true,
   };
@@ -154,7 +146,7 @@ interface RunState {
   target: DeliveryTarget;
   store: CheckpointStore;
   counters: TransferCounters;
-  /** Aborted on SIGINT/SIGTERM or when another table failed: finish the batch in flight, stop. */
+  /** Aborted by the interrupt or when another table failed: finish the batch in flight, stop. */
   stop: AbortController;
 }
 
@@ -328,74 +320,106 @@ async function runRandom(state: RunState): Promise<void> {
   }
 }
 
+/** The state every table's loop shares, with fresh counters. */
+function newRunState(
+  config: PipelineConfig,
+  options: TransferOptions,
+  target: DeliveryTarget,
+): RunState {
+  return {
+    config,
+    options,
+    target,
+    store: new CheckpointStore(config.stateDir, config.id, target.name),
+    counters: new TransferCounters(
+      target.name,
+      config.id,
+      options.order,
+      options.tables,
+      (kind) => target.destination?.(kind) ?? kind,
+    ),
+    stop: new AbortController(),
+  };
+}
+
+/** Checks the source first: its errors are the cheapest to find and the most common. */
+async function checkSource(config: PipelineConfig, tables: readonly TableKind[]): Promise<void> {
+  const probe = await openSource(config.mysql);
+  try {
+    await probe.checkTables(tables);
+  } finally {
+    await probe.close();
+  }
+}
+
+/**
+ * Runs every table's loop (or the one random loop) to its end; the first
+ * failure stops the others after their batch in flight and is returned.
+ */
+async function runTables(state: RunState): Promise<unknown> {
+  const { options, stop } = state;
+  const runs = options.order === "random"
+    ? [runRandom(state)]
+    : options.tables.map((kind) => runSequential(state, kind));
+  const results = await Promise.allSettled(
+    runs.map((run) =>
+      run.catch((error) => {
+        stop.abort(); // the other tables finish their batch in flight and stop
+        throw error;
+      })
+    ),
+  );
+  const rejected = results.find((result) => result.status === "rejected");
+  return rejected ? (rejected as PromiseRejectedResult).reason : undefined;
+}
+
+/** Prints the summary: text on stderr (once rows flowed, unless quiet), JSON on stdout. */
+function report(summary: TransferSummary, options: TransferOptions, started: boolean): void {
+  // A failure before the first row (bad password, broker down) is its one error line only.
+  if (!options.quiet && started) console.error(summaryText(summary));
+  if (options.json) console.log(JSON.stringify(summary));
+}
+
+/** Not interrupted: what `runTransfer` runs with when no command shell gives it signals. */
+const NO_INTERRUPT: Interrupt = { signal: new AbortController().signal, started: () => {} };
+
 /**
  * Runs a transfer into `target` and reports it: a progress line on a
  * terminal, the summary on stderr (unless `quiet`), the summary as JSON on
- * stdout (with `json`), also when it fails (the text summary only once rows flowed). Throws the first error (a
- * `SourceError`, `TargetError`...) after the other tables finished their
+ * stdout (with `json`), also when it fails (the text summary only once rows
+ * flowed). `interrupt` (the command shell's SIGINT/SIGTERM) finishes each
+ * table's batch in flight, checkpoints it and stops. Throws the first error
+ * (a `SourceError`, `TargetError`...) after the other tables finished their
  * batch in flight and the target was closed; checkpoints stay as acknowledged.
  */
 export async function runTransfer(
   config: PipelineConfig,
   options: TransferOptions,
   target: DeliveryTarget,
+  interrupt: Interrupt = NO_INTERRUPT,
 ): Promise<TransferSummary> {
-  const counters = new TransferCounters(
-    target.name,
-    config.id,
-    options.order,
-    options.tables,
-    (kind) => target.destination?.(kind) ?? kind,
-  );
-  const stop = new AbortController();
-  const state: RunState = {
-    config,
-    options,
-    target,
-    store: new CheckpointStore(config.stateDir, config.id, target.name),
-    counters,
-    stop,
-  };
-  let started = false;
-  const onSignal = () => {
-    // Before the first row, or asked twice: nothing to finish, stop now (checkpoints are on disk).
-    if (!started || stop.signal.aborted) Deno.exit(130);
+  const state = newRunState(config, options, target);
+  const { counters, stop } = state;
+  const onInterrupt = () => {
     counters.interrupted = true;
     stop.abort();
   };
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  interrupt.signal.addEventListener("abort", onInterrupt, { once: true });
+  let started = false;
   let progress: ProgressLine | undefined;
   let failure: unknown;
   try {
-    // Check the source first: its errors are the cheapest to find and the most common.
-    const probe = await openSource(config.mysql);
-    try {
-      await probe.checkTables(options.tables);
-    } finally {
-      await probe.close();
-    }
+    await checkSource(config, options.tables);
     await target.prepare(options.tables);
     started = true;
+    interrupt.started();
     progress = new ProgressLine(counters, !options.quiet && Deno.stderr.isTerminal());
-    const runs = options.order === "random"
-      ? [runRandom(state)]
-      : options.tables.map((kind) => runSequential(state, kind));
-    const results = await Promise.allSettled(
-      runs.map((run) =>
-        run.catch((error) => {
-          stop.abort(); // the other tables finish their batch in flight and stop
-          throw error;
-        })
-      ),
-    );
-    const rejected = results.find((result) => result.status === "rejected");
-    if (rejected) failure = (rejected as PromiseRejectedResult).reason;
+    failure = await runTables(state);
   } catch (error) {
     failure = error;
   } finally {
     progress?.stop();
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    interrupt.signal.removeEventListener("abort", onInterrupt);
     await target.close().catch((error) => {
       failure ??= error;
     });
@@ -404,14 +428,7 @@ export async function runTransfer(
     counters.error = failure instanceof Error ? failure.message : String(failure);
   }
   const summary = counters.summary();
-  // A failure before the first row (bad password, broker down) is its one error line only.
-  if (!options.quiet && started) console.error(summaryText(summary));
-  if (options.json) console.log(JSON.stringify(summary));
+  report(summary, options, started);
   if (failure !== undefined) throw failure;
   return summary;
-}
-
-/** The exit code for a finished transfer: 0, or 130 when it was interrupted. */
-export function transferExitCode(summary: TransferSummary): number {
-  return summary.interrupted ? 130 : 0;
 }

@@ -85,6 +85,30 @@ Deno.test("sim: a bad record fails a check that names it, exit 1", async () => {
   }
 });
 
+Deno.test("sim: --json-out FILE writes the JSON --json prints", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const file = join(out, "answers.json");
+    const { code, stdout, stderr } = await sim(
+      "--rows",
+      "500",
+      "--out",
+      out,
+      "--json",
+      "--json-out",
+      file,
+    );
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(file)), JSON.parse(stdout));
+    assert.match(stderr, new RegExp(`json: ${file}`));
+    const plain = await sim("--rows", "500", "--out", out, "--json-out", file);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^source: generated 500 rows/m, "without --json, text on stdout");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 Deno.test("sim: bad flags are named, exit 2", async () => {
   const rows = await sim("--rows", "zero");
   assert.equal(rows.code, 2);

@@ -1,8 +1,10 @@
 /**
- * The consumer's errors: one line naming what was wrong, a non-zero exit,
- * and the database file untouched by the failed run.
+ * The consumer's errors: one line naming what was wrong, the exit code of
+ * its kind (Kinesis: 4, flags: 2), and the database file untouched by the
+ * failed run.
  */
 import assert from "node:assert/strict";
+import { EXIT_CODES } from "../../src/core/errors.ts";
 import { randomId, runMain } from "../support/processes.ts";
 
 Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one line each", async () => {
@@ -13,12 +15,12 @@ Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one l
     const cases: [string[], number, RegExp][] = [
       [
         ["--wait-streams", "1"],
-        1,
+        EXIT_CODES.target,
         /^pinpipe consume: stream streaming-[0-9a-f]{12}-pin does not exist after waiting 1 s/,
       ],
       [
         ["--kinesis-endpoint", "http://127.0.0.1:9"],
-        1,
+        EXIT_CODES.target,
         /^pinpipe consume: cannot list shards of streaming-[0-9a-f]{12}-pin: .*ECONNREFUSED/,
       ],
       [["--from", "middle"], 2, /^pinpipe consume: --from must be one of trim_horizon, latest/],
@@ -28,7 +30,7 @@ Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one l
       const run = await runMain(["consume", "--id", id, "--db", db, ...flags]);
       assert.equal(run.code, code, run.stderr);
       assert.match(run.stderr, message);
-      if (code === 1) assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+      assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -5,11 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/core/config.ts";
+import { EXIT_CODES } from "../../src/core/errors.ts";
 import { outgoing } from "../../src/transfer/target.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
-import { parseConsumerOptions, runConsumer } from "../../src/consumer/consume_command.ts";
+import { parseConsumerOptions } from "../../src/consumer/consume_command.ts";
+import { runConsumer } from "../../src/consumer/consumer.ts";
 import { deleteStreams } from "../support/kinesis.ts";
 import { randomId } from "../support/processes.ts";
 
@@ -79,7 +81,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "SIGTERM stops the consumer after its micro-batch in hand: exit 0 and a summary",
+  name: "SIGTERM stops the consumer after its micro-batch in hand: exit 130 and a summary",
   async fn() {
     const id = randomId();
     const config = loadConfig({ _: [], id });
@@ -124,7 +126,7 @@ Deno.test({
           while (!(await stderr.read()).done) { /* drain */ }
         })(),
       ]);
-      assert.equal(status.code, 0, text);
+      assert.equal(status.code, EXIT_CODES.interrupted, text);
       assert.match(stdout, /consumed 30 record\(s\) in 1 micro-batch\(es\).*geo \+30/);
     } finally {
       await target.close();

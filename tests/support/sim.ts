@@ -10,10 +10,9 @@
  * ```
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { type Finished, runMain } from "./processes.ts";
 
-/** What `sim --json FILE` writes. */
+/** What `sim --json` prints (and `--json-out FILE` writes). */
 export interface SimJson {
   source: string;
   cleaned: Record<string, { rowsIn: number; rowsOut: number }>;
@@ -26,10 +25,13 @@ export function sim(...args: string[]): Promise<Finished> {
   return runMain(["sim", "--quiet", ...args]);
 }
 
-/** Runs `sim --out <out>` with `args`, which must succeed, and returns its JSON answers. */
+/**
+ * Runs `sim --out <out> --json` with `args`, which must succeed, and returns
+ * its JSON answers: stdout holds the JSON alone, the text summary goes to stderr.
+ */
 export async function simJson(out: string, ...args: string[]): Promise<SimJson> {
-  const json = join(out, "answers.json");
-  const { code, stdout, stderr } = await sim("--out", out, "--json", json, ...args);
+  const { code, stdout, stderr } = await sim("--out", out, "--json", ...args);
   assert.equal(code, 0, `sim failed:\n${stdout}\n${stderr}`);
-  return JSON.parse(await Deno.readTextFile(json));
+  assert.match(stderr, /checks: \d+ passed, 0 failed/);
+  return JSON.parse(stdout);
 }

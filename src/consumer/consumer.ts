@@ -1,0 +1,265 @@
+/**
+ * The streaming consumer's loop: what the Databricks streaming notebook does,
+ * locally. Reads `streaming-<id>-pin|geo|user` shard by shard (`shards.ts`),
+ * sorts each poll into a micro-batch (`toMicroBatch`), and commits it to the
+ * DuckDB store (`store.ts`: the cleaned rows, rejects and the shards'
+ * checkpoint in one transaction) while the next poll runs.
+ *
+ * @example
+ * ```ts
+ * import { runConsumer } from "./consumer.ts";
+ * import { loadConfig } from "../core/config.ts";
+ * const summary = await runConsumer(loadConfig({ _: [] }), {
+ *   db: "out/stream.duckdb",
+ *   start: "TRIM_HORIZON",
+ *   pollMs: 250,
+ *   limit: 10_000,
+ *   idleExitMs: 5_000,
+ *   maxRecords: 0,
+ *   dedup: { retentionMs: 24 * 3600_000, maxKeys: 5_000_000 },
+ *   waitStreamsMs: 60_000,
+ * });
+ * ```
+ */
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
+import type { PipelineConfig } from "../core/config.ts";
+import { CliError, TargetError } from "../core/errors.ts";
+import { streamName } from "../core/names.ts";
+import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
+import { kinesisClient } from "../kinesis/client.ts";
+import { sleep } from "../util/retry.ts";
+import { parseStreamRecord } from "./records.ts";
+import { type ShardRead, ShardReader, type StartPosition } from "./shards.ts";
+import {
+  type CommitResult,
+  type DedupOptions,
+  type MicroBatch,
+  perKind,
+  StreamStore,
+} from "./store.ts";
+
+/** How the consumer runs. */
+export interface ConsumerOptions {
+  /** The DuckDB database file. */
+  db: string;
+  start: StartPosition;
+  /** Pause between polls when nothing is waiting. */
+  pollMs: number;
+  /** Most records per GetRecords call. */
+  limit: number;
+  /** Stop after this long with nothing new (0: run until SIGINT/SIGTERM). */
+  idleExitMs: number;
+  /** Stop after reading at least this many records (0: no limit). */
+  maxRecords: number;
+  dedup: DedupOptions;
+  /** How long to wait for the streams to exist. */
+  waitStreamsMs: number;
+}
+
+/** Totals of one run. */
+export interface ConsumerSummary {
+  records: number;
+  microBatches: number;
+  appended: Record<TableKind, number>;
+  duplicates: Record<TableKind, number>;
+  rejected: number;
+  seconds: number;
+  /** Stopped by the signal (after committing the micro-batch in hand). */
+  interrupted: boolean;
+}
+
+/** Called after each committed micro-batch (for the benchmark's latency). */
+export type CommitHook = (result: CommitResult, committedAt: number) => void;
+
+/** What `runConsumer` may be given beside the options. */
+export interface ConsumerHooks {
+  client?: KinesisClient;
+  /** Stops the loop after the micro-batch in hand is committed. */
+  signal?: AbortSignal;
+  onCommit?: CommitHook;
+  /** Called after each poll round (every shard has its iterator after the first). */
+  onPoll?: () => void;
+  /** Where the per-micro-batch lines go (stderr). */
+  log?: (line: string) => void;
+}
+
+/** A Kinesis failure (stream missing, service unreachable) as the one-line `TargetError`: exit 4. */
+function kinesisFailure(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  return new TargetError(error instanceof Error ? error.message : String(error));
+}
+
+/** One line about a committed micro-batch. */
+function microBatchLine(number: number, result: CommitResult): string {
+  const appended = TABLE_KINDS.map((kind) => `${kind} +${result.appended[kind]}`).join(" ");
+  const duplicates = TABLE_KINDS.reduce((n, kind) => n + result.duplicates[kind], 0);
+  return `micro-batch ${number}: ${appended}, ${duplicates} duplicate(s), ${result.rejected} reject(s)`;
+}
+
+/** One run of the consumer over an open store. */
+class ConsumerRun {
+  readonly summary: ConsumerSummary = {
+    records: 0,
+    microBatches: 0,
+    appended: perKind(() => 0),
+    duplicates: perKind(() => 0),
+    rejected: 0,
+    seconds: 0,
+    interrupted: false,
+  };
+  /** The micro-batch being committed: the next poll runs meanwhile, commits stay in order. */
+  #committing: Promise<void> = Promise.resolve();
+  #failure: { error: unknown } | undefined;
+  #lastNews = Date.now();
+
+  constructor(
+    readonly options: ConsumerOptions,
+    readonly store: StreamStore,
+    readonly reader: ShardReader,
+    readonly hooks: ConsumerHooks,
+  ) {}
+
+  /** Polls and commits until a stop condition, then waits for the last commit. */
+  async loop(): Promise<void> {
+    const { signal, onPoll } = this.hooks;
+    try {
+      while (!signal?.aborted) {
+        const { reads, behind } = await this.reader.poll().catch((error) => {
+          throw kinesisFailure(error);
+        });
+        onPoll?.();
+        await this.#settle();
+        const batch = toMicroBatch(reads);
+        this.summary.records += reads.reduce((n, read) => n + read.records.length, 0);
+        if (batch.checkpoints.size > 0) this.#commitInBackground(batch);
+        if (this.#finished()) break;
+        if (!behind && batch.checkpoints.size === 0) {
+          if (this.#idleTooLong()) break;
+          await sleep(this.options.pollMs);
+        }
+      }
+    } finally {
+      await this.#committing;
+    }
+    await this.#settle();
+    this.summary.interrupted = signal?.aborted ?? false;
+  }
+
+  /** Starts committing `batch` after the previous commit; its failure surfaces at `#settle`. */
+  #commitInBackground(batch: MicroBatch): void {
+    this.#committing = this.#committing.then(() => this.store.commit(batch)).then(
+      (result) => this.#count(result),
+      (error) => {
+        this.#failure = { error };
+      },
+    );
+    this.#lastNews = Date.now();
+  }
+
+  /** Waits for the commit in flight; rethrows its failure. */
+  async #settle(): Promise<void> {
+    await this.#committing;
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** Adds a committed micro-batch to the summary and logs it. */
+  #count(result: CommitResult): void {
+    this.hooks.onCommit?.(result, performance.now());
+    const summary = this.summary;
+    summary.microBatches++;
+    summary.rejected += result.rejected;
+    for (const kind of TABLE_KINDS) {
+      summary.appended[kind] += result.appended[kind];
+      summary.duplicates[kind] += result.duplicates[kind];
+    }
+    this.hooks.log?.(microBatchLine(summary.microBatches, result));
+  }
+
+  /** Enough records read, or every shard closed. */
+  #finished(): boolean {
+    const { maxRecords } = this.options;
+    return (maxRecords > 0 && this.summary.records >= maxRecords) || this.reader.openShards === 0;
+  }
+
+  /** Nothing new for `idleExitMs` (when set). */
+  #idleTooLong(): boolean {
+    const { idleExitMs } = this.options;
+    return idleExitMs > 0 && Date.now() - this.#lastNews >= idleExitMs;
+  }
+}
+
+/** Opens the store at `options.db`, making its directory if needed. */
+async function openStore(config: PipelineConfig, options: ConsumerOptions): Promise<StreamStore> {
+  const slash = options.db.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(options.db.slice(0, slash), { recursive: true });
+  return await StreamStore.open(options.db, config.id, options.dedup);
+}
+
+/** Opens the three streams' shards, each from its checkpoint (else `options.start`). */
+async function openReader(
+  config: PipelineConfig,
+  options: ConsumerOptions,
+  store: StreamStore,
+  client: KinesisClient,
+): Promise<ShardReader> {
+  const reader = new ShardReader(
+    client,
+    TABLE_KINDS.map((kind) => ({ kind, stream: streamName(config.id, kind) })),
+    { start: options.start, checkpoints: await store.checkpoints(), limit: options.limit },
+  );
+  await reader.open(options.waitStreamsMs).catch((error) => {
+    throw kinesisFailure(error);
+  });
+  return reader;
+}
+
+/**
+ * Runs the consumer until idle, `maxRecords`, or `signal` aborts (each ends
+ * after the micro-batch in hand is committed). Kinesis failures are
+ * `TargetError`s (exit 4).
+ */
+export async function runConsumer(
+  config: PipelineConfig,
+  options: ConsumerOptions,
+  hooks: ConsumerHooks = {},
+): Promise<ConsumerSummary> {
+  const began = performance.now();
+  const store = await openStore(config, options);
+  try {
+    const client = hooks.client ?? kinesisClient(config.kinesis);
+    const reader = await openReader(config, options, store, client);
+    const run = new ConsumerRun(options, store, reader, {
+      ...hooks,
+      log: hooks.log ?? ((line) => console.error(line)),
+    });
+    await run.loop();
+    run.summary.seconds = (performance.now() - began) / 1000;
+    return run.summary;
+  } finally {
+    store.close();
+  }
+}
+
+/** Sorts one poll's records into good ones per table and rejects, with each shard's last sequence number. */
+export function toMicroBatch(reads: readonly ShardRead[]): MicroBatch {
+  const batch: MicroBatch = { records: perKind(() => []), rejects: [], checkpoints: new Map() };
+  for (const read of reads) {
+    for (const record of read.records) {
+      const arrival = record.ApproximateArrivalTimestamp ?? new Date();
+      const parsed = parseStreamRecord(read.kind, record.Data ?? new Uint8Array());
+      if (parsed.ok) batch.records[read.kind].push({ record: parsed.record, arrival });
+      else {
+        batch.rejects.push({
+          stream: read.stream,
+          shardId: read.shardId,
+          sequenceNumber: record.SequenceNumber!,
+          arrival,
+          reason: parsed.reason,
+          data: parsed.text,
+        });
+      }
+    }
+    batch.checkpoints.set(`${read.stream}/${read.shardId}`, read.records.at(-1)!.SequenceNumber!);
+  }
+  return batch;
+}

@@ -1,0 +1,358 @@
+/**
+ * What MSK Connect's Confluent S3 sink does on AWS, here: consumes
+ * `<id>.pin|geo|user` as a consumer group and writes objects named
+ * `topics/<topic>/partition=<p>/<topic>+<p>+<start offset, 10 digits>.json`,
+ * one record per line, `flushSize` records each (or fewer when no record
+ * came for `rotateMs`). Offsets are committed only after the object is
+ * written, so a crash and restart rewrites the same objects and nothing is
+ * duplicated or lost: exactly once into the bucket.
+ *
+ * The sink keeps one buffer per assigned partition. Three things touch a
+ * buffer, each a method below, one at a time per partition: the consumer's
+ * batches (`#consume`), the rotation timer (`#rotate`) and the group's
+ * membership changes (`#onGroupJoin`). All of them end in
+ * `#writeThenCommit`, the one place an object is written and committed.
+ *
+ * @example
+ * ```ts
+ * import { BucketSink } from "./sink.ts";
+ * import { loadConfig } from "../core/config.ts";
+ * import { openBucket } from "./storage.ts";
+ * const config = loadConfig({ _: [] });
+ * const sink = new BucketSink(config, await openBucket(config.bucket), {
+ *   flushSize: 500,
+ *   rotateMs: 1000,
+ *   group: "connect-pinpipe-sink",
+ *   kinds: ["pin", "geo", "user"],
+ *   exitAtEnd: true,
+ * });
+ * const summary = await sink.run(); // { topics: { "0123456789ab.pin": { objects, records } ... } }
+ * ```
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { PipelineConfig } from "../core/config.ts";
+import { CliError, TargetError } from "../core/errors.ts";
+import { topicName } from "../core/names.ts";
+import type { TableKind } from "../core/tables.ts";
+import { KAFKA_RETRY, kafkaClient } from "../kafka/client.ts";
+import { describeKafkaError } from "../kafka/errors.ts";
+import { PartitionBuffer, type PendingObject } from "./buffer.ts";
+import type { Bucket } from "./storage.ts";
+
+/** How the sink runs. */
+export interface SinkOptions {
+  /** Records per object (the connector's `flush.size`). */
+  flushSize: number;
+  /** Write a partial object when no record came for this long (0: never). */
+  rotateMs: number;
+  /** The consumer group. */
+  group: string;
+  /** Which topics (by table kind). */
+  kinds: TableKind[];
+  /** Stop once every partition's committed offset reached its end offset. */
+  exitAtEnd: boolean;
+  /** TLS for SASL connections (default: on when SASL is used). */
+  tls?: boolean;
+}
+
+/** What the sink did. */
+export interface SinkSummary {
+  bucket: string;
+  group: string;
+  topics: Record<string, { objects: number; records: number }>;
+  seconds: number;
+  interrupted: boolean;
+}
+
+/** How often the end offsets are compared with the group's committed ones, with `exitAtEnd`. */
+const DRAIN_CHECK_MS = 500;
+
+/** The key of one topic partition. */
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** Serializes work per partition: batches, rotation and rebalances never touch one at once. */
+class PartitionLocks {
+  #tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T> | T): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    this.#tails.set(key, next.catch(() => {}));
+    return next;
+  }
+
+  /** Waits until the work queued so far (and any it queued) is done. */
+  async idle(): Promise<void> {
+    let tails: Promise<unknown>[];
+    do {
+      tails = [...this.#tails.values()];
+      await Promise.all(tails);
+    } while ([...this.#tails.values()].some((tail, i) => tail !== tails[i]));
+  }
+}
+
+/** The Kafka-to-bucket sink: `new BucketSink(...).run(signal)`. */
+export class BucketSink {
+  readonly #config: PipelineConfig;
+  readonly #bucket: Bucket;
+  readonly #options: SinkOptions;
+  readonly #topics: string[];
+  readonly #summary: SinkSummary;
+  readonly #buffers = new Map<string, PartitionBuffer>();
+  readonly #locks = new PartitionLocks();
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #admin?: Admin;
+  #consumer?: Consumer;
+  #stopping = false;
+  #checking = false;
+  #failure: unknown;
+  #finish!: () => void;
+  readonly #finished = new Promise<void>((resolve) => this.#finish = resolve);
+
+  constructor(config: PipelineConfig, bucket: Bucket, options: SinkOptions) {
+    this.#config = config;
+    this.#bucket = bucket;
+    this.#options = options;
+    this.#topics = options.kinds.map((kind) => topicName(config.id, kind));
+    this.#summary = {
+      bucket: bucket.location,
+      group: options.group,
+      topics: Object.fromEntries(this.#topics.map((topic) => [topic, { objects: 0, records: 0 }])),
+      seconds: 0,
+      interrupted: false,
+    };
+  }
+
+  /**
+   * Runs until `signal` aborts, an error occurs, or (with `exitAtEnd`) every
+   * partition is written and committed to its end. On the way out the
+   * objects being written are finished and committed; partial buffers are
+   * dropped (not committed, so read again next time).
+   */
+  async run(signal?: AbortSignal): Promise<SinkSummary> {
+    const began = performance.now();
+    const onAbort = () => {
+      this.#summary.interrupted = true;
+      this.#stop();
+    };
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await this.#connect();
+      this.#startRotation();
+      if (this.#options.exitAtEnd) {
+        this.#timers.push(setInterval(() => this.#checkDrained(), DRAIN_CHECK_MS));
+      }
+      await this.#finished;
+    } catch (error) {
+      this.#failure ??= error;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      await this.#shutDown();
+    }
+    this.#summary.seconds = Math.round(performance.now() - began) / 1000;
+    if (this.#failure !== undefined) throw this.#failure;
+    return this.#summary;
+  }
+
+  /** Stops the run, with the error that ends it (the first one wins). */
+  #stop(error?: unknown): void {
+    if (error !== undefined) this.#failure ??= error;
+    this.#stopping = true;
+    this.#finish();
+  }
+
+  /** A Kafka failure as the one-line `TargetError` the command ends with. */
+  #kafkaError(error: unknown, topic?: string): TargetError {
+    const brokers = this.#config.kafka.brokers;
+    return describeKafkaError(error, brokers, topic) ??
+      new TargetError(`Kafka at ${brokers.join(",")}: ${(error as Error).message}`);
+  }
+
+  /** Connects, checks the topics exist, joins the group and starts consuming. */
+  async #connect(): Promise<void> {
+    const [config, options] = [this.#config, this.#options];
+    const kafka: Kafka = await kafkaClient(config.kafka, "pinpipe-sink", config.aws.region, {
+      ssl: options.tls ?? config.kafka.auth !== "none",
+    });
+    const admin = this.#admin = kafka.admin({ retry: KAFKA_RETRY.quick });
+    await admin.connect().catch((error) => {
+      throw this.#kafkaError(error);
+    });
+    await this.#checkTopics(admin);
+    if (this.#stopping) return;
+    const consumer = this.#consumer = kafka.consumer({
+      groupId: options.group,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#onGroupJoin(payload.memberAssignment).catch((error) => this.#stop(error));
+    });
+    await consumer.connect().catch((error) => {
+      throw this.#kafkaError(error);
+    });
+    await consumer.subscribe({ topics: this.#topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) =>
+        this.#locks.run(
+          partitionKey(payload.batch.topic, payload.batch.partition),
+          () => this.#consume(payload),
+        ).catch((error) => this.#stop(error)),
+    });
+  }
+
+  /** Fails with one line naming the topics that do not exist. */
+  async #checkTopics(admin: Admin): Promise<void> {
+    const existing = new Set(
+      await admin.listTopics().catch((error) => {
+        throw this.#kafkaError(error);
+      }),
+    );
+    const missing = this.#topics.filter((topic) => !existing.has(topic));
+    if (missing.length) {
+      throw new TargetError(
+        `topic${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not found at ${
+          this.#config.kafka.brokers.join(",")
+        } (run deno task batch first)`,
+      );
+    }
+  }
+
+  /** The buffer of one partition, made on first use. */
+  #bufferOf(topic: string, partition: number): PartitionBuffer {
+    const key = partitionKey(topic, partition);
+    let buffer = this.#buffers.get(key);
+    if (!buffer) {
+      this.#buffers.set(
+        key,
+        buffer = new PartitionBuffer(topic, partition, this.#options.flushSize),
+      );
+    }
+    return buffer;
+  }
+
+  /**
+   * Group membership: after the group (re)joined, the partitions this member
+   * no longer holds lose their buffers. Their records were not committed, so
+   * the member that holds them now reads them again.
+   */
+  async #onGroupJoin(assignment: Record<string, number[]>): Promise<void> {
+    for (const [key, buffer] of this.#buffers) {
+      if (assignment[buffer.topic]?.includes(buffer.partition)) continue;
+      await this.#locks.run(key, () => {
+        buffer.clear();
+        this.#buffers.delete(key);
+      });
+    }
+  }
+
+  /** A batch of one partition: records into its buffer, each full buffer written and committed. */
+  async #consume(
+    { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
+  ): Promise<void> {
+    const buffer = this.#bufferOf(batch.topic, batch.partition);
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || this.#stopping) return;
+      let record: unknown;
+      try {
+        record = JSON.parse(message.value?.toString() ?? "null");
+      } catch {
+        throw new CliError(
+          `${batch.topic} partition ${batch.partition} offset ${message.offset}: value is not JSON`,
+        );
+      }
+      const pending = buffer.add(Number(message.offset), record);
+      resolveOffset(message.offset);
+      if (pending) {
+        await this.#writeThenCommit(pending);
+        await heartbeat();
+      }
+    }
+  }
+
+  /** Writes the object, then commits past it: the order that makes a replay harmless. */
+  async #writeThenCommit(pending: PendingObject): Promise<void> {
+    try {
+      await this.#bucket.put(pending.key, pending.body);
+    } catch (error) {
+      throw new TargetError(
+        `could not write ${this.#bucket.location}/${pending.key}: ${(error as Error).message}`,
+      );
+    }
+    await this.#consumer!.commitOffsets([{
+      topic: pending.topic,
+      partition: pending.partition,
+      offset: String(pending.commitOffset),
+    }]);
+    const counts = this.#summary.topics[pending.topic];
+    counts.objects++;
+    counts.records += pending.records;
+  }
+
+  /** Rotation: a timer that writes every buffer no record came to for `rotateMs`. */
+  #startRotation(): void {
+    const { rotateMs } = this.#options;
+    if (rotateMs <= 0) return;
+    const tick = Math.max(50, Math.min(500, Math.floor(rotateMs / 4)));
+    this.#timers.push(setInterval(() => {
+      for (const [key, buffer] of this.#buffers) {
+        if (buffer.rotateDue(rotateMs)) {
+          this.#locks.run(key, () => this.#rotate(buffer)).catch((error) => this.#stop(error));
+        }
+      }
+    }, tick));
+  }
+
+  /** Writes a partial object of `buffer`, if it is still due when its turn comes. */
+  async #rotate(buffer: PartitionBuffer): Promise<void> {
+    if (this.#stopping || !buffer.rotateDue(this.#options.rotateMs)) return;
+    const pending = buffer.take();
+    if (pending) await this.#writeThenCommit(pending);
+  }
+
+  /** With `exitAtEnd`: stops once the group's committed offsets reached every end offset. */
+  async #checkDrained(): Promise<void> {
+    if (this.#checking || [...this.#buffers.values()].some((buffer) => buffer.size > 0)) return;
+    this.#checking = true;
+    try {
+      if (await this.#drained()) this.#stop();
+    } catch (error) {
+      this.#stop(this.#kafkaError(error));
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  /** Whether the group's committed offsets on the broker (not only this run's) reach the ends. */
+  async #drained(): Promise<boolean> {
+    const admin = this.#admin!;
+    const committed = new Map<string, number>();
+    const groupOffsets = await admin.fetchOffsets({
+      groupId: this.#options.group,
+      topics: this.#topics,
+    });
+    for (const { topic, partitions } of groupOffsets) {
+      for (const { partition, offset } of partitions) {
+        committed.set(partitionKey(topic, partition), Math.max(0, Number(offset)));
+      }
+    }
+    for (const topic of this.#topics) {
+      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+        if (Number(high) > (committed.get(partitionKey(topic, partition)) ?? 0)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Stops the timers, lets the writes in flight finish and commit, then leaves the group. */
+  async #shutDown(): Promise<void> {
+    this.#stopping = true;
+    this.#timers.forEach(clearInterval);
+    await this.#locks.idle();
+    await this.#consumer?.disconnect().catch(() => {});
+    await this.#admin?.disconnect().catch(() => {});
+  }
+}

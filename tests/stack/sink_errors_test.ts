@@ -1,0 +1,85 @@
+/**
+ * The sink's failures are one line each with the target's exit code (4):
+ * topics that do not exist, and a bucket it cannot write to. An object
+ * that could not be written is not committed, so the next sink writes it.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { EXIT_CODES } from "../../src/core/errors.ts";
+import { topicName } from "../../src/core/names.ts";
+import { readBucket } from "../support/bucket.ts";
+import { deleteTopics } from "../support/kafka.ts";
+import { randomId, runMain } from "../support/processes.ts";
+
+Deno.test("sink: missing topics are one line, exit 4", async () => {
+  const id = randomId();
+  const bucket = await Deno.makeTempDir({ prefix: "pinpipe-sink-errors-" });
+  try {
+    const run = await runMain(["sink", "--id", id, "--bucket", bucket, "--exit-at-end"]);
+    assert.equal(run.code, EXIT_CODES.target, run.stderr);
+    assert.equal(
+      run.stderr,
+      `pinpipe sink: topics ${id}.pin, ${id}.geo, ${id}.user not found at 127.0.0.1:19092 ` +
+        "(run deno task batch first)\n",
+    );
+  } finally {
+    await Deno.remove(bucket, { recursive: true });
+  }
+});
+
+Deno.test("sink: a bucket it cannot write is one line naming the object, exit 4, nothing committed", async () => {
+  const id = randomId();
+  const dir = await Deno.makeTempDir({ prefix: "pinpipe-sink-errors-" });
+  const topic = topicName(id, "user");
+  try {
+    const produced = await runMain([
+      "batch",
+      "--id",
+      id,
+      "--state-dir",
+      join(dir, "state"),
+      "--tables",
+      "user",
+      "--limit",
+      "20",
+      "--quiet",
+    ]);
+    assert.equal(produced.code, 0, produced.stderr);
+    const sink = (bucket: string) =>
+      runMain([
+        "sink",
+        "--id",
+        id,
+        "--tables",
+        "user",
+        "--bucket",
+        bucket,
+        "--flush-size",
+        "10",
+        "--rotate-ms",
+        "200",
+        "--exit-at-end",
+        "--quiet",
+      ]);
+    // A file where the bucket directory should be: no object can be written under it.
+    const notADirectory = join(dir, "file");
+    await Deno.writeTextFile(notADirectory, "");
+    const failed = await sink(notADirectory);
+    assert.equal(failed.code, EXIT_CODES.target, failed.stderr);
+    assert.match(
+      failed.stderr,
+      new RegExp(`^pinpipe sink: could not write ${notADirectory}/topics/${topic}/partition=0/`),
+    );
+    assert.equal(failed.stderr.trim().split("\n").length, 1, failed.stderr);
+
+    const bucket = join(dir, "bucket");
+    const written = await sink(bucket);
+    assert.equal(written.code, 0, written.stderr);
+    const objects = await readBucket(bucket, topic);
+    assert.equal(objects[0].startOffset, 0, "the object that failed was not committed");
+    assert.ok(objects.reduce((n, object) => n + object.records.length, 0) >= 20);
+  } finally {
+    await deleteTopics(id);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
