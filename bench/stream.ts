@@ -20,7 +20,8 @@
 import { type KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { intFlag, numberFlag, parseFlags } from "../src/core/cli.ts";
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
-import type { DeliveryTarget, OutgoingRecord } from "../src/transfer/target.ts";
+import type { DeliveryTarget } from "../src/transfer/target.ts";
+import type { OutgoingRecord } from "../src/core/records.ts";
 import { kinesisClient } from "../src/kinesis/client.ts";
 import { type KinesisEntry, planBatches } from "../src/kinesis/batches.ts";
 import { KinesisTarget } from "../src/kinesis/target.ts";

@@ -54,3 +54,23 @@ export function toRecord(kind: TableKind, row: Row): SourceRecord {
 export function recordIndex(kind: TableKind, record: SourceRecord): number {
   return Number(record[TABLES[kind].indexColumn]);
 }
+
+/** One record on its way out: its table, its row index, the record, and its key. */
+export interface OutgoingRecord {
+  kind: TableKind;
+  /** The row's index value (`index` or `ind`). */
+  index: number;
+  record: SourceRecord;
+  /** Message key / partition key: `String(index)` by default. */
+  key: string;
+}
+
+/** Builds the outgoing record for a row's record; the key is the index by default. */
+export function outgoing(
+  kind: TableKind,
+  index: number,
+  record: SourceRecord,
+  key = String(index),
+): OutgoingRecord {
+  return { kind, index, record, key };
+}

@@ -16,11 +16,8 @@
  * const target = new KafkaRestTarget({ id: "0123456789ab", url: "http://127.0.0.1:8082" });
  * ```
  */
-import {
-  type DeliveryTarget,
-  type OutgoingRecord,
-  type TargetOptions,
-} from "../transfer/target.ts";
+import { type DeliveryTarget, type TargetOptions } from "../transfer/target.ts";
+import { type OutgoingRecord } from "../core/records.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { topicName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";

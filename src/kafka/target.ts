@@ -25,12 +25,8 @@
  */
 import { CompressionTypes, type Kafka, Partitioners, type RetryOptions } from "kafkajs";
 import type { KafkaConfig } from "../core/config.ts";
-import {
-  type DeliveryTarget,
-  logToStderr,
-  type OutgoingRecord,
-  type TargetOptions,
-} from "../transfer/target.ts";
+import { type DeliveryTarget, logToStderr, type TargetOptions } from "../transfer/target.ts";
+import { type OutgoingRecord } from "../core/records.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { topicName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";

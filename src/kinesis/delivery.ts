@@ -9,12 +9,13 @@
  * @example
  * ```ts
  * import { toKinesisEntry } from "./delivery.ts";
- * import { outgoing } from "../transfer/target.ts";
+ * import { outgoing } from "../core/records.ts";
  * const entry = toKinesisEntry("pin", outgoing("pin", 7, { index: 7 }), "index");
  * entry.partitionKey; // "7"
  * ```
  */
-import type { OutgoingRecord, TargetOptions } from "../transfer/target.ts";
+import type { TargetOptions } from "../transfer/target.ts";
+import type { OutgoingRecord } from "../core/records.ts";
 import { ThrottlePacer } from "../transfer/pacing.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import {

@@ -25,7 +25,8 @@ import {
   type PutRecordsResultEntry,
 } from "@aws-sdk/client-kinesis";
 import { inLanes } from "../util/lanes.ts";
-import { type DeliveryTarget, logToStderr, type OutgoingRecord } from "../transfer/target.ts";
+import { type DeliveryTarget, logToStderr } from "../transfer/target.ts";
+import { type OutgoingRecord } from "../core/records.ts";
 import { ThrottlePacer } from "../transfer/pacing.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { streamName } from "../core/names.ts";

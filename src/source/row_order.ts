@@ -13,7 +13,7 @@
  * sampler.next(); // { pause: 0, offset: 7528 }, as the original's first draw
  * ```
  */
-import type { OutgoingRecord } from "../transfer/target.ts";
+import type { OutgoingRecord } from "../core/records.ts";
 
 /**
  * MT19937, seeded as CPython's `random.seed(int)` does (init_by_array with

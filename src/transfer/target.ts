@@ -1,11 +1,12 @@
 /**
- * The contract between the source-side driver (`transfer.ts`) and a place
+ * The contract between the source-side driver (`driver.ts`) and a place
  * records are delivered to: Kafka, a Kafka REST proxy, Kinesis. The driver
  * reads, orders, paces and checkpoints; a target only sends and acknowledges.
  *
  * @example
  * ```ts
- * import type { DeliveryTarget, OutgoingRecord } from "./target.ts";
+ * import type { DeliveryTarget } from "./target.ts";
+ * import type { OutgoingRecord } from "../core/records.ts";
  * const printer: DeliveryTarget = {
  *   name: "stdout",
  *   async prepare() {},
@@ -14,18 +15,8 @@
  * };
  * ```
  */
-import type { SourceRecord } from "../core/records.ts";
+import type { OutgoingRecord } from "../core/records.ts";
 import type { TableKind } from "../core/tables.ts";
-
-/** One record on its way out: its table, its row index, the record, and its key. */
-export interface OutgoingRecord {
-  kind: TableKind;
-  /** The row's index value (`index` or `ind`). */
-  index: number;
-  record: SourceRecord;
-  /** Message key / partition key: `String(index)` by default. */
-  key: string;
-}
 
 /**
  * Where records go. `send` is called with one table's records at a time, in
@@ -72,14 +63,4 @@ export interface TargetOptions {
 /** The default of `TargetOptions.log`. */
 export function logToStderr(line: string): void {
   console.error(line);
-}
-
-/** Builds the outgoing record for a row's record; the key is the index by default. */
-export function outgoing(
-  kind: TableKind,
-  index: number,
-  record: SourceRecord,
-  key = String(index),
-): OutgoingRecord {
-  return { kind, index, record, key };
 }

@@ -12,7 +12,7 @@ import {
 import { CallFailure } from "../../src/kinesis/errors.ts";
 import { RecordRejectedError, TargetError } from "../../src/core/errors.ts";
 import { ThrottlePacer } from "../../src/transfer/pacing.ts";
-import { outgoing } from "../../src/transfer/target.ts";
+import { outgoing } from "../../src/core/records.ts";
 
 Deno.test("partition keys: the row index by default, a random uuid as an option", () => {
   const record = outgoing("user", 42, { ind: 42 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/core/config.ts";
 import { EXIT_CODES } from "../../src/core/errors.ts";
-import { outgoing } from "../../src/transfer/target.ts";
+import { outgoing } from "../../src/core/records.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";

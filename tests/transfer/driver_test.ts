@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { UsageError } from "../../src/core/errors.ts";
 import { CheckpointStore } from "../../src/transfer/checkpoint.ts";
 import { CliError } from "../../src/core/errors.ts";
-import { outgoing, type OutgoingRecord } from "../../src/transfer/target.ts";
+import { outgoing, type OutgoingRecord } from "../../src/core/records.ts";
 import { indexBatches, OriginalSampler, PythonRandom } from "../../src/source/row_order.ts";
 import { parseTransferOptions } from "../../src/transfer/driver.ts";
 import { progressLine, summaryText, TransferCounters } from "../../src/transfer/progress.ts";
