@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { main, planFor } from "../../infra/aws/command.ts";
-import { applyPlan, StepFailed } from "../../infra/aws/apply.ts";
+import { applyPlan, StepFailed, stepsWithoutRunner } from "../../infra/aws/apply.ts";
 import { DatabricksWorkspace } from "../../infra/aws/databricks_workspace.ts";
 import {
   missingS3SinkFields,
@@ -122,6 +122,18 @@ Deno.test("plan with settings shows the exact requests and no secret", () => {
   const batch = steps.find((step) => String(step.request.path).endsWith("/batch_notebook"));
   assert.equal(batch?.request.path, "/Shared/pinpipe/12c0d092d679/batch_notebook");
   assert.equal(batch?.request.language, "PYTHON");
+});
+
+Deno.test("every step of the plan has a runner that applies it and destroys it", () => {
+  const { steps } = planFor(EXAMPLE_ENV);
+  assert.deepEqual(stepsWithoutRunner(steps), []);
+  for (const step of steps) {
+    assert.ok(step.destroy.action, `${step.name} says how destroy removes it`);
+  }
+  // A step of a kind nothing carries out is reported, not silently skipped.
+  assert.deepEqual(stepsWithoutRunner([{ ...steps[0], action: "CreateBucketV2" }]), [
+    "s3 CreateBucketV2",
+  ]);
 });
 
 Deno.test("the S3 sink connector config has every field the connector requires", () => {
