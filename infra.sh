@@ -181,18 +181,21 @@ make_venv() {
   note "${venv#"$ROOT/"} ready in $((SECONDS - began)) s"
 }
 
-# The venvs the tests run Python in: PySpark for the parity test, Airflow for the DAG tests.
+# The venvs the tests run Python in: PySpark for the parity test, Airflow for the DAG tests, moto
+# for the local S3 endpoint.
 # Made side by side: most of the time goes to downloads.
 make_venvs() {
-  local spark airflow status=0
+  local spark airflow moto status=0
   make_venv "$CACHE/venv-spark" tests/warehouse/parity/requirements.txt &
   spark=$!
   make_venv "$CACHE/venv-airflow" dags/requirements.txt &
   airflow=$!
+  make_moto_venv &
+  moto=$!
   wait $spark || status=1
   wait $airflow || status=1
+  wait $moto || status=1
   [ $status = 0 ] || die "a venv could not be made (see above)"
-  make_moto_venv
 }
 
 # --- The local AWS endpoint: moto's S3 server (kinesalite and the broker are the stack's own). ---
