@@ -10,6 +10,7 @@ import { LOCAL_CREDENTIALS } from "../../infra/aws/local_aws.ts";
 import { startMoto } from "../../infra/local/stand_ins/moto.ts";
 import { bucketName } from "../../src/core/names.ts";
 import { s3Client } from "../../src/util/s3_client.ts";
+import { copyS3Objects } from "../../sim/s3_bucket_reader.ts";
 import { randomId, runMain } from "../support/processes.ts";
 import type { SimJson } from "../support/sim.ts";
 
@@ -74,6 +75,23 @@ Deno.test("sim from s3:// gives exactly the answers of the same objects in a dir
       `${out}/s3`,
     ]);
     assert.equal(fromS3.source, `bucket s3://${bucket}`);
+
+    // A long copy says how far it is: here every object is "long". (The SDK's chain reads
+    // this process's environment.)
+    for (const [name, value] of Object.entries(LOCAL_CREDENTIALS)) Deno.env.set(name, value);
+    const lines: string[] = [];
+    const copied = await copyS3Objects({
+      bucket,
+      prefixes: ["topics/"],
+      toDir: `${out}/copy`,
+      region: "us-east-1",
+      endpoint: moto.endpoint,
+      progress: (line) => lines.push(line),
+      progressMs: 0,
+    });
+    assert.equal(copied.objects, uploaded);
+    assert.match(lines.at(0)!, new RegExp(`^reading s3://${bucket}: 1 objects, `));
+    assert.match(lines.at(-1)!, new RegExp(`^read s3://${bucket}: ${uploaded} objects, `));
     assert.deepEqual(fromS3.answers, fromDir.answers);
     assert.deepEqual(fromS3.cleaned, fromDir.cleaned);
     assert.deepEqual(fromS3.checks, fromDir.checks);
