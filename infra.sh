@@ -8,7 +8,10 @@
 #   ./infra.sh local install   fetch what the stack and the tests need (Debian packages, Kafka jars,
 #                              kinesalite, the PySpark and Airflow venvs, Chromium); skips what is there
 #   ./infra.sh local with CMD  install, then run CMD with the stack up; stop it after if this call started it
-#   ./infra.sh aws plan|apply  provision the AWS side (see docs/aws.md)
+#   ./infra.sh local up --aws  the same, and the local AWS endpoint: moto's S3 server on 127.0.0.1:14566
+#   ./infra.sh local aws up|down|status   only the local AWS endpoint (`local down` stops it too)
+#   ./infra.sh aws plan|apply|destroy  provision the AWS side, or remove it (see docs/aws.md)
+#   ./infra.sh rehearse        the AWS run against the local endpoints, end to end (see docs/aws.md)
 #
 # Everything lives under .local/ (data, logs, pids, generated secrets) and
 # .cache/ (jars, npm packages, Python venvs), both ignored by git. Debian
@@ -178,17 +181,84 @@ make_venv() {
   note "${venv#"$ROOT/"} ready in $((SECONDS - began)) s"
 }
 
-# The venvs the tests run Python in: PySpark for the parity test, Airflow for the DAG tests.
+# The venvs the tests run Python in: PySpark for the parity test, Airflow for the DAG tests, moto
+# for the local S3 endpoint.
 # Made side by side: most of the time goes to downloads.
 make_venvs() {
-  local spark airflow status=0
+  local spark airflow moto status=0
   make_venv "$CACHE/venv-spark" tests/warehouse/parity/requirements.txt &
   spark=$!
   make_venv "$CACHE/venv-airflow" dags/requirements.txt &
   airflow=$!
+  make_moto_venv &
+  moto=$!
   wait $spark || status=1
   wait $airflow || status=1
+  wait $moto || status=1
   [ $status = 0 ] || die "a venv could not be made (see above)"
+}
+
+# --- The local AWS endpoint: moto's S3 server (kinesalite and the broker are the stack's own). ---
+# PINPIPE_MOTO_PORT starts a second one beside the first (the tests' private ones).
+MOTO_PORT=${PINPIPE_MOTO_PORT:-14566}
+MOTO_VENV="$CACHE/venv-moto"
+
+make_moto_venv() { make_venv "$MOTO_VENV" infra/local/stand_ins/moto_requirements.txt; }
+
+moto_pid_file() { echo "$LOCAL/run/moto-$MOTO_PORT.pid"; }
+
+# The pid of the moto server this script started on MOTO_PORT and that still runs, or nothing.
+moto_pid() {
+  local file pid
+  file=$(moto_pid_file)
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$file"; fi
+}
+
+# True when moto answers S3 ListBuckets with 200 (asked with the venv's Python: no curl needed).
+moto_answers() {
+  "$MOTO_VENV/bin/python" -c "import sys, urllib.request
+sys.exit(urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/', timeout=2).status != 200)" 2>/dev/null
+}
+
+moto_up() {
+  make_moto_venv
+  mkdir -p "$LOCAL/run" "$LOCAL/logs"
+  if [ -z "$(moto_pid)" ]; then
+    port_busy "$MOTO_PORT" && die "port $MOTO_PORT for moto is busy (another process listens there); stop it or set PINPIPE_MOTO_PORT"
+    setsid "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >>"$LOCAL/logs/moto-$MOTO_PORT.log" 2>&1 </dev/null &
+    echo $! >"$(moto_pid_file)"
+  fi
+  local began=$SECONDS
+  until moto_answers; do
+    [ -n "$(moto_pid)" ] || die "moto exited at start, see $LOCAL/logs/moto-$MOTO_PORT.log"
+    [ $((SECONDS - began)) -lt "$READY_WAIT_S" ] || die "moto did not answer in $READY_WAIT_S s, see $LOCAL/logs/moto-$MOTO_PORT.log"
+    sleep 0.3
+  done
+  moto_status
+}
+
+moto_down() {
+  local pid
+  pid=$(moto_pid)
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  rm -f "$(moto_pid_file)"
+  note "moto stopped"
+}
+
+moto_status() {
+  local pid
+  pid=$(moto_pid)
+  if [ -z "$pid" ]; then printf '%-8s stopped   127.0.0.1:%s\n' moto "$MOTO_PORT"; return 1; fi
+  if moto_answers; then
+    printf '%-8s up        127.0.0.1:%-6s pid %-8s S3 (moto) answers\n' moto "$MOTO_PORT" "$pid"
+  else
+    printf '%-8s unhealthy 127.0.0.1:%-6s pid %-8s no S3 answer\n' moto "$MOTO_PORT" "$pid"; return 1
+  fi
 }
 
 # What the stack and the tests need: `install` and `with` run this.
@@ -413,16 +483,24 @@ local_with() {
 case "${1:-}" in
   local)
     case "${2:-}" in
-      up) local_up ;;
-      down) local_down ;;
+      up) local_up; if [ "${3:-}" = --aws ]; then moto_up; fi ;;
+      down) local_down; moto_down ;;
       status) local_status ;;
+      aws)
+        case "${3:-}" in
+          up) moto_up ;; down) moto_down ;; status) moto_status ;;
+          *) die "usage: ./infra.sh local aws up|down|status" ;;
+        esac ;;
       seed) shift 2; local_seed "$@" ;;
       install) install_all ;;
       with) shift 2; local_with "$@" ;;
-      *) die "usage: ./infra.sh local up|down|status|seed|install|with CMD" ;;
+      *) die "usage: ./infra.sh local up [--aws]|down|status|seed|install|with CMD|aws up|down|status" ;;
     esac ;;
   aws)
     shift
     exec "$(deno_bin)" run -A infra/aws/command.ts "$@" ;;
-  *) die "usage: ./infra.sh local up|down|status|seed|install|with CMD | aws plan|apply" ;;
+  rehearse)
+    shift
+    exec "$(deno_bin)" run -A infra/aws/rehearse.ts "$@" ;;
+  *) die "usage: ./infra.sh local up [--aws]|down|status|seed|install|with CMD | aws plan|apply|destroy | rehearse" ;;
 esac

@@ -18,6 +18,7 @@ import { type Command, runCommand } from "../src/core/command.ts";
 import { UsageError } from "../src/core/errors.ts";
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
 import { bucketName, topicName } from "../src/core/names.ts";
+import { isS3Location, s3BucketName } from "../src/util/s3_location.ts";
 import { type Row, toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
 import {
@@ -46,7 +47,9 @@ No server is needed with the default source.
 
 Flags:
   --from SOURCE     generate (default) | mysql (the RDS tables) | bucket (what the sink wrote)
-  --bucket DIR      with --from bucket: the bucket directory to read (default: the configured bucket)
+  --bucket DIR|s3://B  with --from bucket: the bucket directory, or an S3 bucket read through the
+                    AWS SDK (the credential chain)     (default: the configured bucket)
+  --s3-endpoint URL with --bucket s3://B: an S3-compatible endpoint (default: AWS)
   --rows N          rows per table to generate                        (default ${DEFAULT_DATASET.rows})
   --seed S          generator seed                                    (default ${DEFAULT_DATASET.seed})
   --flush-size N    records per bucket object, as the sink's flush.size (default 1000)
@@ -75,6 +78,8 @@ export interface SimOptions {
   flushSize: number;
   outDir: string;
   bucketDir?: string;
+  /** With an `s3://` bucketDir: an S3-compatible endpoint instead of AWS. */
+  s3Endpoint?: string;
   /** Print the JSON on stdout (and the text on stderr). */
   json: boolean;
   /** Also write the JSON to this file. */
@@ -88,6 +93,18 @@ function parseOptions(flags: Flags): SimOptions {
   if (flags.bucket !== undefined && from !== "bucket") {
     throw new UsageError("--bucket goes with --from bucket (the other sources write their own)");
   }
+  const bucket = stringFlag(flags, "bucket");
+  const s3Endpoint = stringFlag(flags, "s3-endpoint");
+  if (bucket !== undefined && isS3Location(bucket)) {
+    try {
+      s3BucketName(bucket);
+    } catch (error) {
+      throw new UsageError(`--bucket: ${(error as Error).message}`);
+    }
+  }
+  if (s3Endpoint !== undefined && !(bucket !== undefined && isS3Location(bucket))) {
+    throw new UsageError("--s3-endpoint goes with --bucket s3://B");
+  }
   return {
     from,
     dataset: {
@@ -96,7 +113,8 @@ function parseOptions(flags: Flags): SimOptions {
     },
     flushSize: intFlag(flags, "flush-size", 1000, { min: 1 }),
     outDir: stringFlag(flags, "out", "out/sim"),
-    bucketDir: stringFlag(flags, "bucket"),
+    bucketDir: bucket,
+    s3Endpoint,
     json: flags.json === true,
     jsonPath: stringFlag(flags, "json-out"),
     maxRows: intFlag(flags, "max-rows", 15, { min: 0 }),
@@ -127,8 +145,36 @@ async function* records(rows: AsyncIterable<Row>, kind: TableKind) {
   for await (const row of rows) yield toRecord(kind, row);
 }
 
+/**
+ * Copies the pipeline's topics from `s3://name` to `<out>/bucket/<name>` (the same keys and
+ * bytes) and returns that folder, which DuckDB then reads as it reads any bucket folder.
+ */
+async function fromS3(
+  location: string,
+  options: SimOptions,
+  config: PipelineConfig,
+  progress: (line: string) => void,
+): Promise<string> {
+  const { copyS3Objects } = await import("./s3_bucket_reader.ts");
+  const bucket = s3BucketName(location);
+  const toDir = join(options.outDir, "bucket", bucket);
+  await copyS3Objects({
+    bucket,
+    prefixes: TABLE_KINDS.map((kind) => `topics/${topicName(config.id, kind)}/`),
+    toDir,
+    region: config.aws.region,
+    endpoint: options.s3Endpoint,
+    progress,
+  });
+  return toDir;
+}
+
 /** Runs the simulator once; throws on any error, returns the answers and checks. */
-export async function simulate(options: SimOptions, config: PipelineConfig): Promise<SimResult> {
+export async function simulate(
+  options: SimOptions,
+  config: PipelineConfig,
+  progress: (line: string) => void = () => {},
+): Promise<SimResult> {
   const timings: Record<string, number> = {};
   let started = performance.now();
   const lap = (name: string) => {
@@ -140,8 +186,14 @@ export async function simulate(options: SimOptions, config: PipelineConfig): Pro
   let bucketDir: string;
   let source: string;
   if (options.from === "bucket") {
-    bucketDir = options.bucketDir ?? config.bucket;
-    source = `bucket ${bucketDir}`;
+    const location = options.bucketDir ?? config.bucket;
+    source = `bucket ${location}`;
+    if (isS3Location(location)) {
+      bucketDir = await fromS3(location, options, config, progress);
+      lap("download");
+    } else {
+      bucketDir = location;
+    }
   } else {
     bucketDir = join(options.outDir, "bucket", bucketName(config.id));
     source = options.from === "generate"
@@ -229,6 +281,7 @@ export const COMMAND: Command = {
   flags: {
     from: { type: "string" },
     bucket: { type: "string" },
+    "s3-endpoint": { type: "string" },
     rows: { type: "string" },
     seed: { type: "string" },
     "flush-size": { type: "string" },
@@ -242,9 +295,9 @@ export const COMMAND: Command = {
   async run(flags) {
     const options = parseOptions(flags);
     const config = loadConfig(flags);
-    const result = await simulate(options, config);
     // With --json, stdout carries only the JSON.
     const print = options.json ? console.error : console.log;
+    const result = await simulate(options, config, options.quiet ? undefined : print);
     printResult(result, options, print);
     if (options.jsonPath) {
       await Deno.writeTextFile(options.jsonPath, resultJson(result) + "\n");

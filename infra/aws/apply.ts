@@ -1,8 +1,12 @@
 /**
- * Carries out a plan: for each step, first its check (skip when already in
- * place), then its call, in order, stopping at the first failure with the
- * step's number, name and the service's own error. Clients are passed in,
- * so the same code runs against AWS or, in tests, the local stand-ins.
+ * Carries out a plan, or undoes it. `applyPlan`: for each step, first its
+ * check (skip when already in place), then its call, in order. `destroyPlan`:
+ * the same steps last first, each removing what it made (skip when already
+ * gone). Both stop at the first failure with the step's number and name, the
+ * call and the service's own message, so a rerun continues from there. Every
+ * kind of step has one runner with all three parts (in place? apply, remove),
+ * so no step can be in the plan and missing from apply or destroy. Clients
+ * are passed in: the same code runs against AWS or the local endpoints.
  *
  * @example
  * ```ts
@@ -22,9 +26,14 @@
 import { createHash } from "node:crypto";
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  DeletePublicAccessBlockCommand,
   GetPublicAccessBlockCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
   S3Client,
@@ -32,6 +41,8 @@ import {
 import {
   CreateConnectorCommand,
   CreateCustomPluginCommand,
+  DeleteConnectorCommand,
+  DeleteCustomPluginCommand,
   DescribeCustomPluginCommand,
   KafkaConnectClient,
   ListConnectorsCommand,
@@ -39,15 +50,19 @@ import {
 } from "@aws-sdk/client-kafkaconnect";
 import {
   CreateStreamCommand,
+  DeleteStreamCommand,
   DescribeStreamSummaryCommand,
   KinesisClient,
 } from "@aws-sdk/client-kinesis";
 import type { Admin } from "kafkajs";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { kafkaClient } from "../../src/kafka/client.ts";
+import { kinesisClient } from "../../src/kinesis/client.ts";
+import { s3Client } from "../../src/util/s3_client.ts";
 import { sleep } from "../../src/util/retry.ts";
-import { DatabricksWorkspace, isNotFound } from "./databricks_workspace.ts";
+import { DatabricksError, DatabricksWorkspace, isNotFound } from "./databricks_workspace.ts";
 import { connectNames, type PlanStep, pluginArnPlaceholder, type Request } from "./plan.ts";
-import { type AwsSettings, listSetting } from "./settings.ts";
+import { type AwsEndpoints, type AwsSettings, listSetting } from "./settings.ts";
 
 /** The clients `applyPlan` talks through; only those the plan's steps use are touched. */
 export interface ApplyClients {
@@ -64,19 +79,54 @@ export interface ApplyClients {
   pollMs?: number;
 }
 
-/** The step that failed, its 1-based number, and why. */
+/**
+ * The step that failed, its 1-based number, the call that failed (the SDK
+ * command or REST call, else the step's own) and the service's message, on
+ * one line.
+ */
 export class StepFailed extends Error {
-  constructor(readonly number: number, readonly step: PlanStep, override readonly cause: unknown) {
+  readonly call: string;
+  constructor(
+    readonly number: number,
+    readonly step: PlanStep,
+    defaultCall: string,
+    override readonly cause: unknown,
+  ) {
+    const call = callOf(cause) ?? defaultCall;
     const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    super(`step ${number} (${step.name}) failed: ${reason}`);
+    const line = reason.replace(/\s*\n\s*/g, " ");
+    // Databricks' errors begin with their call already.
+    const prefix = cause instanceof DatabricksError ? "" : `${call}: `;
+    super(`step ${number} (${step.name}) failed: ${prefix}${line}`);
     this.name = "StepFailed";
+    this.call = call;
   }
 }
 
-/** How one kind of step finds itself in place, and how it runs. */
+/** The call an error came from: the SDK command (tagged by `tagCalls`) or Databricks' REST call. */
+function callOf(error: unknown): string | undefined {
+  if (error instanceof DatabricksError) return error.call;
+  return (error as { $pinpipeCall?: string })?.$pinpipeCall;
+}
+
+/** How one kind of step finds itself in place, runs, and removes what it made. */
 interface Runner {
   inPlace(request: Request, step: PlanStep, clients: ApplyClients): Promise<boolean>;
   run(request: Request, step: PlanStep, clients: ApplyClients): Promise<string | void>;
+  /** Removes what `run` made; false when it was already gone. */
+  remove(step: PlanStep, clients: ApplyClients): Promise<boolean>;
+}
+
+const runnerKey = (step: PlanStep) => `${step.service} ${step.action}`;
+
+/** The steps of `steps` no runner carries out (none, in a consistent build). */
+export const stepsWithoutRunner = (steps: readonly PlanStep[]): string[] =>
+  steps.filter((step) => !RUNNERS[runnerKey(step)]).map(runnerKey);
+
+function runnerFor(step: PlanStep): Runner {
+  const runner = RUNNERS[runnerKey(step)];
+  if (!runner) throw new Error(`no runner for ${runnerKey(step)}`);
+  return runner;
 }
 
 /** Runs `steps` in order; returns how many ran and how many were skipped. */
@@ -89,23 +139,50 @@ export async function applyPlan(
   let skipped = 0;
   for (const [index, step] of steps.entries()) {
     const number = index + 1;
+    let call = step.check.action;
     try {
-      const runner = RUNNERS[`${step.service} ${step.action}`];
-      if (!runner) throw new Error(`no runner for ${step.service} ${step.action}`);
+      const runner = runnerFor(step);
       const request = await withFile(step);
       if (await runner.inPlace(request, step, clients)) {
         log(`${number}. ${step.name}: already in place, skipped`);
         skipped++;
         continue;
       }
+      call = step.action;
       const note = await runner.run(request, step, clients);
       log(`${number}. ${step.name}: done${note ? ` (${note})` : ""}`);
       ran++;
     } catch (error) {
-      throw new StepFailed(number, step, error);
+      throw new StepFailed(number, step, call, error);
     }
   }
   return { ran, skipped };
+}
+
+/** Removes what `steps` made, last step first; returns how many were removed and already gone. */
+export async function destroyPlan(
+  steps: readonly PlanStep[],
+  clients: ApplyClients,
+  log: (line: string) => void,
+): Promise<{ removed: number; gone: number }> {
+  let removed = 0;
+  let gone = 0;
+  for (let index = steps.length - 1; index >= 0; index--) {
+    const step = steps[index];
+    const number = index + 1;
+    try {
+      if (await runnerFor(step).remove(step, clients)) {
+        log(`${number}. ${step.name}: removed (${step.destroy.action})`);
+        removed++;
+      } else {
+        log(`${number}. ${step.name}: already gone, skipped`);
+        gone++;
+      }
+    } catch (error) {
+      throw new StepFailed(number, step, step.destroy.action, error);
+    }
+  }
+  return { removed, gone };
 }
 
 /** The step's request with its file's content in place of the `<file ...>` text. */
@@ -146,15 +223,27 @@ async function notFoundIsFalse(check: () => Promise<boolean>): Promise<boolean> 
   }
 }
 
+/** Runs a removal; false when the thing (or its bucket) was already gone. */
+async function goneIsFalse(work: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await work();
+    return true;
+  } catch (error) {
+    if (isAwsNotFound(error) || isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+// Looks again after 250 ms, doubling up to pollMs: local endpoints answer at once, AWS in minutes.
 async function waitFor(
   clients: ApplyClients,
   what: string,
   done: () => Promise<boolean>,
 ): Promise<void> {
   const deadline = Date.now() + (clients.waitMs ?? 600_000);
-  while (!(await done())) {
+  for (let attempt = 0; !(await done()); attempt++) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(clients.pollMs ?? 10_000);
+    await sleep(Math.min(clients.pollMs ?? 10_000, 250 * 2 ** attempt));
   }
 }
 
@@ -168,6 +257,39 @@ async function findPlugin(client: KafkaConnectClient, name: string) {
     nextToken = page.nextToken;
   } while (nextToken);
   return undefined;
+}
+
+/** The ARN of the connector named `name`, or undefined. */
+async function findConnector(client: KafkaConnectClient, name: string) {
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new ListConnectorsCommand({ connectorNamePrefix: name, nextToken }),
+    );
+    const found = page.connectors?.find((c) => c.connectorName === name);
+    if (found) return found.connectorArn!;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+/** Deletes every object in `bucket` (the sink's and any other), a page of 1,000 at a time. */
+async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
+    );
+    const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key! }));
+    if (keys.length > 0) {
+      const answer = await s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
+      );
+      const failed = answer.Errors?.[0];
+      if (failed) throw new Error(`DeleteObjects ${failed.Key}: ${failed.Code} ${failed.Message}`);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
 }
 
 async function waitForPluginActive(clients: ApplyClients, arn: string): Promise<void> {
@@ -187,15 +309,31 @@ const md5 = (bytes: Uint8Array): string => createHash("md5").update(bytes).diges
 
 const RUNNERS: Record<string, Runner> = {
   "s3 CreateBucket": {
-    inPlace: (request, _step, clients) =>
-      notFoundIsFalse(async () => {
-        await need(clients.s3, "S3").send(
-          new HeadBucketCommand({ Bucket: String(request.Bucket) }),
+    inPlace: async (request, step, clients) => {
+      const s3 = need(clients.s3, "S3");
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListBucketsCommand({
+            Prefix: String(step.check.request.Prefix),
+            ContinuationToken: token,
+          }),
         );
-        return true;
-      }),
+        if (page.Buckets?.some((bucket) => bucket.Name === request.Bucket)) return true;
+        token = page.ContinuationToken;
+      } while (token);
+      return false;
+    },
     run: async (request, _step, clients) => {
       await need(clients.s3, "S3").send(new CreateBucketCommand(request as never));
+    },
+    remove: (step, clients) => {
+      const s3 = need(clients.s3, "S3");
+      const bucket = String(step.destroy.request.Bucket);
+      return goneIsFalse(async () => {
+        await emptyBucket(s3, bucket);
+        await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+      });
     },
   },
   "s3 PutPublicAccessBlock": {
@@ -213,6 +351,17 @@ const RUNNERS: Record<string, Runner> = {
     run: async (request, _step, clients) => {
       await need(clients.s3, "S3").send(new PutPublicAccessBlockCommand(request as never));
     },
+    remove: async (step, clients) => {
+      const s3 = need(clients.s3, "S3");
+      const bucket = String(step.destroy.request.Bucket);
+      // Deleting an absent configuration succeeds, so look first to report it gone.
+      const present = await notFoundIsFalse(async () => {
+        await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }));
+        return true;
+      });
+      if (!present) return false;
+      return goneIsFalse(() => s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucket })));
+    },
   },
   "s3 PutObject": {
     inPlace: (request, _step, clients) =>
@@ -228,6 +377,20 @@ const RUNNERS: Record<string, Runner> = {
       await need(clients.s3, "S3").send(new PutObjectCommand(request as never));
       return `${(request.Body as Uint8Array).length} bytes`;
     },
+    remove: async (step, clients) => {
+      const s3 = need(clients.s3, "S3");
+      const target = {
+        Bucket: String(step.destroy.request.Bucket),
+        Key: String(step.destroy.request.Key),
+      };
+      // S3 deletes an absent key without complaint, so look first to report it gone.
+      const present = await notFoundIsFalse(async () => {
+        await s3.send(new HeadObjectCommand(target));
+        return true;
+      });
+      if (!present) return false;
+      return goneIsFalse(() => s3.send(new DeleteObjectCommand(target)));
+    },
   },
   "kafka CreateTopics": {
     inPlace: async (request, _step, clients) => {
@@ -240,6 +403,14 @@ const RUNNERS: Record<string, Runner> = {
       const admin = await need(clients.kafkaAdmin, "Kafka admin")();
       const topics = request.topics as { topic: string; numPartitions: number }[];
       await admin.createTopics({ topics, waitForLeaders: true });
+    },
+    remove: async (step, clients) => {
+      const admin = await need(clients.kafkaAdmin, "Kafka admin")();
+      const existing = new Set(await admin.listTopics());
+      const topics = (step.destroy.request.topics as string[]).filter((t) => existing.has(t));
+      if (topics.length === 0) return false;
+      await admin.deleteTopics({ topics });
+      return true;
     },
   },
   "kafkaconnect CreateCustomPlugin": {
@@ -259,21 +430,26 @@ const RUNNERS: Record<string, Runner> = {
       await waitForPluginActive(clients, created.customPluginArn!);
       return created.customPluginArn;
     },
+    remove: async (_step, clients) => {
+      const client = need(clients.kafkaconnect, "MSK Connect");
+      const name = connectNames(clients.id).plugin;
+      const plugin = await findPlugin(client, name);
+      if (!plugin) return false;
+      await client.send(new DeleteCustomPluginCommand({ customPluginArn: plugin.arn }));
+      await waitFor(
+        clients,
+        `custom plugin ${name} to be deleted`,
+        async () => (await findPlugin(client, name)) === undefined,
+      );
+      return true;
+    },
   },
   "kafkaconnect CreateConnector": {
-    inPlace: async (request, _step, clients) => {
-      const client = need(clients.kafkaconnect, "MSK Connect");
-      const name = String(request.connectorName);
-      let nextToken: string | undefined;
-      do {
-        const page = await client.send(
-          new ListConnectorsCommand({ connectorNamePrefix: name, nextToken }),
-        );
-        if (page.connectors?.some((c) => c.connectorName === name)) return true;
-        nextToken = page.nextToken;
-      } while (nextToken);
-      return false;
-    },
+    inPlace: async (request, _step, clients) =>
+      (await findConnector(
+        need(clients.kafkaconnect, "MSK Connect"),
+        String(request.connectorName),
+      )) !== undefined,
     run: async (request, _step, clients) => {
       const client = need(clients.kafkaconnect, "MSK Connect");
       const pluginName = connectNames(clients.id).plugin;
@@ -286,6 +462,19 @@ const RUNNERS: Record<string, Runner> = {
       );
       const created = await client.send(new CreateConnectorCommand(body));
       return `${created.connectorArn}; MSK Connect takes about 10 minutes to reach RUNNING`;
+    },
+    remove: async (_step, clients) => {
+      const client = need(clients.kafkaconnect, "MSK Connect");
+      const name = connectNames(clients.id).connector;
+      const arn = await findConnector(client, name);
+      if (!arn) return false;
+      await client.send(new DeleteConnectorCommand({ connectorArn: arn }));
+      await waitFor(
+        clients,
+        `connector ${name} to be deleted`,
+        async () => (await findConnector(client, name)) === undefined,
+      );
+      return true;
     },
   },
   "kinesis CreateStream": {
@@ -304,6 +493,22 @@ const RUNNERS: Record<string, Runner> = {
           new DescribeStreamSummaryCommand({ StreamName: String(request.StreamName) }),
         );
         return summary?.StreamStatus === "ACTIVE";
+      });
+    },
+    remove: (step, clients) => {
+      const kinesis = need(clients.kinesis, "Kinesis");
+      const StreamName = String(step.destroy.request.StreamName);
+      return goneIsFalse(async () => {
+        await kinesis.send(new DeleteStreamCommand({ StreamName }));
+        await waitFor(clients, `stream ${StreamName} to be deleted`, async () => {
+          try {
+            await kinesis.send(new DescribeStreamSummaryCommand({ StreamName }));
+            return false;
+          } catch (error) {
+            if (isAwsNotFound(error)) return true;
+            throw error;
+          }
+        });
       });
     },
   },
@@ -329,6 +534,14 @@ const RUNNERS: Record<string, Runner> = {
         request,
       );
     },
+    remove: (step, clients) =>
+      goneIsFalse(() =>
+        need(clients.databricks, "Databricks").call(
+          "POST",
+          "/api/2.0/workspace/delete",
+          step.destroy.request,
+        )
+      ),
   },
   "databricks POST /api/2.0/workspace/import": {
     inPlace: async (request, step, clients) => {
@@ -351,25 +564,49 @@ const RUNNERS: Record<string, Runner> = {
         request,
       );
     },
+    remove: (step, clients) =>
+      goneIsFalse(() =>
+        need(clients.databricks, "Databricks").call(
+          "POST",
+          "/api/2.0/workspace/delete",
+          step.destroy.request,
+        )
+      ),
   },
 };
 
-/** Clients for the real services, from the AWS credential chain and DATABRICKS_TOKEN. */
+/**
+ * Clients for the real services, from the AWS credential chain and
+ * DATABRICKS_TOKEN, or for the local endpoints `endpoints` names. Each AWS
+ * client tags a failed call's error with the command's name, for StepFailed.
+ */
 export function awsClients(
   settings: AwsSettings,
   databricksToken: string,
+  endpoints: AwsEndpoints = { kafkaAuth: "iam" },
 ): ApplyClients & { close(): Promise<void> } {
   const region = settings.region;
   let admin: Admin | undefined;
+  const local = { requestHandler: new NodeHttpHandler({ connectionTimeout: 5000 }) };
   return {
     id: settings.id,
-    s3: new S3Client({ region }),
-    kafkaconnect: new KafkaConnectClient({ region }),
-    kinesis: new KinesisClient({ region }),
+    s3: tagCalls(s3Client({ region, endpoint: endpoints.s3 })),
+    kafkaconnect: tagCalls(
+      new KafkaConnectClient(
+        endpoints.kafkaconnect
+          ? { region, endpoint: endpoints.kafkaconnect, ...local }
+          : { region },
+      ),
+    ),
+    kinesis: tagCalls(
+      endpoints.kinesis
+        ? kinesisClient({ region, endpoint: endpoints.kinesis })
+        : new KinesisClient({ region }),
+    ),
     kafkaAdmin: async () => {
       if (!admin) {
         const kafka = await kafkaClient(
-          { brokers: listSetting(settings.kafkaBrokers), auth: "iam" },
+          { brokers: listSetting(settings.kafkaBrokers), auth: endpoints.kafkaAuth },
           "pinpipe-infra",
           region,
         );
@@ -383,4 +620,28 @@ export function awsClients(
       await admin?.disconnect();
     },
   };
+}
+
+/** Adds the command's name to any error the client's calls throw (`$pinpipeCall`). */
+function tagCalls<T extends S3Client | KafkaConnectClient | KinesisClient>(client: T): T {
+  (client.middlewareStack as unknown as {
+    add(middleware: unknown, options: { step: string; name: string }): void;
+  }).add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+    async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error && typeof error === "object" && context.commandName) {
+          (error as { $pinpipeCall?: string }).$pinpipeCall ??= context.commandName.replace(
+            /Command$/,
+            "",
+          );
+        }
+        throw error;
+      }
+    },
+    { step: "initialize", name: "pinpipeCallName" },
+  );
+  return client;
 }

@@ -1,10 +1,12 @@
 /**
- * `./infra.sh aws plan|apply` (= `deno run -A infra/aws/command.ts plan|apply`):
- * provisions pinpipe's AWS side, idempotently. `plan` prints every step and
- * the exact JSON it would send, with no credentials and no call to AWS;
- * `apply` runs the steps with the AWS SDK, kafkajs (IAM) and the Databricks
- * REST API, skipping those already in place. Settings come from the
- * environment; see docs/aws.md.
+ * `./infra.sh aws plan|apply|destroy` (= `deno run -A infra/aws/command.ts ...`):
+ * provisions pinpipe's AWS side, idempotently, and removes it. `plan` prints
+ * every step and the exact JSON it would send, with no credentials and no
+ * call to AWS; `apply` runs the steps with the AWS SDK, kafkajs (IAM) and the
+ * Databricks REST API, skipping those already in place; `destroy` removes
+ * what the steps made, last first, skipping what is already gone. Settings
+ * come from the environment (PINPIPE_AWS_*_ENDPOINT point the calls at local
+ * endpoints, as `./infra.sh rehearse` does); see docs/aws.md.
  *
  * @example
  * ```ts
@@ -14,30 +16,36 @@
  */
 import { parseFlags } from "../../src/core/cli.ts";
 import { CliError, HelpRequested, UsageError } from "../../src/core/errors.ts";
-import { applyPlan, awsClients, StepFailed } from "./apply.ts";
+import { applyPlan, awsClients, destroyPlan, StepFailed } from "./apply.ts";
 import { buildPlan, type PlanSources } from "./plan.ts";
 import { renderPlan } from "./render_plan.ts";
 import {
   applyBlockers,
   AWS_SETTINGS,
   type AwsSettings,
+  ENDPOINT_SETTINGS,
   isPlaceholder,
   readAwsSettings,
+  readEndpoints,
 } from "./settings.ts";
 
 // The repository root (without the trailing slash). The tests have their own in
 // tests/support/processes.ts: infra imports no test code.
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-const USAGE = `Usage: ./infra.sh aws plan|apply
+const USAGE = `Usage: ./infra.sh aws plan|apply|destroy [--yes]
 
-  plan    print every step and the exact request it would send; calls nothing
-  apply   run the steps in order, skipping those already in place; stops at the first failure
+  plan      print every step and the exact request it would send; calls nothing
+  apply     run the steps in order, skipping those already in place; stops at the first failure
+  destroy   remove what apply made, last step first, skipping what is already gone; asks first
+            on a terminal, and needs --yes without one
 
 Settings (environment): PINPIPE_ID, AWS_REGION (us-east-1), PINPIPE_KAFKA_BROKERS,
 PINPIPE_MSK_SUBNETS, PINPIPE_MSK_SECURITY_GROUPS, PINPIPE_MSK_CONNECT_ROLE_ARN,
-PINPIPE_S3_SINK_PLUGIN_ZIP, PINPIPE_MWAA_BUCKET, DATABRICKS_HOST; apply also needs
-AWS credentials and DATABRICKS_TOKEN. See docs/aws.md.`;
+PINPIPE_S3_SINK_PLUGIN_ZIP, PINPIPE_MWAA_BUCKET, DATABRICKS_HOST; apply and destroy also
+need AWS credentials and DATABRICKS_TOKEN. Local endpoints instead of AWS (a rehearsal):
+${Object.values(ENDPOINT_SETTINGS).join(", ")}, PINPIPE_KAFKA_AUTH=none;
+PINPIPE_DAGS_DIR: the folder holding <id>_dag.py (default dags). See docs/aws.md.`;
 
 /** The plan for `env`, with the repository's notebooks/ and dags/ (paths shown relative). */
 export function planFor(
@@ -45,7 +53,10 @@ export function planFor(
   root = ROOT,
 ): { settings: AwsSettings; text: string; steps: ReturnType<typeof buildPlan> } {
   const settings = readAwsSettings(env);
-  const sources: PlanSources = { notebooksDir: "notebooks", dagsDir: "dags" };
+  const sources: PlanSources = {
+    notebooksDir: "notebooks",
+    dagsDir: env.PINPIPE_DAGS_DIR?.trim() || "dags",
+  };
   // Paths in the plan are relative to the repository, so it reads the same on any machine.
   const steps = inDirectory(root, () => buildPlan(settings, sources));
   const text = renderPlan({
@@ -77,35 +88,74 @@ const isFile = (path: string): boolean => {
   }
 };
 
-/** Runs `plan` or `apply`; returns the exit code. */
+/** Asks on the terminal; true when the answer is the pipeline id. */
+async function confirmed(id: string, steps: number): Promise<boolean> {
+  const question = `Remove pipeline ${id}'s AWS resources (${steps} steps, the bucket's objects ` +
+    `included)? Type the pipeline id to confirm: `;
+  await Deno.stdout.write(new TextEncoder().encode(question));
+  const buffer = new Uint8Array(256);
+  const read = await Deno.stdin.read(buffer);
+  return new TextDecoder().decode(buffer.subarray(0, read ?? 0)).trim() === id;
+}
+
+/** Runs `plan`, `apply` or `destroy`; returns the exit code. */
 export async function main(
   args: string[],
   env: Record<string, string | undefined> = Deno.env.toObject(),
+  isTerminal: () => boolean = () => Deno.stdin.isTerminal(),
 ): Promise<number> {
+  let command: string | undefined;
   try {
-    const flags = parseFlags(args, {}, USAGE, { positionals: true });
-    const [command, ...extra] = flags._;
-    if ((command !== "plan" && command !== "apply") || extra.length > 0) {
-      throw new UsageError(`expected "plan" or "apply", got "${args.join(" ")}"\n\n${USAGE}`);
+    const flags = parseFlags(args, { yes: { type: "boolean" } }, USAGE, { positionals: true });
+    const [first, ...extra] = flags._;
+    command = first;
+    if (
+      (command !== "plan" && command !== "apply" && command !== "destroy") || extra.length > 0 ||
+      (flags.yes !== undefined && command !== "destroy")
+    ) {
+      throw new UsageError(
+        `expected "plan", "apply" or "destroy [--yes]", got "${args.join(" ")}"\n\n${USAGE}`,
+      );
     }
     const { settings, text, steps } = planFor(env);
     if (command === "plan") {
       console.log(text.trimEnd());
       return 0;
     }
-    const blockers = applyBlockers(settings, env, isFile);
+    const endpoints = readEndpoints(env);
+    // destroy reads no local file, so a plugin zip no longer at hand does not stop it.
+    const blockers = applyBlockers(settings, env, command === "apply" ? isFile : () => true);
     if (blockers.length > 0) {
       throw new CliError(
-        `apply needs these before it calls anything:\n  ${blockers.join("\n  ")}\n` +
+        `${command} needs these before it calls anything:\n  ${blockers.join("\n  ")}\n` +
           "Run `./infra.sh aws plan` to see every step; docs/aws.md says where each value comes from.",
       );
     }
-    const clients = awsClients(settings, env.DATABRICKS_TOKEN!.trim());
+    if (command === "destroy" && flags.yes !== true) {
+      if (!isTerminal()) {
+        throw new UsageError(
+          `destroy removes pipeline ${settings.id}'s AWS resources and there is no terminal to ` +
+            "confirm on: rerun with --yes",
+        );
+      }
+      if (!(await confirmed(settings.id, steps.length))) {
+        console.error("infra aws destroy: not confirmed; nothing was removed.");
+        return 1;
+      }
+    }
+    const clients = awsClients(settings, env.DATABRICKS_TOKEN!.trim(), endpoints);
+    const before = Deno.cwd();
     Deno.chdir(ROOT);
     try {
-      const { ran, skipped } = await applyPlan(steps, clients, (line) => console.log(line));
-      console.log(`apply: ${ran} steps done, ${skipped} already in place.`);
+      if (command === "apply") {
+        const { ran, skipped } = await applyPlan(steps, clients, (line) => console.log(line));
+        console.log(`apply: ${ran} steps done, ${skipped} already in place.`);
+      } else {
+        const { removed, gone } = await destroyPlan(steps, clients, (line) => console.log(line));
+        console.log(`destroy: ${removed} steps removed, ${gone} already gone.`);
+      }
     } finally {
+      Deno.chdir(before);
       await clients.close();
     }
     return 0;
@@ -116,7 +166,10 @@ export async function main(
     }
     if (error instanceof StepFailed) {
       console.error(
-        `infra aws apply: ${error.message}\nSteps before it are in place; fix the cause and rerun apply.`,
+        `infra aws ${command}: ${error.message}\n` +
+          `Steps ${
+            command === "apply" ? "before" : "after"
+          } it are done; fix the cause and rerun ${command}.`,
       );
       return 1;
     }

@@ -36,6 +36,8 @@ export interface PlanStep {
   request: Request;
   /** The call that finds the step already in place, and when it counts as in place. */
   check: { action: string; request: Request; inPlaceWhen: string };
+  /** The call `destroy` makes to remove what the step made, and what else it does. */
+  destroy: { action: string; request: Request; note?: string };
   /** A local file whose content fills `request[field]` (raw bytes or base64) at apply time. */
   file?: { field: string; path: string; encoding: "bytes" | "base64" };
 }
@@ -85,10 +87,17 @@ function bucketSteps(settings: AwsSettings): PlanStep[] {
           ? {}
           : { CreateBucketConfiguration: { LocationConstraint: region } }),
       },
+      // Not HeadBucket: it answers for a bucket of another account too (403, or 200 if public).
+      // A name taken by someone else is then CreateBucket's BucketAlreadyExists, by name.
       check: {
-        action: "HeadBucket",
+        action: "ListBuckets",
+        request: { Prefix: bucket },
+        inPlaceWhen: "the account's own buckets include it",
+      },
+      destroy: {
+        action: "DeleteBucket",
         request: { Bucket: bucket },
-        inPlaceWhen: "the bucket exists",
+        note: "after DeleteObjects of every object left in it",
       },
     },
     {
@@ -101,6 +110,7 @@ function bucketSteps(settings: AwsSettings): PlanStep[] {
         request: { Bucket: bucket },
         inPlaceWhen: "all four settings are true",
       },
+      destroy: { action: "DeletePublicAccessBlock", request: { Bucket: bucket } },
     },
     {
       name: `upload the Confluent S3 sink plugin ${S3_SINK_PLUGIN.version}`,
@@ -117,6 +127,7 @@ function bucketSteps(settings: AwsSettings): PlanStep[] {
         request: { Bucket: bucket, Key: S3_SINK_PLUGIN.key },
         inPlaceWhen: "its ETag is the local file's MD5",
       },
+      destroy: { action: "DeleteObject", request: { Bucket: bucket, Key: S3_SINK_PLUGIN.key } },
       file: { field: "Body", path: settings.sinkPluginZip, encoding: "bytes" },
     },
   ];
@@ -142,6 +153,7 @@ function topicSteps(settings: AwsSettings): PlanStep[] {
         request: { brokers: brokers() },
         inPlaceWhen: `the list has ${topic}`,
       },
+      destroy: { action: "DeleteTopics", request: { brokers: brokers(), topics: [topic] } },
     };
   });
 }
@@ -166,6 +178,11 @@ function mskConnectSteps(settings: AwsSettings): PlanStep[] {
         action: "ListCustomPlugins",
         request: { namePrefix: names.plugin },
         inPlaceWhen: `a plugin is named ${names.plugin} (apply waits until it is ACTIVE)`,
+      },
+      destroy: {
+        action: "DeleteCustomPlugin",
+        request: { customPluginArn: pluginArnPlaceholder(id) },
+        note: "then waits until it is gone",
       },
     },
     {
@@ -196,6 +213,11 @@ function mskConnectSteps(settings: AwsSettings): PlanStep[] {
         request: { connectorNamePrefix: names.connector },
         inPlaceWhen: `a connector is named ${names.connector}`,
       },
+      destroy: {
+        action: "DeleteConnector",
+        request: { connectorArn: `<ARN of connector ${names.connector}>` },
+        note: "then waits until it is gone",
+      },
     },
   ];
 }
@@ -219,6 +241,11 @@ function kinesisSteps(id: string): PlanStep[] {
         action: "DescribeStreamSummary",
         request: { StreamName: stream },
         inPlaceWhen: "the stream exists",
+      },
+      destroy: {
+        action: "DeleteStream",
+        request: { StreamName: stream },
+        note: "then waits until it is gone",
       },
     };
   });
@@ -246,6 +273,7 @@ function mwaaSteps(settings: AwsSettings, sources: PlanSources): PlanStep[] {
       request: { Bucket: settings.mwaaBucket, Key: key },
       inPlaceWhen: "its ETag is the local file's MD5",
     },
+    destroy: { action: "DeleteObject", request: { Bucket: settings.mwaaBucket, Key: key } },
     file: { field: "Body", path: source, encoding: "bytes" },
   }));
 }
@@ -262,6 +290,11 @@ function databricksSteps(id: string, sources: PlanSources): PlanStep[] {
       action: "GET /api/2.0/workspace/get-status",
       request: { path: folder },
       inPlaceWhen: "it is a DIRECTORY",
+    },
+    // Not recursive: the files inside were removed first (destroy runs in reverse).
+    destroy: {
+      action: "POST /api/2.0/workspace/delete",
+      request: { path: folder, recursive: false },
     },
   }));
   const files = imports.map((item): PlanStep => ({
@@ -280,6 +313,7 @@ function databricksSteps(id: string, sources: PlanSources): PlanStep[] {
       request: { path: item.path, format: item.language ? "SOURCE" : "AUTO" },
       inPlaceWhen: "the exported content equals the local file",
     },
+    destroy: { action: "POST /api/2.0/workspace/delete", request: { path: item.path } },
     file: { field: "content", path: item.source, encoding: "base64" },
   }));
   return [...folders, ...files];

@@ -34,7 +34,8 @@ export function renderPlan(view: PlanView): string {
   const lines = [
     `pinpipe AWS plan: pipeline ${view.id}, region ${view.region}, ${view.steps.length} steps.`,
     "Nothing was called. `./infra.sh aws apply` runs these in order, skips each step whose",
-    "check finds it already in place, and stops at the first failure.",
+    "check finds it already in place, and stops at the first failure; `./infra.sh aws destroy`",
+    "makes each step's destroy call, last step first, skipping what is already gone.",
   ];
   view.steps.forEach((step, index) => {
     lines.push(
@@ -45,6 +46,9 @@ export function renderPlan(view: PlanView): string {
       `   skip if ${step.check.action} ${
         JSON.stringify(step.check.request)
       }: ${step.check.inPlaceWhen}`,
+      `   destroy: ${step.destroy.action} ${JSON.stringify(step.destroy.request)}${
+        step.destroy.note ? `, ${step.destroy.note}` : ""
+      }`,
     );
   });
   lines.push("");

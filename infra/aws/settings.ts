@@ -109,8 +109,11 @@ export function applyBlockers(
   if (!isPlaceholder(zip) && !isFile(zip)) {
     problems.push(`PINPIPE_S3_SINK_PLUGIN_ZIP: "${zip}" is not a file`);
   }
-  if (!isPlaceholder(settings.databricksHost) && !/^https:\/\//.test(settings.databricksHost)) {
-    problems.push(`DATABRICKS_HOST: "${settings.databricksHost}" must start with https://`);
+  if (!isPlaceholder(settings.databricksHost) && !isWorkspaceUrl(settings.databricksHost)) {
+    problems.push(
+      `DATABRICKS_HOST: "${settings.databricksHost}" must start with https:// ` +
+        "(http:// only on 127.0.0.1 or localhost, for a local stand-in)",
+    );
   }
   if (!hasAwsCredentials(env)) {
     problems.push(
@@ -119,6 +122,48 @@ export function applyBlockers(
     );
   }
   return problems;
+}
+
+// A workspace URL: https, or plain http on the loopback interface (a local stand-in).
+const isWorkspaceUrl = (url: string): boolean =>
+  /^https:\/\//.test(url) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(url);
+
+/** The variables that point the AWS calls at local endpoints instead of AWS. */
+export const ENDPOINT_SETTINGS = {
+  s3: "PINPIPE_AWS_S3_ENDPOINT",
+  kafkaconnect: "PINPIPE_AWS_KAFKACONNECT_ENDPOINT",
+  kinesis: "PINPIPE_AWS_KINESIS_ENDPOINT",
+} as const;
+
+/**
+ * Where the calls go: each service's endpoint (undefined: AWS itself), and
+ * how the topics step authenticates to the brokers (PINPIPE_KAFKA_AUTH:
+ * iam, the default, as MSK wants; none for a local broker).
+ */
+export interface AwsEndpoints {
+  s3?: string;
+  kafkaconnect?: string;
+  kinesis?: string;
+  kafkaAuth: "iam" | "none";
+}
+
+/** Reads the endpoints from `env`; a value that is not an http(s) URL throws, naming it. */
+export function readEndpoints(env: Record<string, string | undefined>): AwsEndpoints {
+  const endpoints: AwsEndpoints = { kafkaAuth: "iam" };
+  for (const [service, name] of Object.entries(ENDPOINT_SETTINGS)) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    if (!/^https?:\/\/[^/]+\/?$/.test(value)) {
+      throw new Error(`${name}: "${value}" must be an endpoint URL like http://127.0.0.1:14566`);
+    }
+    endpoints[service as keyof typeof ENDPOINT_SETTINGS] = value.replace(/\/$/, "");
+  }
+  const auth = env.PINPIPE_KAFKA_AUTH?.trim() || "iam";
+  if (auth !== "iam" && auth !== "none") {
+    throw new Error(`PINPIPE_KAFKA_AUTH: "${auth}" must be iam (MSK) or none (a local broker)`);
+  }
+  endpoints.kafkaAuth = auth;
+  return endpoints;
 }
 
 /**

@@ -13,7 +13,9 @@
  * ```
  */
 import { dirname, join } from "node:path";
+import type { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DEFAULT_AWS_REGION } from "../core/config.ts";
+import { isS3Location, s3BucketName } from "../util/s3_location.ts";
 
 /** A place objects are written to. */
 export interface Bucket {
@@ -56,8 +58,8 @@ export class S3Bucket implements Bucket {
   readonly location: string;
 
   private constructor(
-    private client: { send(command: unknown): Promise<unknown> },
-    private PutObject: new (input: Record<string, unknown>) => unknown,
+    private client: S3Client,
+    private PutObject: typeof PutObjectCommand,
     readonly name: string,
   ) {
     this.location = `s3://${name}`;
@@ -65,19 +67,10 @@ export class S3Bucket implements Bucket {
 
   /** Opens `s3://name` (the AWS credential chain), or an S3-compatible `endpoint`. */
   static async open(name: string, region: string, endpoint?: string): Promise<S3Bucket> {
-    const { S3Client, PutObjectCommand } = await import("@aws-sdk/client-s3");
-    const { NodeHttpHandler } = await import("@smithy/node-http-handler");
-    const client = new S3Client({
-      region,
-      ...(endpoint
-        ? { endpoint, forcePathStyle: true, requestHandler: new NodeHttpHandler() }
-        : {}),
-    });
-    return new S3Bucket(
-      client as unknown as { send(command: unknown): Promise<unknown> },
-      PutObjectCommand as unknown as new (input: Record<string, unknown>) => unknown,
-      name,
-    );
+    // Loaded only for an s3:// bucket: the SDK is large, and the local sink never needs it.
+    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const { s3Client } = await import("../util/s3_client.ts");
+    return new S3Bucket(s3Client({ region, endpoint }), PutObjectCommand, name);
   }
 
   async put(key: string, body: string): Promise<void> {
@@ -97,10 +90,12 @@ export function openBucket(
   location: string,
   { region = DEFAULT_AWS_REGION, endpoint }: { region?: string; endpoint?: string } = {},
 ): Promise<Bucket> {
-  const s3 = /^s3:\/\/([^/]+)\/?$/.exec(location);
-  if (s3) return S3Bucket.open(s3[1], region, endpoint);
-  if (location.startsWith("s3://")) {
-    return Promise.reject(new Error(`bucket "${location}" must be s3://name, without a path`));
+  if (isS3Location(location)) {
+    try {
+      return S3Bucket.open(s3BucketName(location), region, endpoint);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
   return Promise.resolve(new LocalBucket(location));
 }

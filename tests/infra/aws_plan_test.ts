@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { main, planFor } from "../../infra/aws/command.ts";
-import { applyPlan, StepFailed } from "../../infra/aws/apply.ts";
+import { applyPlan, StepFailed, stepsWithoutRunner } from "../../infra/aws/apply.ts";
 import { DatabricksWorkspace } from "../../infra/aws/databricks_workspace.ts";
 import {
   missingS3SinkFields,
@@ -124,6 +124,18 @@ Deno.test("plan with settings shows the exact requests and no secret", () => {
   assert.equal(batch?.request.language, "PYTHON");
 });
 
+Deno.test("every step of the plan has a runner that applies it and destroys it", () => {
+  const { steps } = planFor(EXAMPLE_ENV);
+  assert.deepEqual(stepsWithoutRunner(steps), []);
+  for (const step of steps) {
+    assert.ok(step.destroy.action, `${step.name} says how destroy removes it`);
+  }
+  // A step of a kind nothing carries out is reported, not silently skipped.
+  assert.deepEqual(stepsWithoutRunner([{ ...steps[0], action: "CreateBucketV2" }]), [
+    "s3 CreateBucketV2",
+  ]);
+});
+
 Deno.test("the S3 sink connector config has every field the connector requires", () => {
   const config = s3SinkConnectorConfig("0123456789ab", "us-east-1");
   assert.deepEqual(missingS3SinkFields(config), []);
@@ -193,9 +205,9 @@ Deno.test("apply without settings or credentials refuses before any call", async
 });
 
 Deno.test("a bad command or pipeline id is a usage error naming it", async () => {
-  const bad = await runMain(["destroy"], {});
+  const bad = await runMain(["deploy"], {});
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /expected "plan" or "apply", got "destroy"/);
+  assert.match(bad.stderr, /expected "plan", "apply" or "destroy \[--yes\]", got "deploy"/);
   const badId = await runMain(["plan"], { PINPIPE_ID: "XYZ" });
   assert.equal(badId.code, 1);
   assert.match(badId.stderr, /PINPIPE_ID: pipeline id "XYZ" must be 12 lower-case hex digits/);

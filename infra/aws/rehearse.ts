@@ -1,0 +1,319 @@
+/**
+ * `./infra.sh rehearse` (= `deno task rehearse`): the AWS run, dressed
+ * rehearsal, on this machine. The local stack with its AWS endpoints (moto
+ * for S3, kinesalite for Kinesis, the broker for MSK) and the stand-ins for
+ * MSK Connect and Databricks take the place of the account; then, in order:
+ * `aws apply`, `aws apply` again (nothing to do), `batch`, `sink` to the
+ * s3:// bucket apply made, `sim` from that bucket, `stream`, `consume`, the
+ * DAG's task on real Airflow submitting the notebook apply imported, and
+ * `aws destroy` (then again: nothing left). Each step runs the command as a
+ * user would, under a fresh pipeline id. Prints a table of the steps with
+ * pass or fail and times; exits 1 when one fails (the rest are skipped but
+ * destroy, which always runs to leave nothing behind).
+ *
+ * @example
+ * ```ts
+ * import { rehearse } from "./rehearse.ts";
+ * const failed = await rehearse({ rows: 500 }); // 0 when every step passed
+ * ```
+ */
+import { parseFlags } from "../../src/core/cli.ts";
+import { HelpRequested, UsageError } from "../../src/core/errors.ts";
+import { bucketName } from "../../src/core/names.ts";
+import { randomId } from "../local/stack_admin.ts";
+import { motoAnswers } from "../local/stand_ins/moto.ts";
+import { type LocalAws, prepareLocalAws } from "./local_aws.ts";
+import { planFor } from "./command.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+const USAGE = `Usage: ./infra.sh rehearse [--rows N] [--keep-moto]
+
+Runs the AWS deployment and the pipeline against local endpoints, end to end: the local
+stack with moto (./infra.sh local up --aws), aws apply, aws apply again (must change
+nothing), batch, sink to s3://, sim from s3://, stream, consume, the DAG's task against a
+Databricks stand-in, aws destroy, aws destroy again. Prints each step with pass/fail and
+its time; exits 1 if any failed.
+
+  --rows N      rows per table that batch and stream send (default 2000)
+  --keep-moto   leave moto running when this run started it (default: stop it)
+
+PINPIPE_MOTO_PORT: moto's port (14566).`;
+
+/** One line of the table. */
+interface StepResult {
+  name: string;
+  status: "pass" | "FAIL" | "skipped";
+  seconds: number;
+  note: string;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command in the repository root with `env` added; output captured. */
+async function run(command: string, args: string[], env: Record<string, string>): Promise<Run> {
+  const { code, stdout, stderr } = await new Deno.Command(command, {
+    args,
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+}
+
+const deno = (args: string[], env: Record<string, string>) => run(Deno.execPath(), args, env);
+
+const lastLine = (text: string) => text.trimEnd().split("\n").at(-1) ?? "";
+
+/** The end of a failed command's output, for the failure note. */
+const tail = (result: Run) =>
+  (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-3).join(" | ").slice(0, 400);
+
+/** Checks a transfer's `--json` summary: every row of each table acknowledged. */
+function acknowledged(result: Run, rows: number): string {
+  const { totals } = JSON.parse(result.stdout) as { totals: { acknowledged: number } };
+  if (totals.acknowledged !== 3 * rows) {
+    throw new Error(`${totals.acknowledged} records acknowledged, expected ${3 * rows}`);
+  }
+  return `${totals.acknowledged} records acknowledged`;
+}
+
+/** A step's check: a note when it passed; throws with the reason when it did not. */
+type Check = () => Promise<string>;
+
+/** Runs the rehearsal; returns how many steps failed. */
+export async function rehearse(
+  { rows = 2000, keepMoto = false, print = console.log }: {
+    rows?: number;
+    keepMoto?: boolean;
+    print?: (line: string) => void;
+  } = {},
+): Promise<number> {
+  const id = randomId();
+  const motoPort = Number(Deno.env.get("PINPIPE_MOTO_PORT") ?? 14566);
+  const s3Endpoint = `http://127.0.0.1:${motoPort}`;
+  const kinesisEndpoint = `http://127.0.0.1:${Deno.env.get("PINPIPE_KINESIS_PORT") ?? 14567}`;
+  const brokers = `127.0.0.1:${Deno.env.get("PINPIPE_KAFKA_PORT") ?? 19092}`;
+  const work = await Deno.makeTempDir({ prefix: `pinpipe-rehearse-${id}-` });
+  const results: StepResult[] = [];
+  const motoWasUp = await motoAnswers(s3Endpoint);
+  let local: LocalAws | undefined;
+  let env: Record<string, string> = {};
+  const stepCount = planFor({ PINPIPE_ID: id }).steps.length;
+  const bucket = `s3://${bucketName(id)}`;
+  print(`rehearsal of pipeline ${id} (${stepCount} AWS steps, ${rows} rows per table)`);
+
+  const step = async (name: string, check: Check, always = false) => {
+    if (!always && results.some((result) => result.status === "FAIL")) {
+      results.push({ name, status: "skipped", seconds: 0, note: "an earlier step failed" });
+      return;
+    }
+    const began = performance.now();
+    let result: StepResult;
+    try {
+      const note = await check();
+      result = { name, status: "pass", seconds: (performance.now() - began) / 1000, note };
+    } catch (error) {
+      const note = error instanceof Error ? error.message : String(error);
+      result = { name, status: "FAIL", seconds: (performance.now() - began) / 1000, note };
+    }
+    results.push(result);
+    print(`${result.status.padEnd(4)} ${name} (${result.seconds.toFixed(1)} s) ${result.note}`);
+  };
+
+  /** Runs a pipeline command; passes when it exits 0. */
+  const pipeline = async (args: string[]): Promise<Run> => {
+    const result = await deno(["run", "-A", "main.ts", ...args], env);
+    if (result.code !== 0) throw new Error(`exit ${result.code}: ${tail(result)}`);
+    return result;
+  };
+
+  const aws = async (args: string[], expected: string): Promise<string> => {
+    const result = await deno(["run", "-A", "infra/aws/command.ts", ...args], env);
+    if (result.code !== 0) throw new Error(`exit ${result.code}: ${tail(result)}`);
+    const last = lastLine(result.stdout);
+    if (last !== expected) throw new Error(`expected "${expected}", got "${last}"`);
+    return last;
+  };
+
+  try {
+    await step("local stack and AWS endpoints", async () => {
+      const result = await run("bash", ["infra.sh", "local", "up", "--aws"], {});
+      if (result.code !== 0) throw new Error(`infra.sh local up --aws: ${tail(result)}`);
+      local = await prepareLocalAws({ id, s3Endpoint, kinesisEndpoint, brokers });
+      env = {
+        ...local.env,
+        PINPIPE_KINESIS_ENDPOINT: kinesisEndpoint,
+        PINPIPE_STATE_DIR: `${work}/state`,
+      };
+      return `moto ${s3Endpoint}, MSK Connect ${local.kafkaconnect.url}, ` +
+        `Databricks ${local.databricks.url}`;
+    });
+    await step(
+      "aws apply",
+      () => aws(["apply"], `apply: ${stepCount} steps done, 0 already in place.`),
+    );
+    await step(
+      "aws apply again (nothing to do)",
+      () => aws(["apply"], `apply: 0 steps done, ${stepCount} already in place.`),
+    );
+    await step("batch to the topics apply made", async () => {
+      const result = await pipeline(["batch", "--limit", String(rows), "--json", "--quiet"]);
+      return acknowledged(result, rows);
+    });
+    await step(`sink to ${bucket}`, async () => {
+      await pipeline([
+        "sink",
+        "--bucket",
+        bucket,
+        "--s3-endpoint",
+        s3Endpoint,
+        "--flush-size",
+        "500",
+        "--rotate-ms",
+        "500",
+        "--exit-at-end",
+        "--quiet",
+      ]);
+      return "objects written through the S3 API";
+    });
+    await step(`sim from ${bucket}`, async () => {
+      const result = await pipeline([
+        "sim",
+        "--from",
+        "bucket",
+        "--bucket",
+        bucket,
+        "--s3-endpoint",
+        s3Endpoint,
+        "--out",
+        `${work}/sim`,
+        "--json",
+        "--quiet",
+      ]);
+      const answer = JSON.parse(result.stdout) as {
+        cleaned: Record<string, { rowsIn: number }>;
+        checks: { passed: boolean }[];
+      };
+      const read = Object.values(answer.cleaned).reduce((sum, c) => sum + c.rowsIn, 0);
+      if (read !== 3 * rows) throw new Error(`sim read ${read} records, batch sent ${3 * rows}`);
+      return `${read} records, ${answer.checks.length} checks passed`;
+    });
+    await step("stream to the Kinesis streams apply made", async () => {
+      const result = await pipeline(["stream", "--limit", String(rows), "--json", "--quiet"]);
+      return acknowledged(result, rows);
+    });
+    await step("consume the streams", async () => {
+      const result = await pipeline([
+        "consume",
+        "--db",
+        `${work}/stream.duckdb`,
+        "--max-records",
+        String(3 * rows),
+        "--idle-exit",
+        "20",
+        "--json",
+        "--quiet",
+      ]);
+      const { records, rejected } = JSON.parse(result.stdout) as {
+        records: number;
+        rejected: number;
+      };
+      if (records !== 3 * rows || rejected !== 0) {
+        throw new Error(
+          `consumed ${records} records (${rejected} rejected), ${3 * rows} were sent`,
+        );
+      }
+      return `${records} records`;
+    });
+    await step("the DAG's task on the Databricks stand-in", async () => {
+      const python = `${ROOT}/.cache/venv-airflow/bin/python`;
+      const result = await run(python, [
+        "infra/aws/rehearse_dag.py",
+        local!.dagsDir,
+        id,
+        local!.databricks.url,
+        local!.env.DATABRICKS_TOKEN,
+      ], { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" });
+      if (result.code !== 0) throw new Error(`exit ${result.code}: ${tail(result)}`);
+      const runs = local!.databricks.runs();
+      const notebook = `/Shared/pinpipe/${id}/batch_notebook`;
+      if (!runs.some((r) => r.notebookPath === notebook && r.result === "SUCCESS")) {
+        throw new Error(`no successful run of ${notebook}: ${JSON.stringify(runs)}`);
+      }
+      return `ran ${notebook}`;
+    });
+  } finally {
+    // Whatever failed, apply's resources go: destroy runs when the endpoints are up.
+    if (local) {
+      await step(
+        "aws destroy",
+        () => aws(["destroy", "--yes"], `destroy: ${stepCount} steps removed, 0 already gone.`),
+        true,
+      );
+      await step(
+        "aws destroy again (nothing left)",
+        () => aws(["destroy", "--yes"], `destroy: 0 steps removed, ${stepCount} already gone.`),
+        true,
+      );
+      await local.close();
+    }
+    if (!motoWasUp && !keepMoto) await run("bash", ["infra.sh", "local", "aws", "down"], {});
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+  print("");
+  print(table(results));
+  const failed = results.filter((result) => result.status === "FAIL").length;
+  print(failed === 0 ? "rehearsal passed" : `rehearsal FAILED: ${failed} step(s)`);
+  return failed;
+}
+
+/** The steps as a text table: step, result, seconds. */
+function table(results: readonly StepResult[]): string {
+  const width = Math.max(...results.map((result) => result.name.length), 4);
+  const lines = [`${"step".padEnd(width)}  result  seconds`];
+  for (const result of results) {
+    lines.push(
+      `${result.name.padEnd(width)}  ${result.status.padEnd(6)}  ${
+        result.status === "skipped" ? "" : result.seconds.toFixed(1).padStart(7)
+      }`,
+    );
+  }
+  const total = results.reduce((sum, result) => sum + result.seconds, 0);
+  lines.push(`${"total".padEnd(width)}          ${total.toFixed(1).padStart(7)}`);
+  return lines.join("\n");
+}
+
+/** `./infra.sh rehearse`: 0 when every step passed. */
+export async function main(args: string[]): Promise<number> {
+  try {
+    const flags = parseFlags(
+      args,
+      { rows: { type: "string" }, "keep-moto": { type: "boolean" } },
+      USAGE,
+    );
+    const rows = Number(flags.rows ?? 2000);
+    if (!Number.isSafeInteger(rows) || rows < 1) {
+      throw new UsageError(`--rows must be a whole number of at least 1, got "${flags.rows}"`);
+    }
+    return (await rehearse({ rows, keepMoto: flags["keep-moto"] === true })) === 0 ? 0 : 1;
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      console.log(error.usage);
+      return 0;
+    }
+    if (error instanceof UsageError) {
+      console.error(`rehearse: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
