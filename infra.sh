@@ -33,9 +33,6 @@ MYSQL_PORT=${PINPIPE_MYSQL_PORT:-13306}
 KAFKA_PORT=${PINPIPE_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${PINPIPE_KAFKA_CONTROLLER_PORT:-19093}
 KINESIS_PORT=${PINPIPE_KINESIS_PORT:-14567}
-# What this script starts is what its health checks and the seed talk to.
-export PINPIPE_MYSQL_HOST=127.0.0.1 PINPIPE_MYSQL_PORT=$MYSQL_PORT
-export PINPIPE_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT PINPIPE_KINESIS_ENDPOINT=http://127.0.0.1:$KINESIS_PORT
 # Crash recovery (InnoDB redo, Kafka log recovery) can take far longer than a clean start.
 READY_WAIT_S=${PINPIPE_READY_WAIT_S:-300}
 SERVICES=(mysql kafka kinesis)
@@ -482,6 +479,10 @@ local_with() {
 
 case "${1:-}" in
   local)
+    # What `local` starts is what its health checks, the seed and `with`'s command talk to
+    # (only here: `aws` must see the user's own settings, unset ones included).
+    export PINPIPE_MYSQL_HOST=127.0.0.1 PINPIPE_MYSQL_PORT=$MYSQL_PORT
+    export PINPIPE_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT PINPIPE_KINESIS_ENDPOINT=http://127.0.0.1:$KINESIS_PORT
     case "${2:-}" in
       up) local_up; if [ "${3:-}" = --aws ]; then moto_up; fi ;;
       down) local_down; moto_down ;;
