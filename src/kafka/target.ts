@@ -112,6 +112,15 @@ interface Message {
   index: number;
 }
 
+/**
+ * The settings of a topic created here: with 3 or more replicas, a write
+ * needs 2 in-sync replicas (`min.insync.replicas=2`, as on MSK), so one
+ * broker lost never loses an acknowledged record.
+ */
+export function topicConfig(replicationFactor: number): { name: string; value: string }[] {
+  return replicationFactor >= 3 ? [{ name: "min.insync.replicas", value: "2" }] : [];
+}
+
 /** The Kafka target: topics `<id>.<kind>`, idempotent producer, per-partition end offsets. */
 export class KafkaTarget implements DeliveryTarget {
   readonly name: string = "kafka";
@@ -184,6 +193,7 @@ export class KafkaTarget implements DeliveryTarget {
             topic,
             numPartitions: this.#options.partitions,
             replicationFactor: this.#options.replicationFactor,
+            configEntries: topicConfig(this.#options.replicationFactor),
           }],
         }).catch((error) => {
           // Another producer may have created it meanwhile: that is fine.

@@ -103,6 +103,8 @@ export interface SinkSummary {
 
 /** How often the end offsets are compared with the group's committed ones, with `exitAtEnd`. */
 const DRAIN_CHECK_MS = 500;
+/** How long the drain check may keep failing before the sink gives up. */
+const DRAIN_CHECK_PATIENCE_MS = 60_000;
 
 /** The key of one topic partition. */
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -142,6 +144,7 @@ export class BucketSink {
   #consumer?: Consumer;
   #stopping = false;
   #checking = false;
+  #drainCheckFailingSince?: number;
   #failure: unknown;
   /** Counts the group joins: work begun in an earlier one writes nothing. */
   #generation = 0;
@@ -438,14 +441,22 @@ export class BucketSink {
     if (pending) await this.#writeThenCommit(pending, generation);
   }
 
-  /** With `exitAtEnd`: stops once the group's committed offsets reached every end offset. */
+  /**
+   * With `exitAtEnd`: stops once the group's committed offsets reached every
+   * end offset. A failed check (a broker failing over) is tried again on the
+   * next tick; failing for `DRAIN_CHECK_PATIENCE_MS` on end ends the sink.
+   */
   async #checkDrained(): Promise<void> {
     if (this.#checking || [...this.#buffers.values()].some((buffer) => buffer.size > 0)) return;
     this.#checking = true;
     try {
       if (await this.#drained()) this.#stop();
+      this.#drainCheckFailingSince = undefined;
     } catch (error) {
-      this.#stop(this.#kafkaError(error));
+      this.#drainCheckFailingSince ??= Date.now();
+      if (Date.now() - this.#drainCheckFailingSince >= DRAIN_CHECK_PATIENCE_MS) {
+        this.#stop(this.#kafkaError(error));
+      }
     } finally {
       this.#checking = false;
     }
