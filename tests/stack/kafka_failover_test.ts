@@ -1,16 +1,14 @@
 /**
  * A cluster like MSK: a private stack with three Kafka nodes, topics with
  * replication factor 3 and `min.insync.replicas=2`. The leader of a
- * partition is killed with SIGKILL while a sink consumes (its group's
- * coordinator may die with it), brought back with `infra.sh local up`, and
- * the leader of another partition is killed while a second sink drains with
- * `--exit-at-end`. Every row of the source is in the bucket exactly once,
- * and each partition's objects tile its offsets.
- *
- * The same failover while `batch` produces is the second test, ignored: on
- * this stack kafkajs's idempotent producer (acks=all) reported every record
- * acknowledged, yet a few dozen records sent to the killed leader around the
- * kill were missing from the topic (37 of 11,000 in one run, 26 in another).
+ * partition is killed with SIGKILL while `batch` produces and a sink
+ * consumes (the group's coordinator may die with it), brought back with
+ * `infra.sh local up`, and the leader of another partition is killed while
+ * a second sink drains with `--exit-at-end`. Both commands finish; every
+ * row of the source is in the bucket exactly once, and each partition's
+ * objects tile its offsets. (Before `batch` checked that every partition
+ * was answered, this lost a few dozen acknowledged records: see
+ * `#sendChunk` in src/kafka/target.ts.)
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -160,22 +158,31 @@ function objectsIn(bucket: string): number {
 }
 
 Deno.test({
-  name: "kafka, 3 nodes: a partition leader killed while sinks consume and drain",
+  name: "kafka, 3 nodes: a partition leader killed while batch produces and while sinks drain",
   fn: () =>
     withCluster(async (stack, brokers, run) => {
       const id = randomId();
       const topic = topicName(id, "pin");
       const bucket = join(stack.dir, "bucket");
-      const batch = run(batchArgs(id, "1500"));
+      const batch = run(batchArgs(id, "400"));
+      let batchExited = false;
+      batch.result.then(() => batchExited = true);
       await waitFor("the topic", () => endsOf(brokers, topic).then(() => true, () => false));
+      // A sink consumes while batch produces; it outlives the failover.
       const consuming = run(sinkArgs(id, bucket, 100));
+      await waitFor(
+        "a quarter of the rows in Kafka",
+        async () => batchExited || (await endsOf(brokers, topic)).reduce((a, b) => a + b) > 2_700,
+        60_000,
+        200,
+      );
+      assert.equal(batchExited, false, `batch ended early: ${(await batch.result).stderr}`);
+      const first = await describeTopic(brokers, topic, 0);
+      assert.equal(first.replicas, 3);
+      assert.equal(first.minIsr, "2", "min.insync.replicas=2 with 3 replicas, as on MSK");
+      await killHard(await stack.pid(stack.kafkaNode(first.leader).service));
       const produced = await batch.result;
       assert.equal(produced.code, 0, produced.stderr);
-      const before = await describeTopic(brokers, topic, 0);
-      assert.equal(before.replicas, 3);
-      assert.equal(before.minIsr, "2", "min.insync.replicas=2 with 3 replicas, as on MSK");
-      await killHard(await stack.pid(stack.kafkaNode(before.leader).service));
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
       await stack.must("up"); // the killed node recovers and rejoins
       consuming.child.kill("SIGTERM");
       const stopped = await consuming.result;
@@ -187,31 +194,6 @@ Deno.test({
       await waitFor("the drain under way", () => objectsIn(bucket) > 0, 60_000);
       await killHard(await stack.pid(stack.kafkaNode(second.leader).service));
       const drained = await drain.result;
-      assert.equal(drained.code, 0, drained.stderr);
-      await assertExactlyOnce(stack, brokers, id, bucket);
-    }),
-});
-
-Deno.test({
-  name: "kafka, 3 nodes: a partition leader killed while batch produces",
-  ignore: true, // records acknowledged to the killed leader went missing: see the top of this file
-  fn: () =>
-    withCluster(async (stack, brokers, run) => {
-      const id = randomId();
-      const topic = topicName(id, "pin");
-      const bucket = join(stack.dir, "bucket");
-      const batch = run(batchArgs(id, "400"));
-      await waitFor(
-        "a quarter of the rows in Kafka",
-        async () => (await endsOf(brokers, topic).catch(() => [0])).reduce((a, b) => a + b) > 2_700,
-        60_000,
-        200,
-      );
-      const leader = (await describeTopic(brokers, topic, 0)).leader;
-      await killHard(await stack.pid(stack.kafkaNode(leader).service));
-      const produced = await batch.result;
-      assert.equal(produced.code, 0, produced.stderr);
-      const drained = await run([...sinkArgs(id, bucket, 500), "--exit-at-end"]).result;
       assert.equal(drained.code, 0, drained.stderr);
       await assertExactlyOnce(stack, brokers, id, bucket);
     }),
