@@ -201,6 +201,9 @@ export class KafkaTarget implements DeliveryTarget {
         }).catch((error) => {
           // Another producer may have created it meanwhile: that is fine.
           if (hasKafkaErrorType(error, "TOPIC_ALREADY_EXISTS")) return false;
+          // Created, but the broker asked for its leaders did not know it yet (several brokers):
+          // the metadata wait below gives it time.
+          if (hasKafkaErrorType(error, ...NOT_YET_KNOWN)) return true;
           throw this.#fail(error, topic);
         });
         if (created) {
