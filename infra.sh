@@ -2,6 +2,7 @@
 # Provisioning for pinpipe.
 #
 #   ./infra.sh local up        start MariaDB, Kafka (KRaft) and kinesalite on 127.0.0.1, seed the database
+#   ./infra.sh local up --kafka-brokers 3   the same with a Kafka cluster of 3 nodes (as on MSK)
 #   ./infra.sh local down      stop what `up` started (by pid file), nothing else
 #   ./infra.sh local status    each service: pid, port, health
 #   ./infra.sh local seed [generate flags]   reload the RDS tables from the generator (default 11,000 rows)
@@ -17,7 +18,10 @@
 # .cache/ (jars, npm packages, Python venvs), both ignored by git. Debian
 # packages are installed with apt-get when missing (as root).
 # PINPIPE_LOCAL_DIR and PINPIPE_{MYSQL,KAFKA,KAFKA_CONTROLLER,KINESIS}_PORT
-# start a second stack beside the first. Readiness is a real protocol answer
+# start a second stack beside the first. With N Kafka nodes
+# (--kafka-brokers N or PINPIPE_KAFKA_BROKERS_COUNT=N, fixed when the storage
+# is first formatted), node i is broker and controller, on ports
+# KAFKA_PORT+2(i-1) and KAFKA_CONTROLLER_PORT+2(i-1), a quorum of N. Readiness is a real protocol answer
 # from the new process, waited for up to PINPIPE_READY_WAIT_S (300) seconds,
 # as crash recovery needs.
 set -euo pipefail
@@ -33,9 +37,41 @@ MYSQL_PORT=${PINPIPE_MYSQL_PORT:-13306}
 KAFKA_PORT=${PINPIPE_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${PINPIPE_KAFKA_CONTROLLER_PORT:-19093}
 KINESIS_PORT=${PINPIPE_KINESIS_PORT:-14567}
+# `up --kafka-brokers N` asks for N Kafka nodes, as the environment variable does.
+if [ "${1:-}" = local ] && [ "${2:-}" = up ] && [ "${3:-}" = --kafka-brokers ]; then
+  [ -n "${4:-}" ] || { echo "infra.sh: --kafka-brokers needs a number" >&2; exit 1; }
+  PINPIPE_KAFKA_BROKERS_COUNT=$4
+  set -- local up
+fi
+# How many Kafka nodes: the count the storage was formatted with, else the one asked for, else 1.
+KAFKA_NODES_FILE="$LOCAL/kafka/nodes"
+KAFKA_NODES=
+if [ -f "$KAFKA_NODES_FILE" ]; then KAFKA_NODES=$(cat "$KAFKA_NODES_FILE")
+# A one-node stack formatted before the count was kept.
+elif [ -f "$LOCAL/kafka/data/meta.properties" ]; then KAFKA_NODES=1
+fi
+if [ -n "$KAFKA_NODES" ]; then
+  if [ -n "${PINPIPE_KAFKA_BROKERS_COUNT:-}" ] && [ "$PINPIPE_KAFKA_BROKERS_COUNT" != "$KAFKA_NODES" ]; then
+    echo "infra.sh: this stack's Kafka was made with $KAFKA_NODES node(s), not $PINPIPE_KAFKA_BROKERS_COUNT: ./infra.sh local down, remove $LOCAL/kafka* and up again to change it" >&2
+    exit 1
+  fi
+else
+  KAFKA_NODES=${PINPIPE_KAFKA_BROKERS_COUNT:-1}
+fi
+case $KAFKA_NODES in
+  1 | 3 | 5) ;;
+  *) echo "infra.sh: Kafka nodes must be 1, 3 or 5 (a controller quorum), not $KAFKA_NODES" >&2; exit 1 ;;
+esac
+# Node i (1..N): service kafka (i = 1) or kafka<i>, its broker and controller ports.
+KAFKA_SERVICES=(kafka)
+for ((i = 2; i <= KAFKA_NODES; i++)); do KAFKA_SERVICES+=("kafka$i"); done
+kafka_node() { local n=${1#kafka}; echo "${n:-1}"; }
+kafka_port() { echo $((KAFKA_PORT + 2 * ($(kafka_node "$1") - 1))); }
+kafka_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($(kafka_node "$1") - 1))); }
+KAFKA_BOOTSTRAP=$(for service in "${KAFKA_SERVICES[@]}"; do echo "127.0.0.1:$(kafka_port "$service")"; done | paste -sd,)
 # Crash recovery (InnoDB redo, Kafka log recovery) can take far longer than a clean start.
 READY_WAIT_S=${PINPIPE_READY_WAIT_S:-300}
-SERVICES=(mysql kafka kinesis)
+SERVICES=(mysql "${KAFKA_SERVICES[@]}" kinesis)
 
 die() { echo "infra.sh: $*" >&2; exit 1; }
 note() { echo "infra.sh: $*" >&2; }
@@ -47,7 +83,7 @@ deno_bin() {
   fi
 }
 
-port_of() { case $1 in mysql) echo $MYSQL_PORT ;; kafka) echo $KAFKA_PORT ;; kinesis) echo $KINESIS_PORT ;; esac; }
+port_of() { case $1 in mysql) echo $MYSQL_PORT ;; kafka*) kafka_port "$1" ;; kinesis) echo $KINESIS_PORT ;; esac; }
 pid_file() { echo "$LOCAL/run/$1.pid"; }
 
 # The pid of a service this script started and that still runs, or nothing.
@@ -61,7 +97,15 @@ running_pid() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-health() { "$(deno_bin)" run -A --quiet infra/local/health.ts "$@"; }
+# A Kafka node's health is asked of that node alone.
+health() {
+  local service=$1; shift
+  case $service in
+    kafka*) PINPIPE_KAFKA_BROKERS=127.0.0.1:$(kafka_port "$service") \
+      "$(deno_bin)" run -A --quiet infra/local/health.ts kafka "$@" ;;
+    *) "$(deno_bin)" run -A --quiet infra/local/health.ts "$service" "$@" ;;
+  esac
+}
 
 # The local users' passwords: from the environment when set there (as src/core/config.ts reads them
 # first), else random ones generated once into .local/stack.env (git-ignored).
@@ -335,29 +379,45 @@ setup_mysql() {
     || die "could not set up the pinterest_data database, see $LOCAL/logs/mysql.log"
 }
 
-start_kafka() {
-  require java "install a Java 17 runtime"
-  local dir="$LOCAL/kafka"
-  mkdir -p "$dir"
-  cat >"$dir/server.properties" <<PROPS
+# The KRaft settings of one node: with several, each is broker and controller, and the internal
+# topics are replicated to 3 with 2 in sync, as on MSK.
+kafka_properties() {
+  local service=$1 dir=$2 node voters="" replicas=1 min_isr=1 other
+  node=$(kafka_node "$service")
+  for other in "${KAFKA_SERVICES[@]}"; do
+    voters+="${voters:+,}$(kafka_node "$other")@127.0.0.1:$(kafka_controller_port "$other")"
+  done
+  if [ "$KAFKA_NODES" -ge 3 ]; then replicas=3; min_isr=2; fi
+  cat <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$node
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$service"),CONTROLLER://127.0.0.1:$(kafka_controller_port "$service")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$service")
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
 num.partitions=1
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$replicas
 offsets.topic.num.partitions=3
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$replicas
+transaction.state.log.min.isr=$min_isr
 group.initial.rebalance.delay.ms=0
 message.max.bytes=1048588
 PROPS
+}
+
+# Node 1 keeps its data in $LOCAL/kafka (as a one-node stack always did), node i in $LOCAL/kafka<i>.
+kafka_dir() { echo "$LOCAL/$1"; }
+
+start_kafka_node() {
+  require java "install a Java 17 runtime"
+  local service=$1 dir
+  dir=$(kafka_dir "$service")
+  mkdir -p "$dir" "$LOCAL/kafka"
+  kafka_properties "$service" "$dir" >"$dir/server.properties"
   cat >"$dir/log4j.properties" <<'PROPS'
 log4j.rootLogger=WARN, stdout
 log4j.logger.kafka=INFO
@@ -369,13 +429,15 @@ PROPS
   local cp="$CACHE/kafka/libs/*"
   [ -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ] || die "Kafka jars missing: run ./infra.sh local install"
   if [ ! -f "$dir/data/meta.properties" ]; then
-    local cluster_id
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # Every node of a cluster is formatted with the one cluster id, kept beside node 1.
+    [ -f "$LOCAL/kafka/cluster.id" ] ||
+      head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' >"$LOCAL/kafka/cluster.id"
     java -cp "$cp" -Dlog4j.configuration="file:$dir/log4j.properties" kafka.tools.StorageTool format \
-      -t "$cluster_id" -c "$dir/server.properties" >"$LOCAL/logs/kafka-format.log" 2>&1 \
-      || die "formatting Kafka storage failed, see $LOCAL/logs/kafka-format.log"
+      -t "$(cat "$LOCAL/kafka/cluster.id")" -c "$dir/server.properties" >"$LOCAL/logs/$service-format.log" 2>&1 \
+      || die "formatting Kafka storage failed, see $LOCAL/logs/$service-format.log"
+    echo "$KAFKA_NODES" >"$KAFKA_NODES_FILE"
   fi
-  spawn kafka java -Xms256m -Xmx768m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Xshare:auto \
+  spawn "$service" java -Xms256m -Xmx768m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Xshare:auto \
     -Djava.awt.headless=true -Dlog4j.configuration="file:$dir/log4j.properties" \
     -cp "$cp" kafka.Kafka "$dir/server.properties"
 }
@@ -414,7 +476,10 @@ local_up() {
   for service in "${SERVICES[@]}"; do
     if [ -n "$(running_pid "$service")" ]; then continue; fi
     check_port_free "$service"
-    "start_$service"
+    case $service in
+      kafka*) start_kafka_node "$service" ;;
+      *) "start_$service" ;;
+    esac
     started=1
   done
   [ -z "$(running_pid mysql)" ] || setup_mysql
@@ -428,11 +493,17 @@ local_up() {
 }
 
 local_down() {
-  local service pid
+  local service pid pids=()
+  # Every service is asked to stop at once: Kafka nodes stopped one by one would leave the last
+  # without a controller quorum, stuck in its controlled shutdown.
   for service in "${SERVICES[@]}"; do
     pid=$(running_pid "$service")
     [ -n "$pid" ] || continue
     kill -TERM "$pid" 2>/dev/null || true
+    pids+=("$service:$pid")
+  done
+  for entry in ${pids[@]+"${pids[@]}"}; do
+    service=${entry%%:*} pid=${entry#*:}
     for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then note "$service (pid $pid) did not stop in 15 s, killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
     rm -f "$(pid_file "$service")"
@@ -482,7 +553,7 @@ case "${1:-}" in
     # What `local` starts is what its health checks, the seed and `with`'s command talk to
     # (only here: `aws` must see the user's own settings, unset ones included).
     export PINPIPE_MYSQL_HOST=127.0.0.1 PINPIPE_MYSQL_PORT=$MYSQL_PORT
-    export PINPIPE_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT PINPIPE_KINESIS_ENDPOINT=http://127.0.0.1:$KINESIS_PORT
+    export PINPIPE_KAFKA_BROKERS=$KAFKA_BOOTSTRAP PINPIPE_KINESIS_ENDPOINT=http://127.0.0.1:$KINESIS_PORT
     case "${2:-}" in
       up) local_up; if [ "${3:-}" = --aws ]; then moto_up; fi ;;
       down) local_down; moto_down ;;

@@ -108,6 +108,18 @@ interface Message {
   index: number;
 }
 
+/** How many times one request's messages are sent before a partition left unanswered fails the run. */
+const MAX_SEND_ROUNDS = 5;
+
+/**
+ * The settings of a topic created here: with 3 or more replicas, a write
+ * needs 2 in-sync replicas (`min.insync.replicas=2`, as on MSK), so one
+ * broker lost never loses an acknowledged record.
+ */
+export function topicConfig(replicationFactor: number): { name: string; value: string }[] {
+  return replicationFactor >= 3 ? [{ name: "min.insync.replicas", value: "2" }] : [];
+}
+
 /** The Kafka target: topics `<id>.<kind>`, idempotent producer, per-partition end offsets. */
 export class KafkaTarget implements DeliveryTarget {
   readonly name: string = "kafka";
@@ -180,10 +192,14 @@ export class KafkaTarget implements DeliveryTarget {
             topic,
             numPartitions: this.#options.partitions,
             replicationFactor: this.#options.replicationFactor,
+            configEntries: topicConfig(this.#options.replicationFactor),
           }],
         }).catch((error) => {
           // Another producer may have created it meanwhile: that is fine.
           if (hasKafkaErrorType(error, "TOPIC_ALREADY_EXISTS")) return false;
+          // Created, but the broker asked for its leaders did not know it yet (several brokers):
+          // the metadata wait below gives it time.
+          if (hasKafkaErrorType(error, ...NOT_YET_KNOWN)) return true;
           throw this.#fail(error, topic);
         });
         if (created) {
@@ -285,30 +301,28 @@ export class KafkaTarget implements DeliveryTarget {
     if (chunk.length) await this.#sendChunk(kind, chunk);
   }
 
-  /** Sends one produce request's worth; splits it when the broker says it is too large. */
+  /**
+   * Sends one produce request's worth; splits it when the broker says it is
+   * too large. A send that resolves without an answer for some partition
+   * is sent again for those partitions: kafkajs 2.2.4, retrying after a
+   * leader died, skips the partitions that moved to a broker that had
+   * already answered, and resolves as if they were acknowledged. Sent again
+   * with the same sequence numbers, a batch the new leader already holds is
+   * not appended twice.
+   */
   async #sendChunk(kind: TableKind, chunk: Message[]): Promise<void> {
     const topic = this.destination(kind);
     try {
-      const metadata = await this.#withDeadline(
-        this.#producers.get(kind)!.send({
-          topic,
-          acks: -1,
-          compression: this.#options.compression === "gzip"
-            ? CompressionTypes.GZIP
-            : CompressionTypes.None,
-          messages: chunk.map(({ key, value, partition }) => ({ key, value, partition })),
-        }),
-        "sending",
-        topic,
-      );
-      const ends = this.#ends.get(kind)!;
-      const counts = new Map<number, number>();
-      for (const message of chunk) {
-        counts.set(message.partition, (counts.get(message.partition) ?? 0) + 1);
-      }
-      for (const answer of metadata) {
-        const sent = counts.get(answer.partition) ?? 0;
-        ends.set(answer.partition, Number(answer.baseOffset) + sent);
+      let unanswered = chunk;
+      for (let round = 1; unanswered.length; round++) {
+        if (round > MAX_SEND_ROUNDS) {
+          throw new TargetError(
+            `Kafka topic ${topic}: partitions ${
+              [...new Set(unanswered.map((m) => m.partition))].join(", ")
+            } not acknowledged after ${MAX_SEND_ROUNDS} sends`,
+          );
+        }
+        unanswered = await this.#sendOnce(kind, topic, unanswered);
       }
     } catch (error) {
       const tooLarge = hasKafkaErrorType(error, "MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE");
@@ -325,6 +339,34 @@ export class KafkaTarget implements DeliveryTarget {
       await this.#sendChunk(kind, chunk.slice(0, half));
       await this.#sendChunk(kind, chunk.slice(half));
     }
+  }
+
+  /** One send of `messages`; returns those of the partitions the answer does not cover. */
+  async #sendOnce(kind: TableKind, topic: string, messages: Message[]): Promise<Message[]> {
+    const metadata = await this.#withDeadline(
+      this.#producers.get(kind)!.send({
+        topic,
+        acks: -1,
+        compression: this.#options.compression === "gzip"
+          ? CompressionTypes.GZIP
+          : CompressionTypes.None,
+        messages: messages.map(({ key, value, partition }) => ({ key, value, partition })),
+      }),
+      "sending",
+      topic,
+    );
+    const ends = this.#ends.get(kind)!;
+    const counts = new Map<number, number>();
+    for (const message of messages) {
+      counts.set(message.partition, (counts.get(message.partition) ?? 0) + 1);
+    }
+    const answered = new Set<number>();
+    for (const answer of metadata) {
+      if (!counts.has(answer.partition)) continue;
+      answered.add(answer.partition);
+      ends.set(answer.partition, Number(answer.baseOffset) + counts.get(answer.partition)!);
+    }
+    return messages.filter((message) => !answered.has(message.partition));
   }
 
   /** The end offset of each partition after the last acknowledged send of `kind`. */

@@ -6,6 +6,11 @@
  * the object is written does the sink commit `start + count`, so a crash
  * replays from `start` and rewrites the very same object name.
  *
+ * A buffer can be told the exact size of the object that starts at an
+ * offset (`pinObject`): when the sink reads again from an object it wrote but
+ * could not confirm the commit of, it writes that object again byte for byte
+ * (same records, same name), whatever the flush size or the clock says.
+ *
  * @example
  * ```ts
  * import { PartitionBuffer } from "./buffer.ts";
@@ -32,6 +37,8 @@ export interface PendingObject {
 export class PartitionBuffer {
   #start = -1;
   #records: unknown[] = [];
+  /** The object that must be cut at exactly `records` records if a buffer starts at `start`. */
+  #pinned?: { start: number; records: number };
   /** When the last record arrived (ms since epoch), for the rotate interval. */
   lastArrival = 0;
 
@@ -59,15 +66,33 @@ export class PartitionBuffer {
    */
   add(offset: number, record: unknown, now = Date.now()): PendingObject | undefined {
     if (this.#records.length && offset !== this.nextOffset) this.clear();
-    if (!this.#records.length) this.#start = offset;
+    if (!this.#records.length) {
+      this.#start = offset;
+      if (this.#pinned && this.#pinned.start !== offset) this.#pinned = undefined;
+    }
     this.#records.push(record);
     this.lastArrival = now;
-    return this.#records.length >= this.flushSize ? this.take() : undefined;
+    return this.#records.length >= this.#target ? this.take() : undefined;
   }
 
-  /** Whether the rotate interval has passed with records waiting. */
+  /** Records the object being filled is cut at. */
+  get #target(): number {
+    return this.#pinned?.start === this.#start ? this.#pinned.records : this.flushSize;
+  }
+
+  /**
+   * The next object starting at `start` holds exactly `records` records (it
+   * was written before; writing it again must give the same object).
+   */
+  pinObject(start: number, records: number): void {
+    this.clear();
+    this.#pinned = { start, records };
+  }
+
+  /** Whether the rotate interval has passed with records waiting (never for a pinned object). */
   rotateDue(rotateMs: number, now = Date.now()): boolean {
-    return this.#records.length > 0 && rotateMs > 0 && now - this.lastArrival >= rotateMs;
+    return this.#records.length > 0 && rotateMs > 0 && now - this.lastArrival >= rotateMs &&
+      this.#pinned?.start !== this.#start;
   }
 
   /** Takes everything waiting as one object (undefined when empty). */
@@ -82,6 +107,7 @@ export class PartitionBuffer {
       records: this.#records.length,
       commitOffset: this.#start + this.#records.length,
     };
+    if (this.#pinned?.start === this.#start) this.#pinned = undefined;
     this.clear();
     return pending;
   }

@@ -7,10 +7,46 @@
  * written, so a crash and restart rewrites the same objects and nothing is
  * duplicated or lost: exactly once into the bucket.
  *
+ * Any number of sinks may share the group, as MSK Connect runs several
+ * tasks: members join, leave and crash while records flow, and the group
+ * moves partitions between them. The invariant that keeps every partition's
+ * objects tiling its offsets (no gap, no overlap) across owners:
+ *
+ * 1. An object starts at the offset the group has committed for its
+ *    partition, and is committed (to its end) only after it is written. So
+ *    the committed offsets of a partition are a rising chain c0 = 0 < c1 <
+ *    ..., each object written is [ci, c(i+1)) or a not-yet-committed
+ *    [ci, x), and a member writes past ci only once ci is committed.
+ * 2. A member writes nothing for a partition once its generation is over:
+ *    the group's rebalance (`REBALANCING`, a refused commit or heartbeat, a
+ *    crashed and restarted consumer) drops every open buffer, and the next
+ *    join restarts every partition it gets at the committed offset (kafkajs
+ *    makes a fresh offset manager on each join). A dropped buffer is never
+ *    written. A refused commit leaves at most one uncommitted object, the one
+ *    at the last committed offset ci; its put finished before the commit was
+ *    sent, so before the rebalance ended, and the next owner starts at ci
+ *    and replaces that object whole under the same name (a killed member's
+ *    object likewise).
+ * 3. A commit whose outcome is unknown (the coordinator unreachable or
+ *    moved, as in a broker failover) rewinds the partition to the object's
+ *    start and pins that object's size: the records are read again and the
+ *    same object written again byte for byte, then committed, so it does not
+ *    matter whether the first commit landed.
+ *
+ * Rotation by time (`rotateMs`) cuts objects shorter than `flushSize`, at a
+ * moment only this member sees; by 2 the next owner's object at the same
+ * start replaces it whole, whatever its length, because the earlier put
+ * finished first. The one case this does not cover: a member frozen (SIGSTOP)
+ * or cut off in the middle of a put for longer than the session timeout,
+ * whose put lands after the next owner wrote past it with a different cut.
+ * With `--rotate-ms 0` objects are cut on flush size alone and are the same
+ * whoever writes them, so even that late put changes nothing (Confluent's
+ * connector has the same rule for wall-clock rotation).
+ *
  * The sink keeps one buffer per assigned partition. Three things touch a
  * buffer, each a method below, one at a time per partition: the consumer's
  * batches (`#consume`), the rotation timer (`#rotate`) and the group's
- * membership changes (`#onGroupJoin`). All of them end in
+ * membership changes (`#onGroupJoin`, `#endGeneration`). All of them end in
  * `#writeThenCommit`, the one place an object is written and committed.
  *
  * @example
@@ -37,6 +73,7 @@ import type { TableKind } from "../core/tables.ts";
 import { KAFKA_RETRY, kafkaClient } from "../kafka/client.ts";
 import { describeKafkaError } from "../kafka/errors.ts";
 import { PartitionBuffer, type PendingObject } from "./buffer.ts";
+import { commitFailureKind, groupAnswer } from "./commit_failure.ts";
 import type { Bucket } from "./storage.ts";
 
 /** How the sink runs. */
@@ -66,6 +103,8 @@ export interface SinkSummary {
 
 /** How often the end offsets are compared with the group's committed ones, with `exitAtEnd`. */
 const DRAIN_CHECK_MS = 500;
+/** How long the drain check may keep failing before the sink gives up. */
+const DRAIN_CHECK_PATIENCE_MS = 60_000;
 
 /** The key of one topic partition. */
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -105,7 +144,16 @@ export class BucketSink {
   #consumer?: Consumer;
   #stopping = false;
   #checking = false;
+  #drainCheckFailingSince?: number;
   #failure: unknown;
+  /** Counts the group joins: work begun in an earlier one writes nothing. */
+  #generation = 0;
+  /** The generation is over (a rebalance began, or the consumer restarts): write nothing until the next join. */
+  #rejoining = false;
+  /** The group's answer that ended the generation, thrown to kafkajs from a batch so it rejoins. */
+  #groupAnswer: unknown;
+  /** Errors a batch hands back to kafkajs (it rejoins on them) instead of ending the sink. */
+  readonly #forKafkajs = new WeakSet<object>();
   #finish!: () => void;
   readonly #finished = new Promise<void>((resolve) => this.#finish = resolve);
 
@@ -186,8 +234,11 @@ export class BucketSink {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
     });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.#onGroupJoin(payload.memberAssignment).catch((error) => this.#stop(error));
+    consumer.on(consumer.events.GROUP_JOIN, () => this.#onGroupJoin());
+    consumer.on(consumer.events.REBALANCING, () => this.#endGeneration());
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) this.#endGeneration();
+      else this.#stop(this.#kafkaError(payload.error));
     });
     await consumer.connect().catch((error) => {
       throw this.#kafkaError(error);
@@ -200,7 +251,10 @@ export class BucketSink {
         this.#locks.run(
           partitionKey(payload.batch.topic, payload.batch.partition),
           () => this.#consume(payload),
-        ).catch((error) => this.#stop(error)),
+        ).catch((error) => {
+          if (this.#forKafkajs.has(error)) throw error;
+          this.#stop(error);
+        }),
     });
   }
 
@@ -235,27 +289,51 @@ export class BucketSink {
   }
 
   /**
-   * Group membership: after the group (re)joined, the partitions this member
-   * no longer holds lose their buffers. Their records were not committed, so
-   * the member that holds them now reads them again.
+   * The group was joined (again): kafkajs starts every partition this member
+   * holds at the group's committed offset, so every buffer of the generation
+   * before is dropped (its records were not committed; whoever holds the
+   * partition now reads them again).
    */
-  async #onGroupJoin(assignment: Record<string, number[]>): Promise<void> {
-    for (const [key, buffer] of this.#buffers) {
-      if (assignment[buffer.topic]?.includes(buffer.partition)) continue;
-      await this.#locks.run(key, () => {
-        buffer.clear();
-        this.#buffers.delete(key);
-      });
-    }
+  #onGroupJoin(): void {
+    this.#generation++;
+    this.#rejoining = false;
+    this.#groupAnswer = undefined;
+    this.#dropBuffers();
+  }
+
+  /** This member's generation is over: drop every buffer and write nothing until the next join. */
+  #endGeneration(answer?: unknown): void {
+    this.#rejoining = true;
+    if (answer !== undefined) this.#groupAnswer ??= answer;
+    this.#dropBuffers();
+  }
+
+  #dropBuffers(): void {
+    for (const buffer of this.#buffers.values()) buffer.clear();
+    this.#buffers.clear();
+  }
+
+  /** Whether work begun in `generation` must not write or commit any more. */
+  #stale(generation: number): boolean {
+    return generation !== this.#generation || this.#rejoining;
+  }
+
+  /** Hands `error` to kafkajs (from a batch), which rejoins the group on it. */
+  #toKafkajs(error: unknown): unknown {
+    if (error !== null && typeof error === "object") this.#forKafkajs.add(error);
+    return error;
   }
 
   /** A batch of one partition: records into its buffer, each full buffer written and committed. */
   async #consume(
     { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
   ): Promise<void> {
+    if (this.#groupAnswer !== undefined) throw this.#toKafkajs(this.#groupAnswer);
+    const generation = this.#generation;
+    if (this.#stale(generation)) return;
     const buffer = this.#bufferOf(batch.topic, batch.partition);
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.#stopping) return;
+      if (!isRunning() || isStale() || this.#stopping || this.#stale(generation)) return;
       let record: unknown;
       try {
         record = JSON.parse(message.value?.toString() ?? "null");
@@ -267,14 +345,26 @@ export class BucketSink {
       const pending = buffer.add(Number(message.offset), record);
       resolveOffset(message.offset);
       if (pending) {
-        await this.#writeThenCommit(pending);
-        await heartbeat();
+        const committed = await this.#writeThenCommit(pending, generation);
+        if (this.#groupAnswer !== undefined) throw this.#toKafkajs(this.#groupAnswer);
+        // A heartbeat after each object: the group's answer (a rebalance) or an unreachable
+        // coordinator goes to kafkajs, which rejoins (finding the coordinator again).
+        await heartbeat().catch((error) => {
+          if (commitFailureKind(error) === "generation-over") this.#endGeneration();
+          throw this.#toKafkajs(groupAnswer(error));
+        });
+        if (!committed) return;
       }
     }
   }
 
-  /** Writes the object, then commits past it: the order that makes a replay harmless. */
-  async #writeThenCommit(pending: PendingObject): Promise<void> {
+  /**
+   * Writes the object, then commits past it: the order that makes a replay
+   * harmless. Returns whether the commit is known to have landed. Nothing
+   * is written or committed for a generation that is over.
+   */
+  async #writeThenCommit(pending: PendingObject, generation: number): Promise<boolean> {
+    if (this.#stale(generation)) return false;
     try {
       await this.#bucket.put(pending.key, pending.body);
     } catch (error) {
@@ -282,14 +372,47 @@ export class BucketSink {
         `could not write ${this.#bucket.location}/${pending.key}: ${(error as Error).message}`,
       );
     }
-    await this.#consumer!.commitOffsets([{
-      topic: pending.topic,
-      partition: pending.partition,
-      offset: String(pending.commitOffset),
-    }]);
+    // Written but not committed is always safe: whoever holds the partition next starts here.
+    if (this.#stale(generation)) return false;
+    try {
+      await this.#consumer!.commitOffsets([{
+        topic: pending.topic,
+        partition: pending.partition,
+        offset: String(pending.commitOffset),
+      }]);
+    } catch (error) {
+      switch (commitFailureKind(error)) {
+        case "generation-over":
+          this.#endGeneration(groupAnswer(error));
+          return false;
+        case "outcome-unknown":
+          this.#rewind(pending);
+          return false;
+        default:
+          throw this.#kafkaError(error);
+      }
+    }
     const counts = this.#summary.topics[pending.topic];
     counts.objects++;
     counts.records += pending.records;
+    return true;
+  }
+
+  /**
+   * The commit of `pending` may or may not have landed: read its partition
+   * again from the object's start and write the very same object again (its
+   * size pinned), so either way the objects keep tiling the offsets.
+   */
+  #rewind(pending: PendingObject): void {
+    this.#bufferOf(pending.topic, pending.partition).pinObject(
+      pending.startOffset,
+      pending.records,
+    );
+    this.#consumer!.seek({
+      topic: pending.topic,
+      partition: pending.partition,
+      offset: String(pending.startOffset),
+    });
   }
 
   /** Rotation: a timer that writes every buffer no record came to for `rotateMs`. */
@@ -300,27 +423,40 @@ export class BucketSink {
     this.#timers.push(setInterval(() => {
       for (const [key, buffer] of this.#buffers) {
         if (buffer.rotateDue(rotateMs)) {
-          this.#locks.run(key, () => this.#rotate(buffer)).catch((error) => this.#stop(error));
+          const generation = this.#generation;
+          this.#locks.run(key, () => this.#rotate(buffer, generation)).catch((error) =>
+            this.#stop(error)
+          );
         }
       }
     }, tick));
   }
 
   /** Writes a partial object of `buffer`, if it is still due when its turn comes. */
-  async #rotate(buffer: PartitionBuffer): Promise<void> {
-    if (this.#stopping || !buffer.rotateDue(this.#options.rotateMs)) return;
+  async #rotate(buffer: PartitionBuffer, generation: number): Promise<void> {
+    if (this.#stopping || this.#stale(generation) || !buffer.rotateDue(this.#options.rotateMs)) {
+      return;
+    }
     const pending = buffer.take();
-    if (pending) await this.#writeThenCommit(pending);
+    if (pending) await this.#writeThenCommit(pending, generation);
   }
 
-  /** With `exitAtEnd`: stops once the group's committed offsets reached every end offset. */
+  /**
+   * With `exitAtEnd`: stops once the group's committed offsets reached every
+   * end offset. A failed check (a broker failing over) is tried again on the
+   * next tick; failing for `DRAIN_CHECK_PATIENCE_MS` on end ends the sink.
+   */
   async #checkDrained(): Promise<void> {
     if (this.#checking || [...this.#buffers.values()].some((buffer) => buffer.size > 0)) return;
     this.#checking = true;
     try {
       if (await this.#drained()) this.#stop();
+      this.#drainCheckFailingSince = undefined;
     } catch (error) {
-      this.#stop(this.#kafkaError(error));
+      this.#drainCheckFailingSince ??= Date.now();
+      if (Date.now() - this.#drainCheckFailingSince >= DRAIN_CHECK_PATIENCE_MS) {
+        this.#stop(this.#kafkaError(error));
+      }
     } finally {
       this.#checking = false;
     }

@@ -58,3 +58,27 @@ Deno.test("LocalBucket: an object of the same key is replaced whole; no temp fil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("PartitionBuffer: a pinned object is cut at its pinned size, never by rotation", () => {
+  const buffer = new PartitionBuffer("t", 0, 3);
+  buffer.pinObject(10, 5);
+  for (let offset = 10; offset < 14; offset++) {
+    assert.equal(buffer.add(offset, offset, 1_000), undefined, `offset ${offset}`);
+  }
+  assert.equal(buffer.rotateDue(100, 60_000), false, "a pinned object waits for all its records");
+  const again = buffer.add(14, 14, 1_000)!;
+  assert.equal(again.startOffset, 10);
+  assert.equal(again.records, 5);
+  assert.equal(again.commitOffset, 15);
+  // The pin is used up: the next object is cut on the flush size again.
+  buffer.add(15, 15);
+  buffer.add(16, 16);
+  assert.equal(buffer.add(17, 17)?.records, 3);
+});
+
+Deno.test("PartitionBuffer: a pin for another start offset does not apply", () => {
+  const buffer = new PartitionBuffer("t", 0, 2);
+  buffer.pinObject(10, 5);
+  buffer.add(20, "a");
+  assert.equal(buffer.add(21, "b")?.records, 2);
+});

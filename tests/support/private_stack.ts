@@ -2,10 +2,14 @@
  * A second local stack for tests that crash servers on purpose: its own
  * directory and ports (`PINPIPE_LOCAL_DIR`, `PINPIPE_*_PORT`), started and
  * stopped with `infra.sh local`, so the shared stack keeps serving the rest.
+ * With `kafkaBrokers: 3` its Kafka is a cluster of three nodes (services
+ * `kafka`, `kafka2`, `kafka3`; node i on `kafka + 2(i-1)`).
  */
 import assert from "node:assert/strict";
 
 export type Service = "mysql" | "kafka" | "kinesis";
+/** A Kafka node of a cluster: `kafka` is node 1, `kafka2` node 2, ... */
+export type KafkaNode = "kafka" | `kafka${number}`;
 export const SERVICES: readonly Service[] = ["mysql", "kafka", "kinesis"];
 
 export interface Ports {
@@ -17,12 +21,34 @@ export interface Ports {
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
+/** How a private stack is made. */
+export interface StackOptions {
+  /** Kafka nodes (1, 3 or 5; default 1). */
+  kafkaBrokers?: number;
+}
+
 export class PrivateStack {
-  private constructor(readonly dir: string, readonly ports: Ports) {}
+  private constructor(
+    readonly dir: string,
+    readonly ports: Ports,
+    readonly kafkaBrokers: number,
+  ) {}
 
   /** A stack in a fresh temporary directory on `ports` (not started yet). */
-  static async create(ports: Ports): Promise<PrivateStack> {
-    return new PrivateStack(await Deno.makeTempDir({ prefix: "pinpipe_stack_" }), ports);
+  static async create(ports: Ports, options: StackOptions = {}): Promise<PrivateStack> {
+    return new PrivateStack(
+      await Deno.makeTempDir({ prefix: "pinpipe_stack_" }),
+      ports,
+      options.kafkaBrokers ?? 1,
+    );
+  }
+
+  /** The Kafka service of node `node` (1-based) and its broker address. */
+  kafkaNode(node: number): { service: KafkaNode; address: string } {
+    return {
+      service: node === 1 ? "kafka" : `kafka${node}`,
+      address: `127.0.0.1:${this.ports.kafka + 2 * (node - 1)}`,
+    };
   }
 
   /** The environment that points infra.sh and pinpipe's commands at this stack. */
@@ -34,7 +60,11 @@ export class PrivateStack {
       PINPIPE_KAFKA_PORT: String(this.ports.kafka),
       PINPIPE_KAFKA_CONTROLLER_PORT: String(this.ports.controller),
       PINPIPE_KINESIS_PORT: String(this.ports.kinesis),
-      PINPIPE_KAFKA_BROKERS: `127.0.0.1:${this.ports.kafka}`,
+      PINPIPE_KAFKA_BROKERS_COUNT: String(this.kafkaBrokers),
+      PINPIPE_KAFKA_BROKERS: Array.from(
+        { length: this.kafkaBrokers },
+        (_, i) => this.kafkaNode(i + 1).address,
+      ).join(","),
       PINPIPE_KINESIS_ENDPOINT: `http://127.0.0.1:${this.ports.kinesis}`,
       PINPIPE_STATE_DIR: `${this.dir}/state`,
       // Never the shared stack's secrets: this stack's own, once `up` made them.
@@ -75,7 +105,7 @@ export class PrivateStack {
     return run.stdout;
   }
 
-  async pid(service: Service): Promise<number> {
+  async pid(service: Service | KafkaNode): Promise<number> {
     return Number((await Deno.readTextFile(`${this.dir}/run/${service}.pid`)).trim());
   }
 
