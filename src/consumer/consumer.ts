@@ -80,6 +80,8 @@ export interface ConsumerHooks {
   onPoll?: (reads: readonly ShardRead[]) => void;
   /** Where the per-micro-batch lines go (stderr). */
   log?: (line: string) => void;
+  /** Where notices go, even when quiet: a stream recreated or gone (stderr). */
+  warn?: (line: string) => void;
 }
 
 /** One line about a committed micro-batch. */
@@ -194,7 +196,7 @@ async function openReader(
   options: ConsumerOptions,
   store: StreamStore,
   client: KinesisClient,
-  signal?: AbortSignal,
+  hooks: ConsumerHooks,
 ): Promise<ShardReader> {
   const reader = new ShardReader(
     client,
@@ -204,7 +206,8 @@ async function openReader(
       checkpoints: await store.checkpoints(),
       limit: options.limit,
       waitStreamsMs: options.waitStreamsMs,
-      signal,
+      signal: hooks.signal,
+      warn: hooks.warn,
     },
   );
   await reader.open();
@@ -225,7 +228,7 @@ export async function runConsumer(
   const store = await openStore(config, options);
   try {
     const client = hooks.client ?? kinesisClient(config.kinesis);
-    const reader = await openReader(config, options, store, client, hooks.signal);
+    const reader = await openReader(config, options, store, client, hooks);
     const run = new ConsumerRun(options, store, reader, {
       ...hooks,
       log: hooks.log ?? ((line) => console.error(line)),
