@@ -14,7 +14,8 @@
 # .cache/ (jars, npm packages, Python venvs), both ignored by git. Debian
 # packages are installed with apt-get when missing (as root).
 # PINPIPE_LOCAL_DIR and PINPIPE_{MYSQL,KAFKA,KAFKA_CONTROLLER,KINESIS}_PORT
-# start a second stack beside the first. Readiness is a real protocol answer
+# start a second stack beside the first; PINPIPE_KINESIS_PATH keeps kinesalite's streams in that
+# directory (LevelDB) so they outlive a restart (default: in memory). Readiness is a real protocol answer
 # from the new process, waited for up to PINPIPE_READY_WAIT_S (300) seconds,
 # as crash recovery needs.
 set -euo pipefail
@@ -317,7 +318,7 @@ start_kinesis() {
   local module="$CACHE/kinesalite/node_modules/kinesalite"
   [ -f "$module/index.js" ] || die "kinesalite missing: run ./infra.sh local install"
   require node "install Node.js"
-  spawn kinesis node infra/local/kinesalite_server.cjs "$module" $KINESIS_PORT
+  spawn kinesis node infra/local/kinesalite_server.cjs "$module" $KINESIS_PORT "${PINPIPE_KINESIS_PATH:-}"
 }
 
 # Waits until CHECK (a command) succeeds for SERVICE, saying every 10 s what it waits for; fails
