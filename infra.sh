@@ -304,9 +304,11 @@ PROPS
   [ -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ] || die "Kafka jars missing: run ./infra.sh local install"
   if [ ! -f "$dir/data/meta.properties" ]; then
     local cluster_id
+    # One argument however it begins: a random id may start with "-".
     cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # --cluster-id=ID, not -t ID: a random id may begin with "-", which would read as a flag.
     java -cp "$cp" -Dlog4j.configuration="file:$dir/log4j.properties" kafka.tools.StorageTool format \
-      -t "$cluster_id" -c "$dir/server.properties" >"$LOCAL/logs/kafka-format.log" 2>&1 \
+      --cluster-id="$cluster_id" -c "$dir/server.properties" >"$LOCAL/logs/kafka-format.log" 2>&1 \
       || die "formatting Kafka storage failed, see $LOCAL/logs/kafka-format.log"
   fi
   spawn kafka java -Xms256m -Xmx768m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Xshare:auto \
