@@ -176,6 +176,7 @@ function pipelineProcesses(stack: ChaosStack, logs: string, seed: number, sample
 async function drainRun(stack: ChaosStack, logs: string, args: string[], tries = 3) {
   let last = { code: -1, stdout: "" };
   for (let attempt = 1; attempt <= tries; attempt++) {
+    const began = Date.now();
     const run = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "main.ts", ...args],
       cwd: new URL("../", import.meta.url).pathname,
@@ -186,7 +187,8 @@ async function drainRun(stack: ChaosStack, logs: string, args: string[], tries =
     const [stdout, stderr] = [run.stdout, run.stderr].map((b) => new TextDecoder().decode(b));
     await Deno.writeTextFile(
       `${logs}/drain.log`,
-      `$ ${args.join(" ")} (exit ${run.code})\n${stdout}${stderr}\n`,
+      `$ ${args.join(" ")} (exit ${run.code} after ${(Date.now() - began) / 1000} s)\n` +
+        `${stdout}${stderr}\n`,
       {
         append: true,
       },
@@ -304,43 +306,35 @@ async function runChaos(
       number
     >;
     const drainMs = 300_000;
-    if (!await caughtUp(stack, IDS.follow, "kafka", last, drainMs)) {
-      say("chaos: batch --follow did not catch up");
-    }
-    if (!await caughtUp(stack, IDS.stream, "kinesis", last, drainMs)) {
-      say("chaos: stream --follow did not catch up");
-    }
-    for (const process of processes.slice(0, 3)) await process.stop();
-    for (const process of processes.slice(3)) await process.stop();
+    const [followDone, streamDone] = await Promise.all([
+      caughtUp(stack, IDS.follow, "kafka", last, drainMs),
+      caughtUp(stack, IDS.stream, "kinesis", last, drainMs),
+    ]);
+    if (!followDone) say("chaos: batch --follow did not catch up");
+    if (!streamDone) say("chaos: stream --follow did not catch up");
+    await Promise.all(processes.map((process) => process.stop()));
     await stack.up();
-    await drainRun(stack, logs, [
-      "sink",
-      "--id",
-      IDS.follow,
-      "--exit-at-end",
-      "--flush-size",
-      "200",
-    ]);
-    await drainRun(stack, logs, [
-      "sink",
-      "--id",
-      IDS.random,
-      "--exit-at-end",
-      "--flush-size",
-      "50",
-    ]);
+    // The sinks and the consumer drain side by side; a last consume must find nothing new.
     const db = `${dir}/consumer.duckdb`;
-    await drainRun(stack, logs, ["consume", "--id", IDS.stream, "--db", db, "--idle-exit", "5"]);
-    const final = await drainRun(stack, logs, [
-      "consume",
-      "--id",
-      IDS.stream,
-      "--db",
-      db,
-      "--idle-exit",
-      "2",
-      "--json",
-      "--quiet",
+    const sinkDrain = (id: string, flushSize: string) =>
+      drainRun(stack, logs, [
+        "sink",
+        "--id",
+        id,
+        "--exit-at-end",
+        "--flush-size",
+        flushSize,
+        "--rotate-ms",
+        "1000",
+      ]);
+    const consumeDrain = (...flags: string[]) =>
+      drainRun(stack, logs, ["consume", "--id", IDS.stream, "--db", db, ...flags]);
+    const [, , final] = await Promise.all([
+      sinkDrain(IDS.follow, "200"),
+      sinkDrain(IDS.random, "50"),
+      consumeDrain("--idle-exit", "5").then(() =>
+        consumeDrain("--idle-exit", "2", "--json", "--quiet")
+      ),
     ]);
     const lastRecords = final.code === 0 ? JSON.parse(final.stdout).records as number : -1;
 
@@ -408,7 +402,13 @@ export const COMMAND: Command = {
   async run(flags, interrupt) {
     const options = parseChaosOptions(flags);
     interrupt.started();
-    const violations = await runChaos(options, interrupt.signal, (line) => console.log(line));
+    const began = Date.now();
+    const stamp = () => `[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s]`;
+    const violations = await runChaos(
+      options,
+      interrupt.signal,
+      (line) => console.log(line.startsWith("chaos:") ? `${stamp()} ${line}` : line),
+    );
     return violations === 0 ? 0 : 1;
   },
 };

@@ -89,7 +89,7 @@ export async function sourceIndexes(admin: AdminConnection): Promise<Record<Tabl
 }
 
 /** One bucket object's place and its records' indexes. */
-interface ObjectSummary {
+export interface ObjectSummary {
   partition: number;
   startOffset: number;
   indexes: number[];
@@ -121,7 +121,10 @@ async function bucketObjects(bucket: string, topic: string, kind: TableKind) {
 }
 
 /** Gaps or overlaps between objects of one topic, given each partition's end offset. */
-function tilingProblems(objects: readonly ObjectSummary[], ends: Map<number, number>): string[] {
+export function tilingProblems(
+  objects: readonly ObjectSummary[],
+  ends: Map<number, number>,
+): string[] {
   const problems: string[] = [];
   const next = new Map<number, number>();
   for (const object of objects) {

@@ -22,6 +22,9 @@ const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 /** A stack in `dir` on ports `base` (MariaDB), +1 (Kafka), +2 (its controller), +3 (kinesalite). */
 export class ChaosStack {
+  /** `infra.sh` runs one at a time: two `up`s at once could both start a service. */
+  #infraQueue: Promise<unknown> = Promise.resolve();
+
   constructor(readonly dir: string, readonly base: number) {}
 
   /** The environment of `infra.sh` and of every command run against this stack. */
@@ -64,8 +67,14 @@ export class ChaosStack {
     return loadConfig({ _: [], id }, this.env(), {});
   }
 
-  /** `infra.sh local ARGS`; its output goes to the run's log. */
-  async infra(...args: string[]): Promise<{ code: number; output: string }> {
+  /** `infra.sh local ARGS`, after any still running; its output also goes to `infra.log`. */
+  infra(...args: string[]): Promise<{ code: number; output: string }> {
+    const run = this.#infraQueue.then(() => this.#infra(args));
+    this.#infraQueue = run.catch(() => {});
+    return run;
+  }
+
+  async #infra(args: string[]): Promise<{ code: number; output: string }> {
     const run = await new Deno.Command("bash", {
       args: ["infra.sh", "local", ...args],
       cwd: new URL("../", import.meta.url).pathname,
