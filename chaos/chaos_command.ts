@@ -28,7 +28,7 @@ import { CheckpointStore } from "../src/transfer/checkpoint.ts";
 import { sleep } from "../src/util/retry.ts";
 import { DEFAULT_DATASET } from "../sim/datagen/generate.ts";
 import { textTable } from "../sim/text_table.ts";
-import { faultSchedule, type Injected, injectFaults } from "./faults.ts";
+import { bringBack, faultSchedule, type Injected, injectFaults } from "./faults.ts";
 import {
   type Check,
   checkKafkaPipeline,
@@ -195,7 +195,7 @@ async function drainRun(stack: ChaosStack, logs: string, args: string[], tries =
     );
     last = { code: run.code, stdout };
     if (run.code === 0) break;
-    await stack.infra("up");
+    await bringBack(stack);
   }
   return last;
 }
@@ -298,7 +298,8 @@ async function runChaos(
     say(`chaos: faults over; the source stopped at +${growth.inserted} rows per table; draining`);
 
     // Everything back up and thawed, then the producers catch up with the source and stop.
-    await stack.up();
+    const down = await bringBack(stack);
+    if (down) throw new Error(`infra.sh local up failed: ${down}`);
     for (const process of processes) process.signal("SIGCONT");
     const source = await sourceIndexes(admin);
     const last = Object.fromEntries(TABLE_KINDS.map((k) => [k, source[k].at(-1)])) as Record<
@@ -313,7 +314,7 @@ async function runChaos(
     if (!followDone) say("chaos: batch --follow did not catch up");
     if (!streamDone) say("chaos: stream --follow did not catch up");
     await Promise.all(processes.map((process) => process.stop()));
-    await stack.up();
+    await bringBack(stack);
     // The sinks and the consumer drain side by side; a last consume must find nothing new.
     const db = `${dir}/consumer.duckdb`;
     const sinkDrain = (id: string, flushSize: string) =>

@@ -96,13 +96,35 @@ export async function injectFaults(
       send("SIGCONT");
     }
     if (isService && injected.applied && fault.action === "SIGKILL") {
-      await sleep(500);
-      const up = await stack.infra("up");
-      if (up.code !== 0) injected.upFailed = up.output.trim().split("\n").at(-1);
+      // `up` while the killed process is still exiting would take it for running (or find its
+      // files still locked): wait until it is gone.
+      await gone(send);
+      const failure = await bringBack(stack);
+      if (failure) {
+        injected.upFailed = failure;
+        log(`infra.sh local up after killing ${fault.target} failed: ${failure}`);
+      }
     }
     done.push(injected);
   }
   return done;
+}
+
+/** Waits (at most 15 s) until the process `send` signals no longer exists. */
+async function gone(send: (sig: Deno.Signal) => boolean): Promise<void> {
+  for (let i = 0; i < 150 && send("SIGCONT"); i++) await sleep(100);
+}
+
+/** `infra.sh local up`, tried three times; the last failure's line, or undefined once up. */
+export async function bringBack(stack: ChaosStack): Promise<string | undefined> {
+  let failure: string | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const up = await stack.infra("up");
+    if (up.code === 0) return undefined;
+    failure = up.output.trim().split("\n").at(-1);
+    await sleep(2_000);
+  }
+  return failure;
 }
 
 /** Sends a signal to a service's current process, found by its pid file. */

@@ -348,9 +348,11 @@ export class ShardReader {
     );
     const reads: ShardRead[] = [];
     let behind = false;
+    // Streams whose shards were not found, or whose checkpoint another stream of the name refused.
     const vanished = new Set<StreamSource>();
+    const recreated = new Set<StreamSource>();
     for (const [key, shard] of readable) {
-      if (vanished.has(shard.source)) continue;
+      if (vanished.has(shard.source) || recreated.has(shard.source)) continue;
       try {
         shard.iterator ??= await this.#iterator(key, shard);
         const answer = await this.#client.send(
@@ -379,8 +381,12 @@ export class ShardReader {
           shard.iterator = undefined; // renewed from lastSequence on the next poll
           continue;
         }
-        if (isMissing(error) || isForeignSequence(error)) {
-          vanished.add(shard.source); // settled below, after this round's reads
+        if (isForeignSequence(error)) {
+          recreated.add(shard.source); // settled below, after this round's reads
+          continue;
+        }
+        if (isMissing(error)) {
+          vanished.add(shard.source);
           continue;
         }
         const failure = classifyKinesisError(error);
@@ -393,6 +399,14 @@ export class ShardReader {
       }
     }
     for (const source of vanished) await this.#settleVanished(source);
+    for (const source of recreated) {
+      if (!vanished.has(source)) {
+        await this.#list(source, false, true).catch(async (error) => {
+          if (!isMissing(error)) throw listFailure(source.stream, error);
+          await this.#awaitRecreated(source);
+        });
+      }
+    }
     return { reads, behind };
   }
 

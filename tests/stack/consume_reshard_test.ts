@@ -36,16 +36,25 @@ async function shardsOf(client: KinesisClient, stream: string): Promise<Shard[]>
 /** Poll number and shard of every read, in reading order. */
 type Reads = { poll: number; read: ShardRead }[];
 
-/** A consumer run to idle on `db`, recording what each poll read into `reads`. */
-function consume(config: PipelineConfig, db: string, reads: Reads, limit = "10000") {
+/**
+ * A consumer run on `db`, recording what each poll read into `reads`: until
+ * `signal` aborts, or (without one) until 4 s pass with nothing new.
+ */
+function consume(
+  config: PipelineConfig,
+  db: string,
+  reads: Reads,
+  { limit = "10000", signal }: { limit?: string; signal?: AbortSignal } = {},
+) {
   let polls = 0;
   return runConsumer(
     config,
     parseConsumerOptions(
-      { _: [], db, "idle-exit": "4", "poll-ms": "100", limit },
+      { _: [], db, "idle-exit": signal ? "0" : "4", "poll-ms": "100", limit },
       config.id,
     ),
     {
+      signal,
       log: () => {},
       onPoll: (round) => {
         polls++;
@@ -89,13 +98,15 @@ Deno.test("split and merge while stream sends and the consumer reads: each recor
   const dir = await Deno.makeTempDir({ prefix: "pinpipe_reshard_" });
   const db = `${dir}/c.duckdb`;
   const reads: Reads = [];
+  // The first consumer stops once it has read every record (however slowly the producer starts).
+  const stop = new AbortController();
   try {
     for (const kind of TABLE_KINDS) {
       await client.send(
         new CreateStreamCommand({ StreamName: streamName(id, kind), ShardCount: 2 }),
       );
     }
-    const consumer = consume(config, db, reads);
+    const consumer = consume(config, db, reads, { signal: stop.signal });
     const producer = spawnMain([
       "stream",
       "--id",
@@ -105,7 +116,7 @@ Deno.test("split and merge while stream sends and the consumer reads: each recor
       "--limit",
       String(ROWS),
       "--rate",
-      "400",
+      "300",
       "--batch-size",
       "100",
       "--state-dir",
@@ -116,7 +127,7 @@ Deno.test("split and merge while stream sends and the consumer reads: each recor
     const count = () => reads.reduce((n, { read }) => n + read.records.length, 0);
 
     // Split shard 0 at its hash range's middle once the consumer has read from it.
-    await waitFor("the first records read", () => count() >= 300, 30_000);
+    await waitFor("the first records read", () => count() >= 300, 120_000);
     const [first] = await shardsOf(client, stream);
     const { StartingHashKey, EndingHashKey } = first.HashKeyRange!;
     const middle = (BigInt(StartingHashKey!) + BigInt(EndingHashKey!)) / 2n;
@@ -128,7 +139,7 @@ Deno.test("split and merge while stream sends and the consumer reads: each recor
       }),
     );
     // Merge the split's upper child with its neighbour, shard 1, once more records flowed.
-    await waitFor("more records read", () => count() >= 1_200, 30_000);
+    await waitFor("more records read", () => count() >= 1_200, 120_000);
     await sleep(200);
     const open = (await shardsOf(client, stream)).filter(isOpen)
       .sort((a, b) =>
@@ -145,6 +156,9 @@ Deno.test("split and merge while stream sends and the consumer reads: each recor
 
     const { code, stderr } = await produced;
     assert.equal(code, 0, new TextDecoder().decode(stderr));
+    await waitFor("every record read", () => count() >= ROWS, 120_000);
+    await sleep(1_000); // a record read twice would show in the count
+    stop.abort();
     const summary = await consumer;
 
     const shards = await shardsOf(client, stream);
@@ -156,7 +170,7 @@ Deno.test("split and merge while stream sends and the consumer reads: each recor
     assertParentsFirst(shards, reads);
     // A consumer started after the reshard lists parents and children at once: still parents first.
     const later: Reads = [];
-    const again = await consume(config, `${dir}/later.duckdb`, later, "400");
+    const again = await consume(config, `${dir}/later.duckdb`, later, { limit: "400" });
     assert.equal(again.records, ROWS);
     assertParentsFirst(shards, later);
 
@@ -169,6 +183,7 @@ Deno.test("split and merge while stream sends and the consumer reads: each recor
     assert.deepEqual(got.tables.pin, expected.pin);
     assert.equal(got.checkpoints, 5, "one checkpoint per shard read");
   } finally {
+    stop.abort();
     await deleteStreams(client, id);
     client.destroy();
     await Deno.remove(dir, { recursive: true });
