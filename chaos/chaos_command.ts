@@ -51,7 +51,8 @@ Kinesis with the consumer, and MariaDB growing by the generator's next rows. Fau
 from the seed: SIGKILL, or SIGSTOP then SIGCONT, of any of those commands, the broker,
 MariaDB or kinesalite. Prints the faults by kind and the invariants; exit 1 on any violation.
 
-  --minutes N           how long faults are injected (2); the drain and checks come after
+  --minutes N           the span the faults are drawn over (2); recoveries may stretch it, and
+                        the drain and checks come after
   --seed S              the faults' seed (random, printed): the same seed, the same schedule
   --port-base P         MariaDB on P, Kafka P+1, its controller P+2, kinesalite P+3 (41300)
   --grow N              rows added to each table per second (20)
@@ -284,16 +285,18 @@ async function runChaos(
     say("chaos: stack up; starting the pipeline and the faults");
     for (const process of processes) process.start();
     growth = new SourceGrowth(admin, options.grow);
-    const faultPhase = AbortSignal.any([interrupt, AbortSignal.timeout(durationMs)]);
-    const growing = growth.run(faultPhase);
+    // Every scheduled fault is injected, however long recoveries take: the seed fixes the faults.
+    const growthStop = new AbortController();
+    const growing = growth.run(AbortSignal.any([interrupt, growthStop.signal]));
     const targets = [...processes.map((p) => p.name), ...SERVICES];
     injected = await injectFaults(
       faultSchedule(options.seed, durationMs, targets),
       stack,
       processes,
-      faultPhase,
+      interrupt,
       (line) => say(`chaos: ${line}`),
     );
+    growthStop.abort();
     await growing;
     say(`chaos: faults over; the source stopped at +${growth.inserted} rows per table; draining`);
 

@@ -3,7 +3,8 @@
  * how: SIGKILL, or SIGSTOP then SIGCONT after a pause), and the injector
  * that follows it. A killed pipeline command is started again by its
  * supervisor; a killed service by `infra.sh local up`, which the injector
- * runs at once and waits for. The same seed gives the same schedule; what
+ * runs at once and waits for (a fault due meanwhile comes late, never
+ * dropped). The same seed gives the same faults in the same order; what
  * the processes were doing at each moment may differ between runs.
  *
  * @example
