@@ -21,7 +21,9 @@
 # start a second stack beside the first. With N Kafka nodes
 # (--kafka-brokers N or PINPIPE_KAFKA_BROKERS_COUNT=N, fixed when the storage
 # is first formatted), node i is broker and controller, on ports
-# KAFKA_PORT+2(i-1) and KAFKA_CONTROLLER_PORT+2(i-1), a quorum of N. Readiness is a real protocol answer
+# KAFKA_PORT+2(i-1) and KAFKA_CONTROLLER_PORT+2(i-1), a quorum of N. PINPIPE_KINESIS_PATH keeps
+# kinesalite's streams in that directory (LevelDB) so they outlive a restart (default: in
+# memory). Readiness is a real protocol answer
 # from the new process, waited for up to PINPIPE_READY_WAIT_S (300) seconds,
 # as crash recovery needs.
 set -euo pipefail
@@ -429,11 +431,12 @@ PROPS
   local cp="$CACHE/kafka/libs/*"
   [ -f "$CACHE/kafka/libs/kafka_2.13-$KAFKA_VERSION.jar" ] || die "Kafka jars missing: run ./infra.sh local install"
   if [ ! -f "$dir/data/meta.properties" ]; then
+    # --cluster-id=ID, not -t ID: a random id may begin with "-", which would read as a flag.
     # Every node of a cluster is formatted with the one cluster id, kept beside node 1.
     [ -f "$LOCAL/kafka/cluster.id" ] ||
       head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' >"$LOCAL/kafka/cluster.id"
     java -cp "$cp" -Dlog4j.configuration="file:$dir/log4j.properties" kafka.tools.StorageTool format \
-      -t "$(cat "$LOCAL/kafka/cluster.id")" -c "$dir/server.properties" >"$LOCAL/logs/$service-format.log" 2>&1 \
+      --cluster-id="$(cat "$LOCAL/kafka/cluster.id")" -c "$dir/server.properties" >"$LOCAL/logs/$service-format.log" 2>&1 \
       || die "formatting Kafka storage failed, see $LOCAL/logs/$service-format.log"
     echo "$KAFKA_NODES" >"$KAFKA_NODES_FILE"
   fi
@@ -446,7 +449,7 @@ start_kinesis() {
   local module="$CACHE/kinesalite/node_modules/kinesalite"
   [ -f "$module/index.js" ] || die "kinesalite missing: run ./infra.sh local install"
   require node "install Node.js"
-  spawn kinesis node infra/local/kinesalite_server.cjs "$module" $KINESIS_PORT
+  spawn kinesis node infra/local/kinesalite_server.cjs "$module" $KINESIS_PORT "${PINPIPE_KINESIS_PATH:-}"
 }
 
 # Waits until CHECK (a command) succeeds for SERVICE, saying every 10 s what it waits for; fails

@@ -29,6 +29,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMai
       "consume the Kinesis streams into cleaned DuckDB tables, as the streaming notebook does",
     load: async () => (await import("./src/consumer/consume_command.ts")).main,
   },
+  chaos: {
+    summary: "run the whole local pipeline on a stack of its own under faults, then check it",
+    load: async () => (await import("./chaos/chaos_command.ts")).main,
+  },
   generate: {
     summary: "generate the Pinterest dataset as NDJSON or into MariaDB",
     load: async () => (await import("./sim/datagen/generate_command.ts")).main,

@@ -23,7 +23,6 @@
  */
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import type { PipelineConfig } from "../core/config.ts";
-import { CliError, TargetError } from "../core/errors.ts";
 import { streamName } from "../core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
 import { kinesisClient } from "../kinesis/client.ts";
@@ -77,16 +76,12 @@ export interface ConsumerHooks {
   /** Stops the loop after the micro-batch in hand is committed. */
   signal?: AbortSignal;
   onCommit?: CommitHook;
-  /** Called after each poll round (every shard has its iterator after the first). */
-  onPoll?: () => void;
+  /** Called after each poll round with its reads (every shard has its iterator after the first). */
+  onPoll?: (reads: readonly ShardRead[]) => void;
   /** Where the per-micro-batch lines go (stderr). */
   log?: (line: string) => void;
-}
-
-/** A Kinesis failure (stream missing, service unreachable) as the one-line `TargetError`: exit 4. */
-function kinesisFailure(error: unknown): CliError {
-  if (error instanceof CliError) return error;
-  return new TargetError(error instanceof Error ? error.message : String(error));
+  /** Where notices go, even when quiet: a stream recreated or gone (stderr). */
+  warn?: (line: string) => void;
 }
 
 /** One line about a committed micro-batch. */
@@ -124,14 +119,14 @@ class ConsumerRun {
     const { signal, onPoll } = this.hooks;
     try {
       while (!signal?.aborted) {
-        const { reads, behind } = await this.reader.poll().catch((error) => {
-          throw kinesisFailure(error);
-        });
-        onPoll?.();
+        const { reads, behind } = await this.reader.poll();
+        onPoll?.(reads);
         await this.#settle();
-        const batch = toMicroBatch(reads);
+        const batch = toMicroBatch(reads, this.reader.takeRecreated());
         this.summary.records += reads.reduce((n, read) => n + read.records.length, 0);
-        if (batch.checkpoints.size > 0) this.#commitInBackground(batch);
+        if (batch.checkpoints.size > 0 || batch.resetStreams.length > 0) {
+          this.#commitInBackground(batch);
+        }
         if (this.#finished()) break;
         if (!behind && batch.checkpoints.size === 0) {
           if (this.#idleTooLong()) break;
@@ -201,22 +196,28 @@ async function openReader(
   options: ConsumerOptions,
   store: StreamStore,
   client: KinesisClient,
+  hooks: ConsumerHooks,
 ): Promise<ShardReader> {
   const reader = new ShardReader(
     client,
     TABLE_KINDS.map((kind) => ({ kind, stream: streamName(config.id, kind) })),
-    { start: options.start, checkpoints: await store.checkpoints(), limit: options.limit },
+    {
+      start: options.start,
+      checkpoints: await store.checkpoints(),
+      limit: options.limit,
+      waitStreamsMs: options.waitStreamsMs,
+      signal: hooks.signal,
+      warn: hooks.warn,
+    },
   );
-  await reader.open(options.waitStreamsMs).catch((error) => {
-    throw kinesisFailure(error);
-  });
+  await reader.open();
   return reader;
 }
 
 /**
  * Runs the consumer until idle, `maxRecords`, or `signal` aborts (each ends
  * after the micro-batch in hand is committed). Kinesis failures are
- * `TargetError`s (exit 4).
+ * `TargetError`s (exit 4), thrown as such by the shard reader.
  */
 export async function runConsumer(
   config: PipelineConfig,
@@ -227,7 +228,7 @@ export async function runConsumer(
   const store = await openStore(config, options);
   try {
     const client = hooks.client ?? kinesisClient(config.kinesis);
-    const reader = await openReader(config, options, store, client);
+    const reader = await openReader(config, options, store, client, hooks);
     const run = new ConsumerRun(options, store, reader, {
       ...hooks,
       log: hooks.log ?? ((line) => console.error(line)),
@@ -240,9 +241,21 @@ export async function runConsumer(
   }
 }
 
-/** Sorts one poll's records into good ones per table and rejects, with each shard's last sequence number. */
-export function toMicroBatch(reads: readonly ShardRead[]): MicroBatch {
-  const batch: MicroBatch = { records: perKind(() => []), rejects: [], checkpoints: new Map() };
+/**
+ * Sorts one poll's records into good ones per table and rejects, with each
+ * shard's last sequence number, and the streams found recreated (whose old
+ * checkpoints go).
+ */
+export function toMicroBatch(
+  reads: readonly ShardRead[],
+  resetStreams: string[] = [],
+): MicroBatch {
+  const batch: MicroBatch = {
+    records: perKind(() => []),
+    rejects: [],
+    checkpoints: new Map(),
+    resetStreams,
+  };
   for (const read of reads) {
     for (const record of read.records) {
       const arrival = record.ApproximateArrivalTimestamp ?? new Date();

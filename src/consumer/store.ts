@@ -71,6 +71,8 @@ export interface MicroBatch {
   rejects: Reject[];
   /** `stream/shardId` to the last sequence number this batch read from that shard. */
   checkpoints: Map<string, string>;
+  /** Streams found recreated: their old checkpoints are dropped before these are set. */
+  resetStreams: string[];
 }
 
 /** What a commit did. */
@@ -198,6 +200,7 @@ export class StreamStore {
     await this.#inTransaction(async () => {
       for (const kind of kinds) await this.#appendNewRows(kind, latestArrival(batch.records[kind]));
       await this.#insertRejects(batch.rejects);
+      await this.#dropCheckpoints(batch.resetStreams);
       await this.#moveCheckpoints(batch.checkpoints);
       await this.#prune();
     });
@@ -263,6 +266,14 @@ export class StreamStore {
           reject.data,
         ],
       );
+    }
+  }
+
+  /** Forgets every checkpoint of `streams` (recreated: their shards are gone). */
+  async #dropCheckpoints(streams: readonly string[]): Promise<void> {
+    const table = this.table(this.names.checkpoints);
+    for (const stream of streams) {
+      await this.#run(`DELETE FROM ${table} WHERE stream = ?`, [stream]);
     }
   }
 
