@@ -17,7 +17,7 @@ import { parseConsumerOptions } from "../../src/consumer/consume_command.ts";
 import { runConsumer } from "../../src/consumer/consumer.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
-import { outgoing } from "../../src/transfer/target.ts";
+import { outgoing } from "../../src/core/records.ts";
 import { sleep } from "../../src/util/retry.ts";
 import { consumerTables } from "../support/cleaned_tables.ts";
 import { deleteStreams } from "../support/kinesis.ts";
