@@ -6,96 +6,29 @@
  * `kafka`, `kafka2`, `kafka3`; node i on `kafka + 2(i-1)`).
  */
 import assert from "node:assert/strict";
+import {
+  type KafkaNode,
+  LocalStack,
+  type Service,
+  type StackOptions,
+  type StackPorts,
+} from "../../infra/local/local_stack.ts";
 
-export type Service = "mysql" | "kafka" | "kinesis";
-/** A Kafka node of a cluster: `kafka` is node 1, `kafka2` node 2, ... */
-export type KafkaNode = "kafka" | `kafka${number}`;
-export const SERVICES: readonly Service[] = ["mysql", "kafka", "kinesis"];
-
-export interface Ports {
-  mysql: number;
-  kafka: number;
-  controller: number;
-  kinesis: number;
-}
+export { type KafkaNode, type Service, SERVICES } from "../../infra/local/local_stack.ts";
+export type Ports = StackPorts;
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-/** How a private stack is made. */
-export interface StackOptions {
-  /** Kafka nodes (1, 3 or 5; default 1). */
-  kafkaBrokers?: number;
-}
-
-export class PrivateStack {
-  private constructor(
-    readonly dir: string,
-    readonly ports: Ports,
-    readonly kafkaBrokers: number,
-  ) {}
-
+/** A local stack in a temporary directory, with the assertions tests want. */
+export class PrivateStack extends LocalStack {
   /** A stack in a fresh temporary directory on `ports` (not started yet). */
   static async create(ports: Ports, options: StackOptions = {}): Promise<PrivateStack> {
-    return new PrivateStack(
-      await Deno.makeTempDir({ prefix: "pinpipe_stack_" }),
-      ports,
-      options.kafkaBrokers ?? 1,
-    );
-  }
-
-  /** The Kafka service of node `node` (1-based) and its broker address. */
-  kafkaNode(node: number): { service: KafkaNode; address: string } {
-    return {
-      service: node === 1 ? "kafka" : `kafka${node}`,
-      address: `127.0.0.1:${this.ports.kafka + 2 * (node - 1)}`,
-    };
-  }
-
-  /** The environment that points infra.sh and pinpipe's commands at this stack. */
-  env(): Record<string, string> {
-    const secrets = this.#secrets();
-    return {
-      PINPIPE_LOCAL_DIR: this.dir,
-      PINPIPE_MYSQL_PORT: String(this.ports.mysql),
-      PINPIPE_KAFKA_PORT: String(this.ports.kafka),
-      PINPIPE_KAFKA_CONTROLLER_PORT: String(this.ports.controller),
-      PINPIPE_KINESIS_PORT: String(this.ports.kinesis),
-      PINPIPE_KAFKA_BROKERS_COUNT: String(this.kafkaBrokers),
-      PINPIPE_KAFKA_BROKERS: Array.from(
-        { length: this.kafkaBrokers },
-        (_, i) => this.kafkaNode(i + 1).address,
-      ).join(","),
-      PINPIPE_KINESIS_ENDPOINT: `http://127.0.0.1:${this.ports.kinesis}`,
-      PINPIPE_STATE_DIR: `${this.dir}/state`,
-      // Never the shared stack's secrets: this stack's own, once `up` made them.
-      PINPIPE_MYSQL_PASSWORD: secrets.PINPIPE_MYSQL_PASSWORD ?? "",
-      PINPIPE_MYSQL_ADMIN_PASSWORD: secrets.PINPIPE_MYSQL_ADMIN_PASSWORD ?? "",
-    };
-  }
-
-  #secrets(): Record<string, string> {
-    try {
-      const text = Deno.readTextFileSync(`${this.dir}/stack.env`);
-      return Object.fromEntries(
-        text.split("\n").filter((line) => line.includes("=")).map((line) => {
-          const at = line.indexOf("=");
-          return [line.slice(0, at), line.slice(at + 1)];
-        }),
-      );
-    } catch {
-      return {};
-    }
+    return new PrivateStack(await Deno.makeTempDir({ prefix: "pinpipe_stack_" }), ports, options);
   }
 
   /** `bash infra.sh local ARGS...` against this stack. */
-  async infra(...args: string[]) {
-    const output = await new Deno.Command("bash", {
-      args: ["infra.sh", "local", ...args],
-      env: this.env(),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+  infra(...args: string[]) {
+    return this.runInfra(args);
   }
 
   /** Runs `infra.sh local ARGS` and fails the test with its output when it fails. */
@@ -105,8 +38,11 @@ export class PrivateStack {
     return run.stdout;
   }
 
-  async pid(service: Service | KafkaNode): Promise<number> {
-    return Number((await Deno.readTextFile(`${this.dir}/run/${service}.pid`)).trim());
+  /** The pid of a running service; fails the test when it has none. */
+  override async pid(service: Service | KafkaNode): Promise<number> {
+    const pid = await super.pid(service);
+    assert.ok(pid !== undefined, `${service} has no pid file in ${this.dir}/run`);
+    return pid;
   }
 
   /** One value from a query run as MariaDB's root over this stack's socket. */
