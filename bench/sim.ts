@@ -1,49 +1,74 @@
 /**
- * `deno task bench sim [--rows 11000,1000000,10000000]`: the cleaning plus
- * the eight queries in DuckDB (the simulator) beside local PySpark running the
- * same notebooks/sql files on the same bucket, in the same run, as a ratio.
- * Each engine runs in a child process of its own; wall time includes its
- * start-up (a JVM for Spark), and the in-engine time is shown apart.
+ * `deno task bench sim [--rows 11000,1000000] [--rounds 3]`: the simulator's
+ * engine work in DuckDB (read, cleaning, the queries, the checks) beside
+ * its ceiling, a bare read of the same objects, and beside local PySpark
+ * running the same notebooks/sql files on the same bucket, in the same run,
+ * as ratios. Each contender runs in a child process of its own; wall time
+ * includes its start-up (a JVM for Spark), and the in-engine time is shown
+ * apart. Each size runs `--rounds` rounds, the order of the contenders
+ * reversed every other round so that neither always runs on a warmer or
+ * busier machine; the table shows the median of the rounds, and the load
+ * average when the size started and ended, since a shared machine's
+ * figures mean little without it.
  */
 import { join } from "node:path";
-import { parseFlags, stringFlag } from "../src/core/cli.ts";
+import { intFlag, parseFlags, stringFlag } from "../src/core/cli.ts";
 import { topicName } from "../src/core/names.ts";
-import { toRecord } from "../src/core/records.ts";
-import { TABLE_KINDS } from "../src/core/tables.ts";
-import { generateRows } from "../sim/datagen/generate.ts";
+import { landGenerated } from "../sim/datagen/land_generated.ts";
 import { parseRowList } from "./generate.ts";
-import { landRecords } from "../sim/land_bucket.ts";
-import { lastJsonLine, measureCommand } from "./measure.ts";
+import { lastJsonLine, measureCommand, type MeasuredRun } from "./measure.ts";
 import { requireCommand, requireFile, ROOT } from "./prerequisites.ts";
 
 const ID = "0123456789ab";
 const SPARK_PYTHON = ".cache/venv-spark/bin/python";
+const SEED = 100;
+/** Records per object: large objects, as a sink with a large flush.size writes them. */
+const FLUSH_SIZE = 100_000;
 
-const USAGE = `Usage: deno task bench sim [--rows LIST] [--skip-spark]
+const USAGE = `Usage: deno task bench sim [--rows LIST] [--rounds N] [--skip-spark]
 
-  --rows LIST    comma-separated row counts per table (default 11000,1000000,10000000)
+  --rows LIST    comma-separated row counts per table (default 11000,1000000)
+  --rounds N     rounds per size, the contenders' order reversed every other round;
+                 the table shows the median of each figure (default 3)
   --skip-spark   DuckDB alone, without the PySpark venv and Java
 
+Columns: bare read = read_json of the same objects, every field as text, nothing else (the
+ceiling); DuckDB in-engine = read + cleaning + queries + checks; load = the 1-minute load
+average when the size's first round started and its last round ended.
 Spark runs from the venv ${SPARK_PYTHON} (made by \`bash infra.sh local install\`).`;
 
+/** What sim_duckdb.ts (engine mode) and sim_spark.py print. */
 interface EngineFigures {
   startup_ms: number;
+  read_ms?: number;
   clean_ms: number;
   queries_ms: number;
+  checks_ms?: number;
   rows_out: Record<string, number>;
-  answer_rows: number;
+  checks_failed?: number;
 }
 
-function* recordsOf(kind: (typeof TABLE_KINDS)[number], rows: number) {
-  for (const row of generateRows(kind, { rows, seed: 100 })) yield toRecord(kind, row);
+/** One round's figures, in milliseconds and MiB. */
+interface Round {
+  bareMs: number;
+  duckWallMs: number;
+  duckEngineMs: number;
+  duckRssMiB: number;
+  sparkWallMs?: number;
+  sparkEngineMs?: number;
+  sparkRssMiB?: number;
 }
 
-async function landDataset(dir: string, rows: number): Promise<number> {
-  const started = performance.now();
-  for (const kind of TABLE_KINDS) {
-    await landRecords(dir, topicName(ID, kind), recordsOf(kind, rows), { flushSize: 100_000 });
-  }
-  return performance.now() - started;
+/** The 1-minute load average, from /proc/loadavg. */
+export function loadAverage(): number {
+  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+}
+
+/** The median of `values` (the mean of the middle two when even). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function duSize(dir: string): Promise<string> {
@@ -51,77 +76,134 @@ async function duSize(dir: string): Promise<string> {
   return new TextDecoder().decode(output.stdout).split("\t")[0];
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
+
+/** Runs one round over `bucket`: the contenders in `order`. */
+async function runRound(bucket: string, order: string[]): Promise<Round> {
+  const round: Partial<Round> = {};
+  for (const contender of order) {
+    if (contender === "bare") {
+      const run = await measureCommand(Deno.execPath(), [
+        "run",
+        "-A",
+        "bench/sim_duckdb.ts",
+        "bare",
+        bucket,
+        ID,
+      ], { cwd: ROOT });
+      round.bareMs = lastJsonLine<{ bare_ms: number }>(run.stdout).bare_ms;
+    } else if (contender === "duckdb") {
+      const run = await measureCommand(Deno.execPath(), [
+        "run",
+        "-A",
+        "bench/sim_duckdb.ts",
+        "engine",
+        bucket,
+        ID,
+      ], { cwd: ROOT });
+      const figures = checked(run, "DuckDB");
+      round.duckWallMs = run.wallMs;
+      round.duckRssMiB = run.peakRssMiB;
+      round.duckEngineMs = figures.read_ms! + figures.clean_ms + figures.queries_ms +
+        figures.checks_ms!;
+      rowsOut.duckdb = JSON.stringify(figures.rows_out);
+    } else {
+      const run = await measureCommand(
+        `${ROOT}${SPARK_PYTHON}`,
+        ["bench/sim_spark.py", bucket, ID],
+        {
+          cwd: ROOT,
+        },
+      );
+      const figures = checked(run, "Spark");
+      round.sparkWallMs = run.wallMs;
+      round.sparkRssMiB = run.peakRssMiB;
+      round.sparkEngineMs = figures.clean_ms + figures.queries_ms + figures.checks_ms!;
+      rowsOut.spark = JSON.stringify(figures.rows_out);
+    }
+  }
+  if (rowsOut.spark !== undefined && rowsOut.spark !== rowsOut.duckdb) {
+    throw new Error(`engines disagree on cleaned rows: ${rowsOut.spark} ${rowsOut.duckdb}`);
+  }
+  return round as Round;
+}
+
+const rowsOut: { duckdb?: string; spark?: string } = {};
+
+function checked(run: MeasuredRun, engine: string): EngineFigures {
+  const figures = lastJsonLine<EngineFigures>(run.stdout);
+  if (figures.checks_failed) throw new Error(`${engine}: ${figures.checks_failed} checks failed`);
+  return figures;
+}
+
 export async function main(args: string[]): Promise<number> {
   const flags = parseFlags(
     args,
-    { rows: { type: "string" }, "skip-spark": { type: "boolean" } },
+    { rows: { type: "string" }, rounds: { type: "string" }, "skip-spark": { type: "boolean" } },
     USAGE,
   );
-  const sizes = parseRowList(stringFlag(flags, "rows", "11000,1000000,10000000"));
-  if (!flags["skip-spark"]) {
+  const sizes = parseRowList(stringFlag(flags, "rows", "11000,1000000"));
+  const rounds = intFlag(flags, "rounds", 3, { min: 1 });
+  const spark = !flags["skip-spark"];
+  if (spark) {
     const install = "run `bash infra.sh local install`, or pass --skip-spark";
     await requireFile(SPARK_PYTHON, "the PySpark venv", install);
     await requireCommand("java", "a Java runtime for Spark", install);
   }
   const work = await Deno.makeTempDir({ prefix: "pinpipe_bench_sim_" });
-  const lines: string[] = [];
-  const say = (line: string) => {
-    console.log(line);
-    lines.push(line);
-  };
+  const say = (line: string) => console.log(line);
+  say(`medians of ${rounds} round(s); ${new Date().toISOString()}, ${Deno.hostname()}`);
   say(
-    `| rows per table | bucket | DuckDB wall | DuckDB peak RSS | Spark wall | Spark peak RSS | Spark / DuckDB wall | in-engine DuckDB | in-engine Spark | ratio |`,
+    "| rows per table | bucket | load start -> end | bare read | DuckDB in-engine | in-engine / bare | DuckDB wall | DuckDB peak RSS | Spark wall | Spark peak RSS | Spark / DuckDB wall | Spark in-engine | Spark / DuckDB in-engine |",
   );
-  say(`| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
+  say(
+    "| ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
   try {
     for (const rows of sizes) {
       const bucket = join(work, `rows-${rows}`);
-      const landMs = await landDataset(bucket, rows);
-      console.error(`landed ${rows} rows per table in ${(landMs / 1000).toFixed(1)} s`);
-      const duck = await measureCommand(Deno.execPath(), [
-        "run",
-        "-A",
-        "bench/sim_duckdb.ts",
-        bucket,
-        ID,
-      ], { cwd: ROOT });
-      const duckFigures = lastJsonLine<EngineFigures>(duck.stdout);
-      const duckEngine = duckFigures.clean_ms + duckFigures.queries_ms;
-      let sparkCells = ["skipped", "", "", "", "", ""];
-      if (!flags["skip-spark"]) {
-        const spark = await measureCommand(`${ROOT}${SPARK_PYTHON}`, [
-          "bench/sim_spark.py",
-          bucket,
-          ID,
-        ], {
-          cwd: ROOT,
-        });
-        const sparkFigures = lastJsonLine<EngineFigures>(spark.stdout);
-        if (JSON.stringify(sparkFigures.rows_out) !== JSON.stringify(duckFigures.rows_out)) {
-          throw new Error(
-            `engines disagree on cleaned rows: ${
-              JSON.stringify([sparkFigures.rows_out, duckFigures.rows_out])
-            }`,
-          );
-        }
-        const sparkEngine = sparkFigures.clean_ms + sparkFigures.queries_ms;
+      const landStarted = performance.now();
+      await landGenerated(bucket, (kind) => topicName(ID, kind), { rows, seed: SEED }, {
+        flushSize: FLUSH_SIZE,
+      });
+      console.error(
+        `landed ${rows} rows per table in ${seconds(performance.now() - landStarted)}`,
+      );
+      const loadStart = loadAverage();
+      const results: Round[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const order = ["bare", "duckdb", ...(spark ? ["spark"] : [])];
+        if (r % 2 === 1) order.reverse();
+        const round = await runRound(bucket, order);
+        console.error(`round ${r + 1} (${order.join(", ")}): ${JSON.stringify(round)}`);
+        results.push(round);
+      }
+      const loadEnd = loadAverage();
+      const m = (pick: (round: Round) => number | undefined) =>
+        median(results.map((round) => pick(round)!));
+      const bare = m((round) => round.bareMs);
+      const duckEngine = m((round) => round.duckEngineMs);
+      const duckWall = m((round) => round.duckWallMs);
+      const duckRss = Math.max(...results.map((round) => round.duckRssMiB));
+      let sparkCells = ["skipped", "", "", "", ""];
+      if (spark) {
+        const sparkWall = m((round) => round.sparkWallMs);
+        const sparkEngine = m((round) => round.sparkEngineMs);
         sparkCells = [
-          `${(spark.wallMs / 1000).toFixed(1)} s`,
-          `${spark.peakRssMiB.toFixed(0)} MiB`,
-          `${(spark.wallMs / duck.wallMs).toFixed(1)}x`,
-          `${(duckEngine / 1000).toFixed(2)} s`,
-          `${(sparkEngine / 1000).toFixed(2)} s`,
-          `${(sparkEngine / duckEngine).toFixed(1)}x`,
+          seconds(sparkWall),
+          `${Math.max(...results.map((round) => round.sparkRssMiB!)).toFixed(0)} MiB`,
+          ratio(sparkWall, duckWall),
+          seconds(sparkEngine),
+          ratio(sparkEngine, duckEngine),
         ];
       }
       say(
-        `| ${rows.toLocaleString("en")} | ${await duSize(bucket)} | ${
-          (duck.wallMs / 1000).toFixed(1)
-        } s | ${duck.peakRssMiB.toFixed(0)} MiB | ${sparkCells[0]} | ${sparkCells[1]} | ${
-          sparkCells[2]
-        } | ${sparkCells[3] || `${(duckEngine / 1000).toFixed(2)} s`} | ${sparkCells[4]} | ${
-          sparkCells[5]
-        } |`,
+        `| ${rows.toLocaleString("en")} | ${await duSize(bucket)} | ${loadStart.toFixed(2)} -> ${
+          loadEnd.toFixed(2)
+        } | ${seconds(bare)} | ${seconds(duckEngine)} | ${ratio(duckEngine, bare)} | ${
+          seconds(duckWall)
+        } | ${duckRss.toFixed(0)} MiB | ${sparkCells.join(" | ")} |`,
       );
       await Deno.remove(bucket, { recursive: true });
     }

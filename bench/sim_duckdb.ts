@@ -1,36 +1,84 @@
 /**
- * Cleaning plus the eight queries in DuckDB, timed, for `deno task bench sim`:
- * the simulator's own runner over a bucket directory, in a process of its
- * own so that its peak memory is measured alone.
+ * DuckDB's side of `deno task bench sim`, in a process of its own so that
+ * its peak memory is measured alone. Two modes:
  *
- * Usage: deno run -A bench/sim_duckdb.ts BUCKET_DIR PIPELINE_ID
- * Prints one JSON line: {"engine": "duckdb", "startup_ms", "clean_ms", "queries_ms", "rows_out"}.
+ * - `engine`: the simulator's own runner over a bucket directory: read,
+ *   cleaning, the queries and the checks, each timed;
+ * - `bare`: the ceiling, a bare read of the same objects, every field as
+ *   text (`CREATE TABLE t AS SELECT * FROM read_json(...)`) for the three
+ *   topics, and nothing else.
+ *
+ * Usage: deno run -A bench/sim_duckdb.ts engine|bare BUCKET_DIR PIPELINE_ID
+ * Prints one JSON line: {"engine": "duckdb", "startup_ms", "read_ms", "clean_ms", "queries_ms",
+ * "checks_ms", "rows_out", "answer_rows"} or {"engine": "duckdb-bare", "bare_ms", "rows_in"}.
  */
 const began = performance.now();
-const { openDuckDb, registerRawFromBucket, runCleaning, runQueries } = await import(
-  "../src/warehouse/duckdb_runner.ts"
-);
+const {
+  listObjects,
+  openDuckDb,
+  RAW_COLUMNS,
+  registerRawFromBucket,
+  runCleaning,
+  runQualityChecks,
+  runQueries,
+} = await import("../src/warehouse/duckdb_runner.ts");
+const { TABLE_KINDS } = await import("../src/core/tables.ts");
+const { topicName } = await import("../src/core/names.ts");
+
+const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 if (import.meta.main) {
-  const [bucket, id] = Deno.args;
-  if (!bucket || !id) {
-    console.error("usage: sim_duckdb.ts BUCKET_DIR PIPELINE_ID");
+  const [mode, bucket, id] = Deno.args;
+  if (!["engine", "bare"].includes(mode) || !bucket || !id) {
+    console.error("usage: sim_duckdb.ts engine|bare BUCKET_DIR PIPELINE_ID");
     Deno.exit(2);
   }
   const db = await openDuckDb();
   const started = performance.now();
-  await registerRawFromBucket(db, bucket, id);
-  const cleaned = await runCleaning(db);
-  const cleanedAt = performance.now();
-  const answers = await runQueries(db);
-  const done = performance.now();
-  db.close();
-  console.log(JSON.stringify({
-    engine: "duckdb",
-    startup_ms: Math.round(started - began),
-    clean_ms: Math.round(cleanedAt - started),
-    queries_ms: Math.round(done - cleanedAt),
-    rows_out: Object.fromEntries(Object.entries(cleaned).map(([kind, c]) => [kind, c.rowsOut])),
-    answer_rows: answers.reduce((sum, answer) => sum + answer.rows.length, 0),
-  }));
+  let at = started;
+  const lap = () => {
+    const now = performance.now();
+    const ms = Math.round(now - at);
+    at = now;
+    return ms;
+  };
+  if (mode === "bare") {
+    const rowsIn: Record<string, number> = {};
+    for (const kind of TABLE_KINDS) {
+      const objects = await listObjects(`${bucket}/topics/${topicName(id, kind)}`);
+      const columns = RAW_COLUMNS[kind].map((column) => `"${column}": 'VARCHAR'`).join(", ");
+      await db.connection.run(
+        `CREATE TABLE bare_${kind} AS SELECT * FROM read_json([${
+          objects.map(quote).join(", ")
+        }], format = 'newline_delimited', records = true, columns = {${columns}})`,
+      );
+    }
+    const bareMs = lap();
+    for (const kind of TABLE_KINDS) {
+      rowsIn[kind] = Number((await db.query(`SELECT count(*) FROM bare_${kind}`)).rows[0][0]);
+    }
+    db.close();
+    console.log(JSON.stringify({ engine: "duckdb-bare", bare_ms: bareMs, rows_in: rowsIn }));
+  } else {
+    await registerRawFromBucket(db, bucket, id);
+    const readMs = lap();
+    const cleaned = await runCleaning(db);
+    const cleanMs = lap();
+    const answers = await runQueries(db);
+    const queriesMs = lap();
+    const checks = await runQualityChecks(db);
+    const checksMs = lap();
+    db.close();
+    console.log(JSON.stringify({
+      engine: "duckdb",
+      startup_ms: Math.round(started - began),
+      read_ms: readMs,
+      clean_ms: cleanMs,
+      queries_ms: queriesMs,
+      checks_ms: checksMs,
+      rows_out: Object.fromEntries(Object.entries(cleaned).map(([kind, c]) => [kind, c.rowsOut])),
+      answer_rows: answers.reduce((sum, answer) => sum + answer.rows.length, 0),
+      checks_failed: checks.filter((check) => !check.passed).length,
+    }));
+  }
 }

@@ -32,7 +32,8 @@ import {
   runQualityChecks,
   runQueries,
 } from "../src/warehouse/duckdb_runner.ts";
-import { type DatasetOptions, DEFAULT_DATASET, generateRows } from "./datagen/generate.ts";
+import { type DatasetOptions, DEFAULT_DATASET } from "./datagen/generate.ts";
+import { landGenerated } from "./datagen/land_generated.ts";
 import { landRecords } from "./land_bucket.ts";
 import { textTable } from "./text_table.ts";
 
@@ -122,16 +123,8 @@ function parseOptions(flags: Flags): SimOptions {
   };
 }
 
-/** Rows of one table from the chosen source, in index order. */
-async function* sourceRows(
-  kind: TableKind,
-  options: SimOptions,
-  config: PipelineConfig,
-): AsyncGenerator<Row> {
-  if (options.from === "generate") {
-    yield* generateRows(kind, options.dataset);
-    return;
-  }
+/** Rows of one table from MySQL, in index order. */
+async function* sourceRows(kind: TableKind, config: PipelineConfig): AsyncGenerator<Row> {
   const { openSource } = await import("../src/source/rds_reader.ts");
   const source = await openSource(config.mysql);
   try {
@@ -199,14 +192,20 @@ export async function simulate(
     source = options.from === "generate"
       ? `generated ${options.dataset.rows} rows per table, seed ${options.dataset.seed}`
       : `MySQL ${config.mysql.host}:${config.mysql.port}/${config.mysql.database}`;
-    await Promise.all(TABLE_KINDS.map((kind) =>
-      landRecords(
-        bucketDir,
-        topicName(config.id, kind),
-        records(sourceRows(kind, options, config), kind),
-        { flushSize: options.flushSize },
-      )
-    ));
+    if (options.from === "generate") {
+      await landGenerated(bucketDir, (kind) => topicName(config.id, kind), options.dataset, {
+        flushSize: options.flushSize,
+      });
+    } else {
+      await Promise.all(TABLE_KINDS.map((kind) =>
+        landRecords(
+          bucketDir,
+          topicName(config.id, kind),
+          records(sourceRows(kind, config), kind),
+          { flushSize: options.flushSize },
+        )
+      ));
+    }
     lap("land");
   }
 

@@ -217,7 +217,7 @@ export async function registerRawFromBucket(
     const topicDir = `${bucketDir}/topics/${topicName(id, kind)}`;
     const objects = await listObjects(topicDir);
     if (objects.length === 0) throw new Error(`no ${kind} objects in ${topicDir}/partition=*/`);
-    if (objects.length <= _DIRECT_READ_MAX_OBJECTS) {
+    if (objects.length <= _DIRECT_READ_MAX_OBJECTS || await _largeObjects(objects)) {
       await _createRaw(db, kind, objects, topicDir).catch(async (error) => {
         throw (await _findMalformed(objects)) ?? error;
       });
@@ -239,8 +239,20 @@ export async function registerRawFromBucket(
   }
 }
 
-/** Up to this many objects DuckDB reads directly; more are joined into one file first. */
+/** Up to this many objects DuckDB reads directly; more are joined into one file first... */
 const _DIRECT_READ_MAX_OBJECTS = 256;
+
+/** ...unless they are this large on average: then opening each costs little beside its parse. */
+const _DIRECT_READ_MIN_AVERAGE_BYTES = 64 * 1024;
+
+/** Whether `objects` (a sample of 16 or so, spread over the list) are large on average. */
+async function _largeObjects(objects: readonly string[]): Promise<boolean> {
+  const step = Math.max(1, Math.floor(objects.length / 16));
+  const sample = objects.filter((_, index) => index % step === 0);
+  const sizes = await Promise.all(sample.map(async (object) => (await Deno.stat(object)).size));
+  return sizes.reduce((sum, size) => sum + size, 0) / sizes.length >=
+    _DIRECT_READ_MIN_AVERAGE_BYTES;
+}
 
 /** The `.json` objects of every `partition=*` folder under `topicDir`, sorted; none if absent. */
 export async function listObjects(topicDir: string): Promise<string[]> {
@@ -348,8 +360,10 @@ export async function runCleaning(db: DuckDb): Promise<Record<TableKind, Cleanin
 export async function cleanKind(db: DuckDb, kind: TableKind): Promise<CleaningCount> {
   const step = CLEANING_STEPS.find((candidate) => candidate.kind === kind);
   if (!step) throw new Error(`no cleaning step for kind "${kind}" in the manifest`);
-  await _createTable(db, `${kind}_parsed`, step.parse);
-  await _createTable(db, kind, step.clean);
+  await _withoutInsertionOrder(db, async () => {
+    await _createTable(db, `${kind}_parsed`, step.parse);
+    await _createTable(db, kind, step.clean);
+  });
   return { rowsIn: await _count(db, `raw_${kind}`), rowsOut: await _count(db, kind) };
 }
 
@@ -368,14 +382,53 @@ export async function buildIntermediate(db: DuckDb): Promise<void> {
   }
 }
 
-/** Makes the intermediate views, then runs every mart over them, in the manifest's order. */
+/**
+ * Runs every mart, in the manifest's order, over the intermediate results made once for all of
+ * them: as temporary tables, which DuckDB computes once, where views would be computed again by
+ * each mart that reads them (the SQL files stay the same; Spark reads them as views). The
+ * temporary tables are dropped afterwards, and the intermediate views made, as before.
+ */
 export async function runQueries(db: DuckDb): Promise<QueryAnswer[]> {
-  await buildIntermediate(db);
-  const answers: QueryAnswer[] = [];
-  for (const spec of QUERIES) {
-    answers.push({ ...spec, ...await _runFile(db, spec.file) });
+  await _dropIntermediate(db);
+  try {
+    await _withoutInsertionOrder(db, async () => {
+      for (const view of INTERMEDIATE_VIEWS) {
+        await _create(db, `CREATE TEMP TABLE ${view.name} AS`, view.file);
+      }
+    });
+    const answers: QueryAnswer[] = [];
+    for (const spec of QUERIES) {
+      answers.push({ ...spec, ...await _runFile(db, spec.file) });
+    }
+    return answers;
+  } finally {
+    for (const view of [...INTERMEDIATE_VIEWS].reverse()) {
+      await db.connection.run(`DROP TABLE IF EXISTS temp.main.${view.name}`);
+    }
+    await buildIntermediate(db);
   }
-  return answers;
+}
+
+/** Drops the intermediate views, so that temporary tables of the same names may be made. */
+async function _dropIntermediate(db: DuckDb): Promise<void> {
+  for (const view of [...INTERMEDIATE_VIEWS].reverse()) {
+    await db.connection.run(`DROP VIEW IF EXISTS ${view.name}`);
+  }
+}
+
+/**
+ * Runs `work` with DuckDB free to write rows in any order: tables have none, and every answer
+ * and check orders its rows itself, so only the work's cost changes (DuckDB keeps order by
+ * default, which costs it time and memory on every table it makes).
+ */
+async function _withoutInsertionOrder(db: DuckDb, work: () => Promise<void>): Promise<void> {
+  const { rows } = await db.query("SELECT current_setting('preserve_insertion_order')");
+  await db.connection.run("SET preserve_insertion_order = false");
+  try {
+    await work();
+  } finally {
+    await db.connection.run(`SET preserve_insertion_order = ${rows[0][0] ? "true" : "false"}`);
+  }
 }
 
 /** Runs every check file; one result per row, named by its `check_name`. */
@@ -416,9 +469,14 @@ async function _runFile(db: DuckDb, file: string): Promise<ResultTable> {
 }
 
 async function _createTable(db: DuckDb, table: string, file: string): Promise<void> {
+  await _create(db, `CREATE OR REPLACE TABLE ${table} AS`, file);
+}
+
+/** Runs `create` (e.g. `CREATE TEMP TABLE x AS`) followed by one SQL file's query. */
+async function _create(db: DuckDb, create: string, file: string): Promise<void> {
   const sql = await loadSql(file);
   try {
-    await db.connection.run(`CREATE OR REPLACE TABLE ${table} AS ${sql}`);
+    await db.connection.run(`${create} ${sql}`);
   } catch (error) {
     throw new Error(`notebooks/sql/${file}: ${(error as Error).message}`);
   }

@@ -1,0 +1,89 @@
+/**
+ * Lands generated tables in a bucket directory as the sink would (see
+ * `../land_bucket.ts`): each table's rows are generated, turned into the
+ * producers' records and written as objects. Large datasets go to one
+ * worker per table, so that the tables are made on several cores at once,
+ * as `ndjson_writer.ts` does; small ones stay in this thread, where a
+ * worker's start-up would cost more than it saves. The objects are the same
+ * either way.
+ *
+ * @example
+ * ```ts
+ * import { landGenerated } from "./land_generated.ts";
+ * await landGenerated("out/bucket", (kind) => `0123456789ab.${kind}`, { rows: 100, seed: 1 });
+ * ```
+ */
+import { toRecord } from "../../src/core/records.ts";
+import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
+import { type Landed, landRecords } from "../land_bucket.ts";
+import { type DatasetOptions, generateRows, validateDatasetOptions } from "./generate.ts";
+
+/** From this many rows per table on, each table is landed by a worker of its own. */
+export const WORKER_MIN_ROWS = 100_000;
+
+/** What a land worker is asked to do. */
+export interface LandJob {
+  bucketDir: string;
+  topic: string;
+  kind: TableKind;
+  dataset: DatasetOptions;
+  flushSize: number;
+}
+
+/** Messages from `land_worker.ts`. */
+export type LandWorkerMessage =
+  | { type: "done"; landed: Landed }
+  | { type: "error"; message: string };
+
+/** The records of generated table `kind`, in position order. */
+export function* generatedRecords(kind: TableKind, dataset: DatasetOptions): Generator<unknown> {
+  for (const row of generateRows(kind, dataset)) yield toRecord(kind, row);
+}
+
+/** Lands one generated table in this thread. */
+export function landTable(job: LandJob): Promise<Landed> {
+  return landRecords(job.bucketDir, job.topic, generatedRecords(job.kind, job.dataset), {
+    flushSize: job.flushSize,
+  });
+}
+
+/**
+ * Lands every table of the generated dataset, topic `topicOf(kind)`, `flushSize` records per
+ * object; `workers` says whether in workers (default: from `WORKER_MIN_ROWS` rows on).
+ */
+export async function landGenerated(
+  bucketDir: string,
+  topicOf: (kind: TableKind) => string,
+  dataset: DatasetOptions,
+  { flushSize = 1000, workers = dataset.rows >= WORKER_MIN_ROWS } = {},
+): Promise<Record<TableKind, Landed>> {
+  validateDatasetOptions(dataset);
+  const jobs = TABLE_KINDS.map((kind) => ({
+    bucketDir,
+    topic: topicOf(kind),
+    kind,
+    dataset,
+    flushSize,
+  }));
+  const landed = await Promise.all(jobs.map((job) => workers ? landInWorker(job) : landTable(job)));
+  return Object.fromEntries(TABLE_KINDS.map((kind, i) => [kind, landed[i]])) as Record<
+    TableKind,
+    Landed
+  >;
+}
+
+function landInWorker(job: LandJob): Promise<Landed> {
+  const worker = new Worker(new URL("./land_worker.ts", import.meta.url).href, { type: "module" });
+  return new Promise<Landed>((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<LandWorkerMessage>) => {
+      const message = event.data;
+      if (message.type === "done") resolve(message.landed);
+      else reject(new Error(`landing ${job.topic}: ${message.message}`));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      reject(new Error(`landing ${job.topic}: ${event.message}`));
+    };
+    worker.postMessage(job);
+  }).finally(() => worker.terminate());
+}
