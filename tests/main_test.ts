@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
+import { runMain } from "./support/processes.ts";
 
-async function pinpipe(...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+const pinpipe = (...args: string[]) => runMain(args);
 
 Deno.test("main.ts: no command prints usage and exits 2", async () => {
   const { code, stdout } = await pinpipe();

@@ -5,20 +5,13 @@
  * ends with the one exit-code table.
  */
 import assert from "node:assert/strict";
+import { runMain } from "../support/processes.ts";
 import { commandUsage, connectionFlags } from "../../src/core/command.ts";
 import { EXIT_CODES, EXIT_CODES_USAGE } from "../../src/core/errors.ts";
 
 const COMMANDS = ["batch", "stream", "sim", "sink", "consume", "generate"];
 
-async function pinpipe(...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+const pinpipe = (...args: string[]) => runMain(args);
 
 Deno.test("every command: an unknown flag is one line naming it, pointing to --help, exit 2", async () => {
   for (const command of COMMANDS) {

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import type { Admin } from "kafkajs";
 import { topicName } from "../../src/core/names.ts";
 import { kafkaClient } from "../../src/kafka/client.ts";
-import { readBucket } from "../support/bucket.ts";
+import { countObjects, readBucket } from "../support/bucket.ts";
 import { killHard, PrivateStack } from "../support/private_stack.ts";
 import { finish, type Finished, randomId, spawnMain, waitFor } from "../support/processes.ts";
 
@@ -140,23 +140,6 @@ async function assertExactlyOnce(stack: PrivateStack, brokers: string, id: strin
   assert.deepEqual(inBucket, inSource, "each row exactly once");
 }
 
-/** The number of objects under `bucket` (0 before the first). */
-function objectsIn(bucket: string): number {
-  let count = 0;
-  const walk = (dir: string) => {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (entry.isDirectory) walk(join(dir, entry.name));
-      else if (entry.name.endsWith(".json")) count++;
-    }
-  };
-  try {
-    walk(join(bucket, "topics"));
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return count;
-}
-
 Deno.test({
   name: "kafka, 3 nodes: a partition leader killed while batch produces and while sinks drain",
   fn: () =>
@@ -191,7 +174,7 @@ Deno.test({
       // A second sink drains what is left, in small objects; the leader of partition 1 dies.
       const drain = run([...sinkArgs(id, bucket, 20), "--exit-at-end"]);
       const second = await describeTopic(brokers, topic, 1);
-      await waitFor("the drain under way", () => objectsIn(bucket) > 0, 60_000);
+      await waitFor("the drain under way", () => countObjects(bucket) > 0, 60_000);
       await killHard(await stack.pid(stack.kafkaNode(second.leader).service));
       const drained = await drain.result;
       assert.equal(drained.code, 0, drained.stderr);

@@ -6,30 +6,12 @@
  * offsets from 0 to the end offset with no gap and no overlap.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { topicName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
-import { multiset, readBucket } from "../support/bucket.ts";
+import { countObjects, multiset, readBucket } from "../support/bucket.ts";
 import { deleteTopics, endOffsets } from "../support/kafka.ts";
 import { finish, randomId, spawnMain, waitFor } from "../support/processes.ts";
 import { sourceRecords } from "../support/source.ts";
-
-/** The number of objects written so far under `bucket`. */
-function objectCount(bucket: string): number {
-  let count = 0;
-  const walk = (dir: string) => {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (entry.isDirectory) walk(join(dir, entry.name));
-      else if (entry.name.endsWith(".json")) count++;
-    }
-  };
-  try {
-    walk(join(bucket, "topics"));
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return count;
-}
 
 /** A child process and whether it has exited. */
 function watched(child: Deno.ChildProcess) {
@@ -70,10 +52,10 @@ Deno.test({
       await sink.result;
     };
     const moreObjects = (n: number) => {
-      const target = objectCount(bucket) + n;
+      const target = countObjects(bucket) + n;
       return waitFor(
         `${n} more objects`,
-        () => objectCount(bucket) >= target || batch.exited,
+        () => countObjects(bucket) >= target || batch.exited,
         60_000,
         100,
       );

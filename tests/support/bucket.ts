@@ -53,3 +53,20 @@ export async function readBucket(dir: string, topic: string): Promise<BucketObje
 export function multiset(records: readonly unknown[]): string[] {
   return records.map((record) => JSON.stringify(record)).sort();
 }
+
+/** How many objects the bucket directory holds so far (0 before the first). */
+export function countObjects(bucket: string): number {
+  let count = 0;
+  const walk = (dir: string) => {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isDirectory) walk(join(dir, entry.name));
+      else if (entry.name.endsWith(".json")) count++;
+    }
+  };
+  try {
+    walk(join(bucket, "topics"));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return count;
+}
