@@ -1,0 +1,396 @@
+/**
+ * Incremental batch runs over a bucket that only grows, in DuckDB, with the
+ * semantics of the Databricks batch notebook (notebooks/pinpipe_incremental.py):
+ *
+ * - only objects not seen before are read (the state's `objects` table plays
+ *   the part of Spark's file-source checkpoint: an object delivered again
+ *   under the same key is skipped);
+ * - each line of a new object becomes a bronze row (every field as text, its
+ *   object, line, unknown fields and ingest time) or a quarantine row (object,
+ *   line, raw text, reason: `quarantine.ts`); nothing fails, nothing vanishes;
+ * - the run's bronze rows are cleaned by the very SQL files of the one-shot
+ *   run, checked (the checks judge what this run added), and merged into
+ *   silver on a row hash, so an exact duplicate, within the run or across
+ *   runs, is kept once;
+ * - gold, the answers, is computed from all of silver.
+ *
+ * Bronze, quarantine, silver and the seen objects live in one DuckDB file (the
+ * state), written in one transaction per run: a run that dies leaves the state
+ * as the run before left it. The work of a run happens in memory.
+ *
+ * @example
+ * ```ts
+ * import { runIncremental } from "./incremental.ts";
+ * const run = await runIncremental("out/state.duckdb", ".local/bucket/user-0123456789ab-bucket", "0123456789ab");
+ * run.added.pin; // { objects: 11, bronze: 11000, quarantined: 0, silver: 10890 }
+ * ```
+ */
+import { relative } from "node:path";
+import { topicName } from "../core/names.ts";
+import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
+import {
+  type CheckResult,
+  type CleaningCount,
+  cleanKind,
+  type DuckDb,
+  listObjects,
+  openDuckDb,
+  type QueryAnswer,
+  RAW_COLUMNS,
+  runQualityChecks,
+  runQueries,
+} from "./duckdb_runner.ts";
+import {
+  QUARANTINE_REASONS,
+  type QuarantinedLine,
+  type RecordLine,
+  splitObject,
+} from "./quarantine.ts";
+
+/** What one run added to one table. */
+export interface AddedCounts {
+  /** New objects read. */
+  objects: number;
+  /** Records (lines that are records) added to bronze. */
+  bronze: number;
+  /** Lines sent to quarantine. */
+  quarantined: number;
+  /** Rows added to silver (new cleaned rows, exact duplicates of silver left out). */
+  silver: number;
+}
+
+/** A quarantined line and its table. */
+export interface QuarantineExample extends QuarantinedLine {
+  kind: TableKind;
+}
+
+/** Unknown fields seen in this run's records of one table: how many records, which fields. */
+export interface SchemaDrift {
+  records: number;
+  fields: string[];
+}
+
+/** What one incremental run did, and the answers over all of silver after it. */
+export interface IncrementalRun {
+  runId: number;
+  added: Record<TableKind, AddedCounts>;
+  /** Objects found that earlier runs had read already. */
+  skippedObjects: number;
+  /** Rows in silver after the run, per table. */
+  silverRows: Record<TableKind, number>;
+  /** This run's quarantined lines per reason (every reason, 0 included). */
+  quarantineByReason: Record<string, number>;
+  /** Up to `EXAMPLES` of this run's quarantined lines. */
+  quarantineExamples: QuarantineExample[];
+  /** Lines in quarantine over every run. */
+  quarantineTotal: number;
+  drift: Record<TableKind, SchemaDrift>;
+  /** The run's bronze rows in and cleaned rows out, per table (what the one-shot run calls cleaned). */
+  cleaned: Record<TableKind, CleaningCount>;
+  /** The data-quality checks over this run's rows, then the quarantine and schema-drift checks. */
+  checks: CheckResult[];
+  /** The answers over all of silver. */
+  answers: QueryAnswer[];
+}
+
+/** Options of one run. */
+export interface IncrementalOptions {
+  /** More quarantined lines than this in one run fail the quarantine check (the run still writes all). */
+  maxBadRecords?: number;
+  /** The ingest time to record (default: now). */
+  now?: Date;
+}
+
+/** How many quarantined lines a run reports by name. */
+export const EXAMPLES = 5;
+
+/** Bronze's columns after the record's fields. */
+const BRONZE_META = "_object VARCHAR, _line INTEGER, _unknown_fields VARCHAR, " +
+  "_ingested_at TIMESTAMP, _run_id INTEGER";
+
+/** Creates the state's tables when missing (silver is created by the first run, from the cleaned columns). */
+async function ensureState(db: DuckDb): Promise<void> {
+  const statements = [
+    "CREATE TABLE IF NOT EXISTS state.runs (run_id INTEGER, started_at TIMESTAMP, objects INTEGER)",
+    "CREATE TABLE IF NOT EXISTS state.objects (kind VARCHAR, object VARCHAR, run_id INTEGER)",
+    "CREATE TABLE IF NOT EXISTS state.quarantine (kind VARCHAR, object VARCHAR, line INTEGER, " +
+    "raw_text VARCHAR, reason VARCHAR, ingested_at TIMESTAMP, run_id INTEGER)",
+    ...TABLE_KINDS.map((kind) =>
+      `CREATE TABLE IF NOT EXISTS state.bronze_${kind} (${
+        RAW_COLUMNS[kind].map((column) => `${quote(column)} VARCHAR`).join(", ")
+      }, ${BRONZE_META})`
+    ),
+  ];
+  for (const sql of statements) await db.connection.run(sql);
+}
+
+/**
+ * Runs once over `bucketDir` (objects `topics/<id>.<kind>/partition=*\/*.json`),
+ * keeping state in the DuckDB file `statePath` (made if missing).
+ */
+export async function runIncremental(
+  statePath: string,
+  bucketDir: string,
+  id: string,
+  { maxBadRecords = 0, now = new Date() }: IncrementalOptions = {},
+): Promise<IncrementalRun> {
+  const db = await openDuckDb();
+  const staged: string[] = [];
+  try {
+    await db.connection.run(`ATTACH ${literal(statePath)} AS state`);
+    await ensureState(db);
+    const runId = Number(
+      (await db.query("SELECT coalesce(max(run_id), 0) + 1 FROM state.runs"))
+        .rows[0][0],
+    );
+    const ingestedAt = now.toISOString().replace("Z", "");
+
+    // Stage: this run's records and quarantined lines, in memory.
+    const added = {} as Record<TableKind, AddedCounts>;
+    const quarantined: QuarantineExample[] = [];
+    const newObjects: { kind: TableKind; object: string }[] = [];
+    let skippedObjects = 0;
+    for (const kind of TABLE_KINDS) {
+      const topicDir = `${bucketDir}/topics/${topicName(id, kind)}`;
+      const seen = new Set(
+        (await db.query(`SELECT object FROM state.objects WHERE kind = '${kind}'`)).rows.map((
+          row,
+        ) => String(row[0])),
+      );
+      const records: RecordLine[] = [];
+      let objects = 0;
+      let bad = 0;
+      for (const path of await listObjects(topicDir)) {
+        const key = relative(bucketDir, path);
+        if (seen.has(key)) {
+          skippedObjects++;
+          continue;
+        }
+        objects++;
+        newObjects.push({ kind, object: key });
+        const split = splitObject(kind, key, await Deno.readFile(path));
+        records.push(...split.records);
+        for (const line of split.quarantined) quarantined.push({ kind, ...line });
+        bad += split.quarantined.length;
+      }
+      staged.push(await stageRecords(db, kind, records, ingestedAt, runId));
+      added[kind] = { objects, bronze: records.length, quarantined: bad, silver: 0 };
+    }
+    staged.push(await stageQuarantine(db, quarantined, ingestedAt, runId));
+
+    // Clean and check this run's records with the one-shot run's SQL.
+    const cleaned = {} as Record<TableKind, CleaningCount>;
+    for (const kind of TABLE_KINDS) {
+      await db.connection.run(
+        `CREATE OR REPLACE TABLE raw_${kind} AS SELECT ${
+          RAW_COLUMNS[kind].map(quote).join(", ")
+        } FROM batch_${kind}`,
+      );
+      cleaned[kind] = await cleanKind(db, kind);
+      await db.connection.run(
+        `CREATE OR REPLACE TABLE batch_silver_${kind} AS ` +
+          `SELECT c.*, md5_number(to_json(c)) AS _row_hash, ${runId} AS _run_id FROM ${kind} AS c`,
+      );
+    }
+    const checks = await runQualityChecks(db);
+    const drift = await schemaDrift(db);
+
+    // Commit: bronze, quarantine, seen objects and the new silver rows, all or nothing.
+    await db.connection.run("BEGIN TRANSACTION");
+    try {
+      for (const kind of TABLE_KINDS) {
+        await db.connection.run(`INSERT INTO state.bronze_${kind} SELECT * FROM batch_${kind}`);
+        await db.connection.run(
+          `CREATE TABLE IF NOT EXISTS state.silver_${kind} AS ` +
+            `SELECT * FROM batch_silver_${kind} LIMIT 0`,
+        );
+        const inserted = await db.query(
+          `INSERT INTO state.silver_${kind} SELECT * FROM batch_silver_${kind} ` +
+            `WHERE _row_hash NOT IN (SELECT _row_hash FROM state.silver_${kind})`,
+        );
+        added[kind].silver = Number(inserted.rows[0]?.[0] ?? 0);
+      }
+      await db.connection.run("INSERT INTO state.quarantine SELECT * FROM batch_quarantine");
+      if (newObjects.length > 0) {
+        await db.connection.run(
+          `INSERT INTO state.objects VALUES ${
+            newObjects.map(({ kind, object }) => `('${kind}', ${literal(object)}, ${runId})`)
+              .join(", ")
+          }`,
+        );
+      }
+      await db.connection.run(
+        `INSERT INTO state.runs VALUES (${runId}, TIMESTAMP '${ingestedAt}', ${newObjects.length})`,
+      );
+      await db.connection.run("COMMIT");
+    } catch (error) {
+      await db.connection.run("ROLLBACK");
+      throw error;
+    }
+
+    // Gold: the answers over all of silver.
+    const silverRows = {} as Record<TableKind, number>;
+    for (const kind of TABLE_KINDS) {
+      await db.connection.run(`DROP TABLE ${kind}`);
+      await db.connection.run(
+        `CREATE VIEW ${kind} AS SELECT * EXCLUDE (_row_hash, _run_id) FROM state.silver_${kind}`,
+      );
+      silverRows[kind] = Number((await db.query(`SELECT count(*) FROM ${kind}`)).rows[0][0]);
+    }
+    const answers = await runQueries(db);
+
+    const quarantineByReason = Object.fromEntries(
+      QUARANTINE_REASONS.map((reason) => [
+        reason,
+        quarantined.filter((line) => line.reason === reason).length,
+      ]),
+    );
+    const quarantineTotal = Number(
+      (await db.query("SELECT count(*) FROM state.quarantine")).rows[0][0],
+    );
+    const quarantineExamples = quarantined.slice(0, EXAMPLES);
+    checks.push(
+      quarantineCheck(quarantined.length, maxBadRecords, quarantineByReason, quarantineExamples),
+      ...TABLE_KINDS.map((kind) => driftCheck(kind, drift[kind])),
+    );
+    return {
+      runId,
+      added,
+      skippedObjects,
+      silverRows,
+      quarantineByReason,
+      quarantineExamples,
+      quarantineTotal,
+      drift,
+      cleaned,
+      checks,
+      answers,
+    };
+  } finally {
+    db.close();
+    for (const file of staged) await Deno.remove(file).catch(() => {});
+  }
+}
+
+/**
+ * Makes the in-memory table `batch_<kind>` (bronze's columns) from the run's record lines: written
+ * to a temporary NDJSON file, each field read as text by DuckDB's JSON functions, as the one-shot
+ * run's `read_json` with text columns reads it.
+ */
+async function stageRecords(
+  db: DuckDb,
+  kind: TableKind,
+  records: readonly RecordLine[],
+  ingestedAt: string,
+  runId: number,
+): Promise<string> {
+  const file = await Deno.makeTempFile({ prefix: `pinpipe_bronze_${kind}_`, suffix: ".json" });
+  await Deno.writeTextFile(
+    file,
+    records.map((r) => JSON.stringify({ o: r.object, l: r.line, u: r.unknownFields, t: r.text }))
+      .join("\n") + "\n",
+  );
+  const columns = RAW_COLUMNS[kind];
+  const paths = columns.map((column) => literal(`$.${quote(column)}`)).join(", ");
+  const fields = columns.map((column, i) => `v[${i + 1}] AS ${quote(column)}`).join(", ");
+  await db.connection.run(
+    `CREATE OR REPLACE TABLE batch_${kind} (${
+      columns.map((column) => `${quote(column)} VARCHAR`).join(", ")
+    }, ${BRONZE_META})`,
+  );
+  if (records.length > 0) {
+    await db.connection.run(
+      `INSERT INTO batch_${kind} SELECT ${fields}, o, l, u, TIMESTAMP '${ingestedAt}', ${runId} ` +
+        `FROM (SELECT json_extract_string(t, [${paths}]) AS v, o, l, u FROM read_json(` +
+        `${literal(file)}, format = 'newline_delimited', ` +
+        `columns = {o: 'VARCHAR', l: 'INTEGER', u: 'VARCHAR', t: 'VARCHAR'}))`,
+    );
+  }
+  return file;
+}
+
+/** Makes the in-memory table `batch_quarantine` (the state's quarantine columns) from the run's lines. */
+async function stageQuarantine(
+  db: DuckDb,
+  lines: readonly QuarantineExample[],
+  ingestedAt: string,
+  runId: number,
+): Promise<string> {
+  const file = await Deno.makeTempFile({ prefix: "pinpipe_quarantine_", suffix: ".json" });
+  await Deno.writeTextFile(
+    file,
+    lines.map((q) =>
+      JSON.stringify({ k: q.kind, o: q.object, l: q.line, t: q.rawText, r: q.reason })
+    ).join("\n") + "\n",
+  );
+  await db.connection.run(
+    "CREATE OR REPLACE TABLE batch_quarantine (kind VARCHAR, object VARCHAR, line INTEGER, " +
+      "raw_text VARCHAR, reason VARCHAR, ingested_at TIMESTAMP, run_id INTEGER)",
+  );
+  if (lines.length > 0) {
+    await db.connection.run(
+      `INSERT INTO batch_quarantine SELECT k, o, l, t, r, TIMESTAMP '${ingestedAt}', ${runId} ` +
+        `FROM read_json(${literal(file)}, format = 'newline_delimited', ` +
+        `columns = {k: 'VARCHAR', o: 'VARCHAR', l: 'INTEGER', t: 'VARCHAR', r: 'VARCHAR'})`,
+    );
+  }
+  return file;
+}
+
+/** The run's records with unknown fields, per table: how many, and the fields' names. */
+async function schemaDrift(db: DuckDb): Promise<Record<TableKind, SchemaDrift>> {
+  const drift = {} as Record<TableKind, SchemaDrift>;
+  for (const kind of TABLE_KINDS) {
+    const { rows } = await db.query(
+      `SELECT count(*), list_sort(list_distinct(flatten(list(string_split(_unknown_fields, ',')))))` +
+        ` FROM batch_${kind} WHERE _unknown_fields IS NOT NULL`,
+    );
+    drift[kind] = {
+      records: Number(rows[0][0]),
+      fields: (rows[0][1] as string[] | null) ?? [],
+    };
+  }
+  return drift;
+}
+
+/** Fails when the run quarantined more than `max` lines; the detail counts them by reason, with examples. */
+export function quarantineCheck(
+  count: number,
+  max: number,
+  byReason: Record<string, number>,
+  examples: readonly QuarantineExample[],
+): CheckResult {
+  const reasons = Object.entries(byReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);
+  const shown = examples.map((e) =>
+    `${e.object} line ${e.line} (${e.reason}): ${JSON.stringify(e.rawText.slice(0, 60))}`
+  );
+  const failures = count > max ? count : 0;
+  return {
+    name: "quarantine within max_bad_records",
+    passed: failures === 0,
+    failures,
+    detail: `${count} lines quarantined this run (max ${max})` +
+      (reasons.length > 0 ? `: ${reasons.join(", ")}` : "") +
+      (shown.length > 0 ? `; e.g. ${shown.join("; ")}` : ""),
+  };
+}
+
+/** Names unknown fields (schema drift): they are ignored and never fail the run. */
+export function driftCheck(kind: TableKind, drift: SchemaDrift): CheckResult {
+  return {
+    name: `schema drift ${kind}`,
+    passed: true,
+    failures: 0,
+    detail: drift.records === 0
+      ? "no unknown fields"
+      : `${drift.records} records with unknown fields, ignored: ${drift.fields.join(", ")}`,
+  };
+}
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
