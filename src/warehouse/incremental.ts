@@ -9,9 +9,11 @@
  *   object, line, unknown fields and ingest time) or a quarantine row (object,
  *   line, raw text, reason: `quarantine.ts`); nothing fails, nothing vanishes;
  * - the run's bronze rows are cleaned by the very SQL files of the one-shot
- *   run, checked (the checks judge what this run added), and merged into
- *   silver on a row hash, so an exact duplicate, within the run or across
- *   runs, is kept once;
+ *   run, checked, and merged into silver on a row hash, so an exact
+ *   duplicate, within the run or across runs, is kept once. The checks judge
+ *   the records and quarantined lines since the last run that passed (this
+ *   run's, unless an earlier one failed): a run retried after a failure
+ *   fails again, until the data is fixed or `maxBadRecords` lets it through;
  * - gold, the answers, is computed from all of silver.
  *
  * Bronze, quarantine, silver and the seen objects live in one DuckDB file (the
@@ -43,6 +45,7 @@ import {
 import {
   QUARANTINE_REASONS,
   type QuarantinedLine,
+  type QuarantineReason,
   type RecordLine,
   splitObject,
 } from "./quarantine.ts";
@@ -64,6 +67,15 @@ export interface QuarantineExample extends QuarantinedLine {
   kind: TableKind;
 }
 
+/** Quarantined lines not yet let through by a run that passed: how many, per reason, examples. */
+export interface PendingQuarantine {
+  count: number;
+  /** Every reason, 0 included, in the order of `QUARANTINE_REASONS`. */
+  byReason: Record<string, number>;
+  /** The first `EXAMPLES`, by table, object and line. */
+  examples: QuarantineExample[];
+}
+
 /** Unknown fields seen in this run's records of one table: how many records, which fields. */
 export interface SchemaDrift {
   records: number;
@@ -78,10 +90,8 @@ export interface IncrementalRun {
   skippedObjects: number;
   /** Rows in silver after the run, per table. */
   silverRows: Record<TableKind, number>;
-  /** This run's quarantined lines per reason (every reason, 0 included). */
-  quarantineByReason: Record<string, number>;
-  /** Up to `EXAMPLES` of this run's quarantined lines. */
-  quarantineExamples: QuarantineExample[];
+  /** The lines quarantined since the last run that passed, this run's included. */
+  quarantine: PendingQuarantine;
   /** Lines in quarantine over every run. */
   quarantineTotal: number;
   drift: Record<TableKind, SchemaDrift>;
@@ -111,7 +121,8 @@ const BRONZE_META = "_object VARCHAR, _line INTEGER, _unknown_fields VARCHAR, " 
 /** Creates the state's tables when missing (silver is created by the first run, from the cleaned columns). */
 async function ensureState(db: DuckDb): Promise<void> {
   const statements = [
-    "CREATE TABLE IF NOT EXISTS state.runs (run_id INTEGER, started_at TIMESTAMP, objects INTEGER)",
+    "CREATE TABLE IF NOT EXISTS state.runs (run_id INTEGER, started_at TIMESTAMP, objects INTEGER, " +
+    "passed BOOLEAN)",
     "CREATE TABLE IF NOT EXISTS state.objects (kind VARCHAR, object VARCHAR, run_id INTEGER)",
     "CREATE TABLE IF NOT EXISTS state.quarantine (kind VARCHAR, object VARCHAR, line INTEGER, " +
     "raw_text VARCHAR, reason VARCHAR, ingested_at TIMESTAMP, run_id INTEGER)",
@@ -144,6 +155,12 @@ export async function runIncremental(
         .rows[0][0],
     );
     const ingestedAt = now.toISOString().replace("Z", "");
+    // Records and lines since the last run that passed are pending: checked again, so a run
+    // retried after a failure fails again until the cause is fixed or max_bad_records allows it.
+    const lastPassed = Number(
+      (await db.query("SELECT coalesce(max(run_id) FILTER (WHERE passed), 0) FROM state.runs"))
+        .rows[0][0],
+    );
 
     // Stage: this run's records and quarantined lines, in memory.
     const added = {} as Record<TableKind, AddedCounts>;
@@ -181,10 +198,10 @@ export async function runIncremental(
     // Clean and check this run's records with the one-shot run's SQL.
     const cleaned = {} as Record<TableKind, CleaningCount>;
     for (const kind of TABLE_KINDS) {
+      const fields = RAW_COLUMNS[kind].map(quote).join(", ");
       await db.connection.run(
-        `CREATE OR REPLACE TABLE raw_${kind} AS SELECT ${
-          RAW_COLUMNS[kind].map(quote).join(", ")
-        } FROM batch_${kind}`,
+        `CREATE OR REPLACE TABLE raw_${kind} AS SELECT ${fields} FROM batch_${kind} ` +
+          `UNION ALL SELECT ${fields} FROM state.bronze_${kind} WHERE _run_id > ${lastPassed}`,
       );
       cleaned[kind] = await cleanKind(db, kind);
       await db.connection.run(
@@ -194,6 +211,12 @@ export async function runIncremental(
     }
     const checks = await runQualityChecks(db);
     const drift = await schemaDrift(db);
+    const quarantine = await pendingQuarantine(db, lastPassed);
+    checks.push(
+      quarantineCheck(quarantine, maxBadRecords),
+      ...TABLE_KINDS.map((kind) => driftCheck(kind, drift[kind])),
+    );
+    const passed = checks.every((check) => check.passed);
 
     // Commit: bronze, quarantine, seen objects and the new silver rows, all or nothing.
     await db.connection.run("BEGIN TRANSACTION");
@@ -220,7 +243,8 @@ export async function runIncremental(
         );
       }
       await db.connection.run(
-        `INSERT INTO state.runs VALUES (${runId}, TIMESTAMP '${ingestedAt}', ${newObjects.length})`,
+        `INSERT INTO state.runs VALUES (${runId}, TIMESTAMP '${ingestedAt}', ` +
+          `${newObjects.length}, ${passed})`,
       );
       await db.connection.run("COMMIT");
     } catch (error) {
@@ -239,27 +263,15 @@ export async function runIncremental(
     }
     const answers = await runQueries(db);
 
-    const quarantineByReason = Object.fromEntries(
-      QUARANTINE_REASONS.map((reason) => [
-        reason,
-        quarantined.filter((line) => line.reason === reason).length,
-      ]),
-    );
     const quarantineTotal = Number(
       (await db.query("SELECT count(*) FROM state.quarantine")).rows[0][0],
-    );
-    const quarantineExamples = quarantined.slice(0, EXAMPLES);
-    checks.push(
-      quarantineCheck(quarantined.length, maxBadRecords, quarantineByReason, quarantineExamples),
-      ...TABLE_KINDS.map((kind) => driftCheck(kind, drift[kind])),
     );
     return {
       runId,
       added,
       skippedObjects,
       silverRows,
-      quarantineByReason,
-      quarantineExamples,
+      quarantine,
       quarantineTotal,
       drift,
       cleaned,
@@ -353,23 +365,52 @@ async function schemaDrift(db: DuckDb): Promise<Record<TableKind, SchemaDrift>> 
   return drift;
 }
 
-/** Fails when the run quarantined more than `max` lines; the detail counts them by reason, with examples. */
-export function quarantineCheck(
-  count: number,
-  max: number,
-  byReason: Record<string, number>,
-  examples: readonly QuarantineExample[],
-): CheckResult {
-  const reasons = Object.entries(byReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);
-  const shown = examples.map((e) =>
+/** The quarantined lines of runs after `lastPassed` and of this run (`batch_quarantine`). */
+async function pendingQuarantine(db: DuckDb, lastPassed: number): Promise<PendingQuarantine> {
+  const pending = "(SELECT kind, object, line, raw_text, reason FROM batch_quarantine UNION ALL " +
+    `SELECT kind, object, line, raw_text, reason FROM state.quarantine WHERE run_id > ${lastPassed})`;
+  const counts = new Map(
+    (await db.query(`SELECT reason, count(*) FROM ${pending} GROUP BY reason`)).rows.map((
+      row,
+    ) => [String(row[0]), Number(row[1])]),
+  );
+  const byReason = Object.fromEntries(
+    QUARANTINE_REASONS.map((reason) => [reason, counts.get(reason) ?? 0]),
+  );
+  const examples = (await db.query(
+    `SELECT kind, object, line, raw_text, reason FROM ${pending} ORDER BY kind, object, line ` +
+      `LIMIT ${EXAMPLES}`,
+  )).rows.map(([kind, object, line, rawText, reason]) => ({
+    kind: kind as TableKind,
+    object: String(object),
+    line: Number(line),
+    rawText: String(rawText),
+    reason: reason as QuarantineReason,
+  }));
+  return {
+    count: [...counts.values()].reduce((a, b) => a + b, 0),
+    byReason,
+    examples,
+  };
+}
+
+/**
+ * Fails when more than `max` lines wait in quarantine since the last run that passed; the detail
+ * counts them by reason, with examples. The notebook words it the same (pinpipe_incremental.py).
+ */
+export function quarantineCheck(quarantine: PendingQuarantine, max: number): CheckResult {
+  const reasons = Object.entries(quarantine.byReason).filter(([, n]) => n > 0).map(([r, n]) =>
+    `${r} ${n}`
+  );
+  const shown = quarantine.examples.map((e) =>
     `${e.object} line ${e.line} (${e.reason}): ${JSON.stringify(e.rawText.slice(0, 60))}`
   );
-  const failures = count > max ? count : 0;
+  const failures = quarantine.count > max ? quarantine.count : 0;
   return {
     name: "quarantine within max_bad_records",
     passed: failures === 0,
     failures,
-    detail: `${count} lines quarantined this run (max ${max})` +
+    detail: `${quarantine.count} lines quarantined since the last run that passed (max ${max})` +
       (reasons.length > 0 ? `: ${reasons.join(", ")}` : "") +
       (shown.length > 0 ? `; e.g. ${shown.join("; ")}` : ""),
   };
