@@ -101,6 +101,8 @@ export interface IncrementalRun {
   checks: CheckResult[];
   /** The answers over all of silver. */
   answers: QueryAnswer[];
+  /** Milliseconds per phase: open, stage, clean_check, commit, gold. */
+  timings: Record<string, number>;
 }
 
 /** Options of one run. */
@@ -145,11 +147,19 @@ export async function runIncremental(
   id: string,
   { maxBadRecords = 0, now = new Date() }: IncrementalOptions = {},
 ): Promise<IncrementalRun> {
+  const timings: Record<string, number> = {};
+  let started = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - started);
+    started = now;
+  };
   const db = await openDuckDb();
   const staged: string[] = [];
   try {
     await db.connection.run(`ATTACH ${literal(statePath)} AS state`);
     await ensureState(db);
+    lap("open");
     const runId = Number(
       (await db.query("SELECT coalesce(max(run_id), 0) + 1 FROM state.runs"))
         .rows[0][0],
@@ -195,6 +205,7 @@ export async function runIncremental(
     }
     staged.push(await stageQuarantine(db, quarantined, ingestedAt, runId));
 
+    lap("stage");
     // Clean and check this run's records with the one-shot run's SQL.
     const cleaned = {} as Record<TableKind, CleaningCount>;
     for (const kind of TABLE_KINDS) {
@@ -218,6 +229,7 @@ export async function runIncremental(
     );
     const passed = checks.every((check) => check.passed);
 
+    lap("clean_check");
     // Commit: bronze, quarantine, seen objects and the new silver rows, all or nothing.
     await db.connection.run("BEGIN TRANSACTION");
     try {
@@ -252,6 +264,7 @@ export async function runIncremental(
       throw error;
     }
 
+    lap("commit");
     // Gold: the answers over all of silver.
     const silverRows = {} as Record<TableKind, number>;
     for (const kind of TABLE_KINDS) {
@@ -262,6 +275,7 @@ export async function runIncremental(
       silverRows[kind] = Number((await db.query(`SELECT count(*) FROM ${kind}`)).rows[0][0]);
     }
     const answers = await runQueries(db);
+    lap("gold");
 
     const quarantineTotal = Number(
       (await db.query("SELECT count(*) FROM state.quarantine")).rows[0][0],
@@ -277,6 +291,7 @@ export async function runIncremental(
       cleaned,
       checks,
       answers,
+      timings,
     };
   } finally {
     db.close();
