@@ -114,9 +114,10 @@ export async function main(args: string[]): Promise<number> {
       `load average ${Deno.loadavg().map((n) => n.toFixed(1)).join(" ")}`,
   );
   console.log("day  incremental_ms  full_ms  silver_rows_per_table  incremental_phases_ms");
-  const generators = Object.fromEntries(
-    TABLE_KINDS.map((kind) => [kind, generateRows(kind, { rows: days * rows, seed: 100 })]),
-  ) as Record<TableKind, Iterator<Row>>;
+  const generators = {} as Record<TableKind, Iterator<Row>>;
+  for (const kind of TABLE_KINDS) {
+    generators[kind] = generateRows(kind, { rows: days * rows, seed: 100 })[Symbol.iterator]();
+  }
   const figures: DayFigures[] = [];
   try {
     for (let day = 1; day <= days; day++) {
