@@ -35,8 +35,8 @@ export const MALFORMED: { text: string | Uint8Array; reason: string }[] = [
 
 /**
  * `days` days of objects over `rowsPerDay` generated rows per table and day (seed 11), objects of
- * `perObject` records. With `bad`, day 2 carries the malformed lines (in the middle of objects)
- * and one pin record with an unknown field.
+ * `perObject` records. With `bad`, day 2 carries the malformed lines (in the middle of two geo
+ * objects, the one that is not UTF-8 alone in the second) and one pin record with an unknown field.
  */
 export function buildDays(
   days: number,
@@ -83,10 +83,19 @@ export function buildDays(
     }
   }
   if (bad && days >= 2) {
-    const target = result[1].find((o) => o.kind === "geo")!;
-    const lines = [...target.lines];
-    lines.splice(1, 0, ...MALFORMED.map((m) => ({ text: m.text, bad: true })));
-    result[1][result[1].indexOf(target)] = { ...target, lines };
+    // The line that is not UTF-8 in an object of its own: the other object stays UTF-8 text.
+    const [target, other] = result[1].filter((o) => o.kind === "geo");
+    const malformed = (m: (typeof MALFORMED)[number]) => ({ text: m.text, bad: true });
+    const text = MALFORMED.filter((m) => m.reason !== "invalid_utf8").map(malformed);
+    const binary = MALFORMED.filter((m) => m.reason === "invalid_utf8").map(malformed);
+    result[1][result[1].indexOf(target)] = {
+      ...target,
+      lines: [target.lines[0], ...text, ...target.lines.slice(1)],
+    };
+    result[1][result[1].indexOf(other)] = {
+      ...other,
+      lines: [other.lines[0], ...binary, ...other.lines.slice(1)],
+    };
     const pin = result[1].find((o) => o.kind === "pin")!;
     const drifted = JSON.parse(pin.lines[0].text as string);
     drifted.utm_source = "newsletter";
