@@ -18,8 +18,9 @@
 import reasons from "../../notebooks/sql/quarantine_reasons.json" with { type: "json" };
 import { type TableKind, TABLES } from "../core/tables.ts";
 
-/** The reasons, in the order they are tested; the first that applies is the reason. */
-export const QUARANTINE_REASONS: readonly string[] = reasons.reasons.map((reason) => reason.name);
+/** The batch path's reasons, in the order they are tested; the first that applies is the reason. */
+export const QUARANTINE_REASONS: readonly string[] = reasons.reasons
+  .filter((reason) => reason.paths.includes("batch")).map((reason) => reason.name);
 
 /** One quarantine reason, e.g. `not_json`. */
 export type QuarantineReason =
