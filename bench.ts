@@ -31,6 +31,10 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<BenchMain> 
     summary: "how long ./infra.sh local up takes from cold",
     load: async () => (await import("./bench/stack.ts")).main,
   },
+  incremental: {
+    summary: "30 daily runs over a growing bucket: incremental beside a full recompute, per day",
+    load: async () => (await import("./bench/incremental.ts")).main,
+  },
 };
 
 const USAGE = `Usage: deno task bench <name> [flags]

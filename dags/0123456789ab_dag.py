@@ -1,5 +1,12 @@
 """pinpipe's daily batch run on Databricks, for Amazon MWAA.
 
+Each day's run is incremental: the batch notebook reads only the bucket's
+objects no earlier run read, sends malformed lines to its quarantine table,
+merges the new cleaned rows into silver and recomputes the answers. It fails
+(and so does this task) when more than ``max_bad_records`` lines wait in
+quarantine, after writing everything; a retry fails again until the data is
+fixed or a run with a higher ``max_bad_records`` lets the lines through.
+
 The file name carries the pipeline id (``<id>_dag.py``), as the original's
 ``<user_id>_dag.py`` did: the DAG id, the run name and the default notebook
 path all derive from it, so a copy renamed for another id needs no edit.
@@ -14,6 +21,9 @@ Nothing account-specific is written here. At run time the task reads:
   are empty, a new job cluster from the Variable
   ``pinpipe_databricks_new_cluster`` (JSON), else the ``new_cluster`` param.
 
+``max_bad_records`` (default 0) comes from the Airflow Variable
+``pinpipe_max_bad_records``, else the ``max_bad_records`` param.
+
 The owner comes from the Airflow configuration option ``pinpipe.owner``
 (on MWAA: an "Airflow configuration option"; locally:
 ``AIRFLOW__PINPIPE__OWNER``), default ``pinpipe``.
@@ -22,6 +32,10 @@ Example (trigger with another notebook and an existing cluster)::
 
     airflow dags trigger 0123456789ab_dag \\
         --conf '{"notebook_path": "/Shared/x/batch", "cluster_id": "0923-164208-abcd1234"}'
+
+Example (let up to 10 malformed lines through)::
+
+    airflow dags trigger 0123456789ab_dag --conf '{"max_bad_records": 10}'
 """
 
 from __future__ import annotations
@@ -56,6 +70,7 @@ DEFAULT_NOTEBOOK_PATH = f"{WORKSPACE_DIR}/batch_notebook"
 NOTEBOOK_PATH_VARIABLE = "pinpipe_notebook_path"
 CLUSTER_ID_VARIABLE = "pinpipe_databricks_cluster_id"
 NEW_CLUSTER_VARIABLE = "pinpipe_databricks_new_cluster"
+MAX_BAD_RECORDS_VARIABLE = "pinpipe_max_bad_records"
 
 # A small job cluster: one worker is enough for ~33,000 rows a day.
 DEFAULT_NEW_CLUSTER: dict[str, Any] = {
@@ -94,7 +109,7 @@ def choose_cluster(context: dict[str, Any]) -> None:
 
 with DAG(
     dag_id=DAG_ID,
-    description="Clean the day's pin, geo and user records and answer the queries on Databricks",
+    description="Ingest the bucket's new pin, geo and user objects, clean them and answer the queries on Databricks",
     schedule="@daily",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
@@ -108,6 +123,7 @@ with DAG(
         "notebook_path": Param(DEFAULT_NOTEBOOK_PATH, type="string", minLength=1),
         "cluster_id": Param("", type="string"),
         "new_cluster": Param(DEFAULT_NEW_CLUSTER, type="object"),
+        "max_bad_records": Param(0, type="integer", minimum=0),
     },
     tags=["pinpipe", PIPELINE_ID],
 ) as dag:
@@ -119,7 +135,13 @@ with DAG(
             "notebook_path": (
                 f"{{{{ var.value.get('{NOTEBOOK_PATH_VARIABLE}', params.notebook_path) }}}}"
             ),
-            "base_parameters": {"pipeline_id": PIPELINE_ID},
+            "base_parameters": {
+                "pipeline_id": PIPELINE_ID,
+                # Widgets take text.
+                "max_bad_records": (
+                    f"{{{{ var.value.get('{MAX_BAD_RECORDS_VARIABLE}', params.max_bad_records) }}}}"
+                ),
+            },
         },
         existing_cluster_id=f"{{{{ var.value.get('{CLUSTER_ID_VARIABLE}', params.cluster_id) }}}}",
         # The hook retries a submit that timed out; the token keeps that from starting

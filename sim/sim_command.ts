@@ -32,6 +32,7 @@ import {
   runQualityChecks,
   runQueries,
 } from "../src/warehouse/duckdb_runner.ts";
+import { type IncrementalRun, runIncremental } from "../src/warehouse/incremental.ts";
 import { type DatasetOptions, DEFAULT_DATASET } from "./datagen/generate.ts";
 import { landGenerated } from "./datagen/land_generated.ts";
 import { landRecords } from "./land_bucket.ts";
@@ -55,6 +56,12 @@ Flags:
   --seed S          generator seed                                    (default ${DEFAULT_DATASET.seed})
   --flush-size N    records per bucket object, as the sink's flush.size (default 1000)
   --out DIR         where the bucket copy and the report go           (default out/sim)
+  --incremental     with --from bucket: read only the objects no earlier run read, as the daily
+                    Databricks run does: malformed lines go to quarantine, new rows merge into
+                    silver, the answers come from all of silver (state in --state)
+  --state FILE      with --incremental: the DuckDB file keeping objects read, bronze, silver and
+                    quarantine                                        (default out/sim/state.duckdb)
+  --max-bad-records N  with --incremental: more quarantined lines than N fail a check (default 0)
   --json            print the answers, checks and counts as JSON on stdout (text goes to stderr)
   --json-out FILE   also write that JSON to FILE
   --max-rows N      answer rows printed per query                      (default 15)
@@ -70,7 +77,14 @@ export interface SimResult {
   checks: CheckResult[];
   reportPath: string;
   timings: Record<string, number>;
+  /** With --incremental: what the run added, and the quarantine. */
+  incremental?: IncrementalSummary;
 }
+
+/** What an incremental run added and what waits in quarantine, as the report and --json show it. */
+export type IncrementalSummary = Omit<IncrementalRun, "answers" | "checks" | "cleaned"> & {
+  statePath: string;
+};
 
 /** Options of one run, parsed from flags. */
 export interface SimOptions {
@@ -87,6 +101,8 @@ export interface SimOptions {
   jsonPath?: string;
   maxRows: number;
   quiet: boolean;
+  /** With --incremental: the state file, and the quarantine's limit. */
+  incremental?: { statePath: string; maxBadRecords: number };
 }
 
 function parseOptions(flags: Flags): SimOptions {
@@ -106,6 +122,14 @@ function parseOptions(flags: Flags): SimOptions {
   if (s3Endpoint !== undefined && !(bucket !== undefined && isS3Location(bucket))) {
     throw new UsageError("--s3-endpoint goes with --bucket s3://B");
   }
+  if (flags.incremental === true && from !== "bucket") {
+    throw new UsageError("--incremental goes with --from bucket (a bucket that grows day by day)");
+  }
+  for (const flag of ["state", "max-bad-records"]) {
+    if (flags[flag] !== undefined && flags.incremental !== true) {
+      throw new UsageError(`--${flag} goes with --incremental`);
+    }
+  }
   return {
     from,
     dataset: {
@@ -120,6 +144,12 @@ function parseOptions(flags: Flags): SimOptions {
     jsonPath: stringFlag(flags, "json-out"),
     maxRows: intFlag(flags, "max-rows", 15, { min: 0 }),
     quiet: flags.quiet === true,
+    incremental: flags.incremental === true
+      ? {
+        statePath: stringFlag(flags, "state", "out/sim/state.duckdb"),
+        maxBadRecords: intFlag(flags, "max-bad-records", 0, { min: 0 }),
+      }
+      : undefined,
   };
 }
 
@@ -209,6 +239,30 @@ export async function simulate(
     lap("land");
   }
 
+  if (options.incremental) {
+    const { statePath, maxBadRecords } = options.incremental;
+    const { answers, checks, cleaned, ...run } = await runIncremental(
+      statePath,
+      bucketDir,
+      config.id,
+      { maxBadRecords },
+    );
+    lap("incremental");
+    const incremental = { ...run, statePath };
+    const { writeReport } = await import("./report/report.ts");
+    const reportPath = await writeReport(join(options.outDir, "report"), {
+      title: `pinpipe simulation, pipeline ${config.id}, incremental run ${run.runId}`,
+      generatedAt: new Date().toISOString(),
+      source: `${source}, state ${statePath}`,
+      answers,
+      checks,
+      cleaned,
+      incremental: incrementalReport(incremental),
+    });
+    lap("report");
+    return { source, bucketDir, cleaned, answers, checks, reportPath, timings, incremental };
+  }
+
   const db: DuckDb = await openDuckDb();
   try {
     await registerRawFromBucket(db, bucketDir, config.id);
@@ -235,6 +289,45 @@ export async function simulate(
   }
 }
 
+/** The report's section for an incremental run: what it added, and the quarantine. */
+function incrementalReport(run: IncrementalSummary) {
+  return {
+    runId: run.runId,
+    added: run.added,
+    skippedObjects: run.skippedObjects,
+    silverRows: run.silverRows,
+    quarantine: run.quarantine,
+    quarantineTotal: run.quarantineTotal,
+    drift: run.drift,
+  };
+}
+
+/** The incremental run's lines of the text summary. */
+export function incrementalLines(run: IncrementalSummary): string[] {
+  const lines = [
+    `incremental run ${run.runId} (state ${run.statePath}): ${run.skippedObjects} objects read before, skipped`,
+    ...TABLE_KINDS.map((kind) => {
+      const a = run.added[kind];
+      return `  ${kind}: ${a.objects} new objects, ${a.bronze} records to bronze, ` +
+        `${a.quarantined} lines to quarantine, ${a.silver} rows to silver (${
+          run.silverRows[kind]
+        } in all)`;
+    }),
+  ];
+  const reasons = Object.entries(run.quarantine.byReason).filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}`);
+  lines.push(
+    `quarantine: ${run.quarantine.count} lines since the last run that passed` +
+      (reasons.length > 0 ? ` (${reasons.join(", ")})` : "") + `, ${run.quarantineTotal} in all`,
+  );
+  for (const e of run.quarantine.examples) {
+    lines.push(
+      `  ${e.object} line ${e.line} (${e.reason}): ${JSON.stringify(e.rawText.slice(0, 80))}`,
+    );
+  }
+  return lines;
+}
+
 function printResult(
   result: SimResult,
   options: SimOptions,
@@ -248,6 +341,7 @@ function printResult(
     print();
   }
   print(`source: ${result.source}`);
+  if (result.incremental) { for (const line of incrementalLines(result.incremental)) print(line); }
   print(
     "cleaned: " + TABLE_KINDS.map((kind) => {
       const { rowsIn, rowsOut } = result.cleaned[kind];
@@ -269,8 +363,8 @@ function printResult(
 }
 
 /** The answers, checks and counts as the JSON `--json` prints. */
-function resultJson({ answers, checks, cleaned, source }: SimResult): string {
-  return JSON.stringify({ source, cleaned, checks, answers }, null, 2);
+function resultJson({ answers, checks, cleaned, source, incremental }: SimResult): string {
+  return JSON.stringify({ source, cleaned, checks, answers, incremental }, null, 2);
 }
 
 /** `deno task sim`. */
@@ -289,6 +383,9 @@ export const COMMAND: Command = {
     "json-out": { type: "string" },
     "max-rows": { type: "string" },
     quiet: { type: "boolean" },
+    incremental: { type: "boolean" },
+    state: { type: "string" },
+    "max-bad-records": { type: "string" },
   },
   connections: ["id", "mysql"],
   async run(flags) {

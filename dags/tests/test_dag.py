@@ -64,7 +64,12 @@ def test_operator_json_before_rendering(dag):
         "run_name": f"pinpipe-{PIPELINE_ID}-batch-{{{{ ds }}}}",
         "notebook_task": {
             "notebook_path": "{{ var.value.get('pinpipe_notebook_path', params.notebook_path) }}",
-            "base_parameters": {"pipeline_id": PIPELINE_ID},
+            "base_parameters": {
+                "pipeline_id": PIPELINE_ID,
+                "max_bad_records": (
+                    "{{ var.value.get('pinpipe_max_bad_records', params.max_bad_records) }}"
+                ),
+            },
         },
         "existing_cluster_id": (
             "{{ var.value.get('pinpipe_databricks_cluster_id', params.cluster_id) }}"
@@ -74,6 +79,7 @@ def test_operator_json_before_rendering(dag):
     assert dag.params["notebook_path"] == DEFAULT_NOTEBOOK
     assert dag.params["cluster_id"] == ""
     assert dag.params["new_cluster"]["num_workers"] == 1
+    assert dag.params["max_bad_records"] == 0
 
 
 def test_a_file_not_named_after_a_pipeline_id_is_an_import_error(tmp_path):
@@ -117,7 +123,7 @@ def test_run_with_variables_submits_the_notebook_on_the_existing_cluster(
         "run_name": f"pinpipe-{PIPELINE_ID}-batch-2025-03-04",
         "notebook_task": {
             "notebook_path": "/Users/me@example.com/batch",
-            "base_parameters": {"pipeline_id": PIPELINE_ID},
+            "base_parameters": {"pipeline_id": PIPELINE_ID, "max_bad_records": "0"},
         },
         "existing_cluster_id": "0923-164208-meows279",
         "idempotency_token": f"pinpipe-{PIPELINE_ID}-2025-03-04-1",
@@ -178,3 +184,24 @@ def test_a_failed_databricks_run_is_retried_twice_then_fails(dag, fake_databrick
         f"pinpipe-{PIPELINE_ID}-2025-03-07-2",
         f"pinpipe-{PIPELINE_ID}-2025-03-07-3",
     ]
+
+
+def test_max_bad_records_reaches_the_incremental_notebook(dag, fake_databricks, monkeypatch):
+    dag_run = _run(dag, "2025-03-08", run_conf={"max_bad_records": 25})
+    assert dag_run.state == DagRunState.SUCCESS
+    [submit] = _submits(fake_databricks)
+    assert submit.body["notebook_task"]["base_parameters"] == {
+        "pipeline_id": PIPELINE_ID,
+        "max_bad_records": "25",
+    }
+    fake_databricks.requests.clear()
+    monkeypatch.setenv("AIRFLOW_VAR_PINPIPE_MAX_BAD_RECORDS", "7")
+    _run(dag, "2025-03-09")
+    [submit] = _submits(fake_databricks)
+    assert submit.body["notebook_task"]["base_parameters"]["max_bad_records"] == "7"
+
+
+def test_a_negative_max_bad_records_is_refused(dag, fake_databricks):
+    with pytest.raises(Exception, match="max_bad_records"):
+        _run(dag, "2025-03-10", run_conf={"max_bad_records": -1})
+    assert _submits(fake_databricks) == []

@@ -69,6 +69,23 @@ export interface ReportInput {
   checks: CheckResult[];
   /** Rows before and after cleaning, per table (`pin`, `geo`, `user`). */
   cleaned: Record<string, { rowsIn: number; rowsOut: number }>;
+  /** An incremental run (`deno task sim --from bucket --incremental`): what it added, the quarantine. */
+  incremental?: IncrementalSection;
+}
+
+/** What an incremental run added per table, and the quarantined lines waiting for a run that passes. */
+export interface IncrementalSection {
+  runId: number;
+  added: Record<string, { objects: number; bronze: number; quarantined: number; silver: number }>;
+  skippedObjects: number;
+  silverRows: Record<string, number>;
+  quarantine: {
+    count: number;
+    byReason: Record<string, number>;
+    examples: { kind: string; object: string; line: number; rawText: string; reason: string }[];
+  };
+  quarantineTotal: number;
+  drift: Record<string, { records: number; fields: string[] }>;
 }
 
 /**
@@ -677,6 +694,54 @@ ${rows}
 </tbody></table></section>`;
 }
 
+function incrementalHtml(run: IncrementalSection): string {
+  const num = (n: number) => `<td class="num">${n.toLocaleString("en-US")}</td>`;
+  const rows = Object.entries(run.added).map(([table, a]) =>
+    `<tr><td>${escapeHtml(table)}</td>${num(a.objects)}${num(a.bronze)}${num(a.quarantined)}` +
+    `${num(a.silver)}${num(run.silverRows[table] ?? 0)}<td>${
+      escapeHtml(
+        run.drift[table]?.records
+          ? `${run.drift[table].records} records: ${run.drift[table].fields.join(", ")}`
+          : "",
+      )
+    }</td></tr>`
+  ).join("\n");
+  const reasons = Object.entries(run.quarantine.byReason).map(([reason, n]) =>
+    `<tr data-reason="${escapeHtml(reason)}"><td>${escapeHtml(reason)}</td>${num(n)}</tr>`
+  ).join("\n");
+  const examples = run.quarantine.examples.map((e) =>
+    `<tr><td>${escapeHtml(e.kind)}</td><td>${escapeHtml(e.object)}</td>${num(e.line)}` +
+    `<td>${escapeHtml(e.reason)}</td><td><code>${
+      escapeHtml(e.rawText.slice(0, 200))
+    }</code></td></tr>`
+  ).join("\n");
+  return `<section class="incremental" data-run="${run.runId}"><h2>Incremental run ${run.runId}</h2>
+<p>${run.skippedObjects.toLocaleString("en-US")} objects were read by earlier runs and skipped.</p>
+<table data-table="added"><thead><tr><th>table</th><th class="num">new objects</th>` +
+    `<th class="num">to bronze</th><th class="num">to quarantine</th><th class="num">to silver</th>` +
+    `<th class="num">silver rows</th><th>unknown fields (ignored)</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<h3>Quarantine</h3>
+<p class="quarantine" data-pending="${run.quarantine.count}">${
+      run.quarantine.count.toLocaleString("en-US")
+    } lines since the last run that passed, ${
+      run.quarantineTotal.toLocaleString("en-US")
+    } in all.</p>
+<table data-table="quarantine-reasons"><thead><tr><th>reason</th><th class="num">lines</th></tr></thead>
+<tbody>
+${reasons}
+</tbody></table>
+${
+      examples
+        ? `<table data-table="quarantine-examples"><thead><tr><th>table</th><th>object</th>` +
+          `<th class="num">line</th><th>reason</th><th>raw text</th></tr></thead>\n<tbody>\n${examples}\n</tbody></table>`
+        : ""
+    }
+</section>`;
+}
+
 /** The chart library's minified browser build, inlined into every report. */
 async function chartLibrary(): Promise<string> {
   const library = (await import("echarts/dist/echarts.min.js", { with: { type: "text" } }))
@@ -719,7 +784,8 @@ export async function renderReport(input: ReportInput): Promise<string> {
     source: escapeHtml(input.source),
     chartsExpected: String(charted),
     checks: checksHtml(input.checks),
-    cleaned: cleanedHtml(input.cleaned),
+    cleaned: (input.incremental ? incrementalHtml(input.incremental) + "\n" : "") +
+      cleanedHtml(input.cleaned),
     answers: input.answers.map(answerHtml).join("\n"),
     library: await chartLibrary(),
   };

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const BENCHES = ["generate", "sim", "batch", "stream", "stack"];
+const BENCHES = ["generate", "sim", "batch", "stream", "stack", "incremental"];
 
 async function bench(...args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {

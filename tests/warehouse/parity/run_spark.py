@@ -91,11 +91,12 @@ class _DbUtils:
         self.widgets = _Widgets(values)
 
 
-def run_notebook(spark, notebook):
-    """Runs a Databricks source notebook's cells; returns the tables it displayed."""
+def run_notebook(spark, notebook, shown=None):
+    """Runs a Databricks source notebook's cells; returns the tables it displayed (also appended to
+    `shown` as they come, so a caller keeps them when a cell raises)."""
     with open(notebook["path"], encoding="utf-8") as handle:
         cells = handle.read().split("# COMMAND ----------")
-    shown = []
+    shown = [] if shown is None else shown
     scope = {
         "spark": spark,
         "dbutils": _DbUtils(notebook["widgets"]),

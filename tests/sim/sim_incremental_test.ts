@@ -1,0 +1,86 @@
+/**
+ * `deno task sim --from bucket --incremental` as a user runs it, day after day over a bucket that
+ * grows: each run reports what it added, skips what earlier runs read, sends malformed lines to the
+ * quarantine (counted by reason, with examples, in the text, the JSON and the report) and exits 1
+ * while more lines wait there than --max-bad-records allows.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { sim } from "../support/sim.ts";
+import { buildDays, writeDay } from "../warehouse/incremental/days.ts";
+
+Deno.test("sim --incremental: day by day, a quarantine that fails the run, then lets it through", async () => {
+  const out = await Deno.makeTempDir({ prefix: "pinpipe_sim_incremental_" });
+  try {
+    const bucket = join(out, "bucket");
+    const state = join(out, "state.duckdb");
+    const days = buildDays(2, 40, 20, { bad: true });
+    const run = async (...args: string[]) => {
+      const result = await sim(
+        "--from",
+        "bucket",
+        "--bucket",
+        bucket,
+        "--incremental",
+        "--state",
+        state,
+        "--out",
+        out,
+        "--json",
+        ...args,
+      );
+      return { ...result, json: JSON.parse(result.stdout) };
+    };
+
+    await writeDay(bucket, days[0]);
+    const first = await run();
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.json.incremental.added.pin.objects, 1);
+    assert.equal(first.json.incremental.added.pin.bronze, 20);
+    assert.match(first.stderr, /incremental run 1 .*: 0 objects read before, skipped/);
+
+    await writeDay(bucket, days[1]);
+    const second = await run();
+    assert.equal(second.code, 1, "six malformed lines, none allowed");
+    assert.equal(second.json.incremental.added.geo.quarantined, 6);
+    assert.match(
+      second.stderr,
+      /quarantine: 6 lines since the last run that passed \(invalid_utf8 1, empty_line 1, not_json 1, not_an_object 2, no_expected_fields 1\), 6 in all/,
+    );
+    assert.match(second.stderr, /FAIL {2}quarantine within max_bad_records: 6 lines/);
+    const drift = second.json.checks.find((c: { name: string }) =>
+      c.name === "schema drift pin.utm_source"
+    );
+    assert.equal(drift.detail, "1 records carry it, kept without it");
+    const report = await Deno.readTextFile(join(out, "report", "index.html"));
+    assert.match(report, /<section class="incremental" data-run="2">/);
+    assert.match(
+      report,
+      /<tr data-reason="not_an_object"><td>not_an_object<\/td><td class="num">2<\/td>/,
+    );
+    assert.match(report, /data-table="quarantine-examples"/);
+
+    const retry = await run();
+    assert.equal(retry.code, 1, "a retry adds nothing and fails again");
+    assert.equal(retry.json.incremental.added.geo.objects, 0);
+    const allowed = await run("--max-bad-records", "6");
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.deepEqual(allowed.json.answers, second.json.answers);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("sim: --incremental, --state and --max-bad-records are refused where they mean nothing", async () => {
+  for (
+    const [args, message] of [
+      [["--incremental"], /--incremental goes with --from bucket/],
+      [["--from", "bucket", "--state", "x.duckdb"], /--state goes with --incremental/],
+      [["--from", "bucket", "--max-bad-records", "3"], /--max-bad-records goes with --incremental/],
+    ] as const
+  ) {
+    const { code, stderr } = await sim(...args);
+    assert.equal(code, 2);
+    assert.match(stderr, message);
+  }
+});
