@@ -40,7 +40,7 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<BenchMain> 
 const USAGE = `Usage: deno task bench <name> [flags]
 
 Benchmarks:
-${Object.entries(BENCHES).map(([name, { summary }]) => `  ${name.padEnd(10)}${summary}`).join("\n")}
+${Object.entries(BENCHES).map(([name, { summary }]) => `  ${name.padEnd(13)}${summary}`).join("\n")}
 
 Run a benchmark with --help for its flags; figures are in BENCHMARKS.md.`;
 
