@@ -45,7 +45,8 @@ pinpipe_sql.configure(spark)  # record timestamps carry no zone: they mean UTC
 # Raw views raw_pin, raw_geo, raw_user: every field as text (SQL casts them), malformed lines fail.
 for kind in pinpipe_sql.KINDS:
     path = f"{bucket}/topics/{pipeline_id}.{kind}/partition={partition}/*.json"
-    pinpipe_sql.register_raw(kind, pinpipe_sql.read_raw_json(spark, kind, path))
+    drift = pinpipe_sql.read_unknown_fields(spark, kind, path)  # fields beyond the table's: kept out, named
+    pinpipe_sql.register_raw(kind, pinpipe_sql.read_raw_json(spark, kind, path), unknown_fields=drift)
     print(f"raw_{kind}: {spark.table(f'raw_{kind}').count()} records from {path}")
 
 # COMMAND ----------
