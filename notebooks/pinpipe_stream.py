@@ -172,13 +172,10 @@ def create_side_tables(spark, rejects_table, drift_table):
     )
 
 
-def _merge_new(session, table, rows: DataFrame, view, keys):
+def _merge_new(session, table, rows: DataFrame, view, keys, streams):
     """Inserts the rows of `rows` whose keys `table` does not hold. The condition names the
     batch's streams as literals, so streams merging into the one table touch separate partitions
     and never conflict."""
-    streams = [row["stream"] for row in rows.select("stream").distinct().collect()]
-    if not streams:
-        return
     rows.createOrReplaceTempView(view)
     listed = ", ".join("'" + stream.replace("'", "''") + "'" for stream in streams)
     matches = " AND ".join(f"t.{key} = s.{key}" for key in keys)
@@ -197,35 +194,46 @@ def merge_batch(kind, target, rejects_table, drift_table):
         pinpipe_sql.configure(session)
         batch_df = batch_df.persist()
         try:
-            rejects = batch_df.where(F.col("reason").isNotNull()).select(
-                "stream",
-                "shard_id",
-                "sequence_number",
-                F.col("arrived_at").alias("arrival"),
-                "reason",
-                F.col("raw_data").alias("data"),
-                F.current_timestamp().alias("rejected_at"),
-                "detail",
-            )
-            _merge_new(
-                session, rejects_table, rejects, f"rejects_{kind}_batch", ("stream", "shard_id", "sequence_number")
-            )
-            good = batch_df.where(F.col("reason").isNull())
-            drift = (
-                good.where(F.size("unknown_fields") > 0)
-                .select("stream", "shard_id", "sequence_number", F.explode("unknown_fields").alias("field"))
-                .groupBy("stream", "shard_id", "field")
+            # One pass tells which streams hold rejects or unknown fields: most batches hold none.
+            tally = (
+                batch_df.groupBy("stream")
                 .agg(
-                    F.count(F.lit(1)).alias("records"),
-                    F.min("sequence_number").alias("first_sequence_number"),
-                    F.max("sequence_number").alias("last_sequence_number"),
+                    F.count(F.col("reason")).alias("rejects"),
+                    F.count(F.when(F.col("reason").isNull() & (F.size("unknown_fields") > 0), 1)).alias("drifting"),
                 )
-                .withColumn("seen_at", F.current_timestamp())
+                .collect()
             )
-            # A replayed batch holds the same records, so the same first sequence number.
-            _merge_new(
-                session, drift_table, drift, f"drift_{kind}_batch", ("stream", "shard_id", "field", "first_sequence_number")
-            )
+            reject_streams = [row["stream"] for row in tally if row["rejects"]]
+            drift_streams = [row["stream"] for row in tally if row["drifting"]]
+            good = batch_df.where(F.col("reason").isNull())
+            if reject_streams:
+                rejects = batch_df.where(F.col("reason").isNotNull()).select(
+                    "stream",
+                    "shard_id",
+                    "sequence_number",
+                    F.col("arrived_at").alias("arrival"),
+                    "reason",
+                    F.col("raw_data").alias("data"),
+                    F.current_timestamp().alias("rejected_at"),
+                    "detail",
+                )
+                keys = ("stream", "shard_id", "sequence_number")
+                _merge_new(session, rejects_table, rejects, f"rejects_{kind}_batch", keys, reject_streams)
+            if drift_streams:
+                drift = (
+                    good.where(F.size("unknown_fields") > 0)
+                    .select("stream", "shard_id", "sequence_number", F.explode("unknown_fields").alias("field"))
+                    .groupBy("stream", "shard_id", "field")
+                    .agg(
+                        F.count(F.lit(1)).alias("records"),
+                        F.min("sequence_number").alias("first_sequence_number"),
+                        F.max("sequence_number").alias("last_sequence_number"),
+                    )
+                    .withColumn("seen_at", F.current_timestamp())
+                )
+                # A replayed batch holds the same records, so the same first sequence number.
+                keys = ("stream", "shard_id", "field", "first_sequence_number")
+                _merge_new(session, drift_table, drift, f"drift_{kind}_batch", keys, drift_streams)
             pinpipe_sql.register_raw(kind, good)
             cleaned = pinpipe_sql.clean(session, kind)
             if not session.catalog.tableExists(target):
