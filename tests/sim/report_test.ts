@@ -489,7 +489,7 @@ Deno.test("renderReport: schema drift gets its own line and mark, and fails noth
   input.checks = [{
     name: "schema drift",
     passed: true,
-    detail: "no record carries a field beyond its table's columns",
+    detail: "no record carries a field beyond the columns of its table",
   }];
   const clean = await renderReport(input);
   assert.match(clean, /data-schema-drift="0"/);

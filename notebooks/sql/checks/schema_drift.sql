@@ -20,7 +20,7 @@ UNION ALL
 SELECT
   'schema drift',
   CAST(0 AS BIGINT),
-  'no record carries a field beyond its table''s columns'
+  'no record carries a field beyond the columns of its table'
 FROM (SELECT count(*) AS fields FROM drift) AS t
 WHERE fields = 0
 ORDER BY check_name
