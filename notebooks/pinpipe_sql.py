@@ -11,8 +11,9 @@ Example::
     import pinpipe_sql
     pinpipe_sql.configure(spark)
     for kind in pinpipe_sql.KINDS:
-        df = pinpipe_sql.read_raw_json(spark, kind, f"{bucket}/topics/{id}.{kind}/partition=0/*.json")
-        pinpipe_sql.register_raw(kind, df)
+        path = f"{bucket}/topics/{id}.{kind}/partition=0/*.json"
+        drift = pinpipe_sql.read_unknown_fields(spark, kind, path)
+        pinpipe_sql.register_raw(kind, pinpipe_sql.read_raw_json(spark, kind, path), unknown_fields=drift)
     pinpipe_sql.run_cleaning(spark)
     for spec, answer in pinpipe_sql.run_queries(spark):
         display(answer)
@@ -22,6 +23,7 @@ import json
 import os
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 SQL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sql")
@@ -56,10 +58,22 @@ def read_raw_json(spark: SparkSession, kind, path, sql_dir=SQL_DIR) -> DataFrame
     return spark.read.schema(raw_schema(kind, sql_dir)).option("mode", "FAILFAST").json(path)
 
 
-def register_raw(kind, df: DataFrame, sql_dir=SQL_DIR):
-    """Makes the temp view raw_<kind> with exactly the record's fields, in the manifest's order."""
+def read_unknown_fields(spark: SparkSession, kind, path, sql_dir=SQL_DIR) -> DataFrame:
+    """The fields the records at path carry beyond the table's columns, as (field, records):
+    schema drift, which the raw view leaves out and checks/schema_drift.sql names."""
+    columns = load_manifest(sql_dir)["raw_columns"][kind]
+    keys = spark.read.text(path).select(F.explode(F.expr("json_object_keys(value)")).alias("field"))
+    return keys.where(~F.col("field").isin(*columns)).groupBy("field").agg(F.count(F.lit(1)).alias("records"))
+
+
+def register_raw(kind, df: DataFrame, sql_dir=SQL_DIR, unknown_fields: DataFrame = None):
+    """Makes the temp view raw_<kind> with exactly the record's fields, in the manifest's order,
+    and raw_<kind>_unknown_fields (field, records) from unknown_fields (None: no drift known)."""
     columns = load_manifest(sql_dir)["raw_columns"][kind]
     df.select(*columns).createOrReplaceTempView(f"raw_{kind}")
+    if unknown_fields is None:
+        unknown_fields = df.sparkSession.createDataFrame([], "field STRING, records BIGINT")
+    unknown_fields.select("field", "records").createOrReplaceTempView(f"raw_{kind}_unknown_fields")
 
 
 def clean(spark: SparkSession, kind, sql_dir=SQL_DIR, cache=False) -> DataFrame:

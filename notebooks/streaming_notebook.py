@@ -3,12 +3,17 @@
 # MAGIC # pinpipe streaming: Kinesis streams to cleaned Delta tables
 # MAGIC
 # MAGIC For each of pin, geo and user: read the Kinesis stream `streaming-<id>-<kind>` from the earliest
-# MAGIC record, parse each record's `data` with an all-string schema, drop exact repeats within a bounded
-# MAGIC watermark, and in every micro-batch run the same cleaning SQL files as the batch notebook and the
-# MAGIC offline simulator (`sql/staging/parse_<kind>.sql`, `sql/staging/clean_<kind>.sql`). Each batch
-# MAGIC is merged into the Delta table `<id>_<kind>_table`, inserting only rows the table does not hold
-# MAGIC yet, so a replayed batch (foreachBatch is at-least-once) or a repeat older than the watermark
-# MAGIC adds nothing.
+# MAGIC record and check each record's `data` by the local consumer's rules. A malformed record (not
+# MAGIC UTF-8, empty, not JSON, not an object, none or only some of the table's fields, a value of the
+# MAGIC wrong type, an index that is not a whole number) goes to the Delta table `<id>_rejects` with
+# MAGIC its stream, shard, sequence number, raw data and a reason named in `sql/quarantine_reasons.json`;
+# MAGIC it never becomes a row of NULLs. A field the table does not have is ignored and counted as
+# MAGIC schema drift in `<id>_schema_drift`; the record is kept. Good records are parsed with an
+# MAGIC all-string schema, exact repeats dropped within a bounded watermark, and every micro-batch runs
+# MAGIC the same cleaning SQL files as the batch notebook and the offline simulator
+# MAGIC (`sql/staging/parse_<kind>.sql`, `sql/staging/clean_<kind>.sql`). Each batch is merged into the
+# MAGIC Delta table `<id>_<kind>_table`, inserting only rows the table does not hold yet, so a replayed
+# MAGIC batch (foreachBatch is at-least-once) or a repeat older than the watermark adds nothing.
 # MAGIC
 # MAGIC **Access:** the cluster's instance profile (or the `role_arn` widget, a role ARN, not a secret)
 # MAGIC reads Kinesis. No keys in this notebook. The logic lives in `pinpipe_stream.py` (tested on
@@ -62,6 +67,8 @@ for kind in pinpipe_sql.KINDS:
             kind,
             target=f"{pipeline_id}_{kind}_table",
             checkpoint=f"{checkpoint_root}/{kind}",
+            rejects_table=f"{pipeline_id}_rejects",
+            drift_table=f"{pipeline_id}_schema_drift",
             available_now=available_now,
             dedupe_window=dedupe_window,
         )
@@ -69,9 +76,17 @@ for kind in pinpipe_sql.KINDS:
 
 # COMMAND ----------
 
-# With the available_now trigger, wait for every stream to catch up, then show the tables.
+# With the available_now trigger, wait for every stream to catch up, then show the tables, the
+# rejects counted by stream and reason, and the schema drift counted by stream and field.
 if available_now:
     for query in queries:
         query.awaitTermination()
     for kind in pinpipe_sql.KINDS:
         display(spark.table(f"{pipeline_id}_{kind}_table").limit(20))
+    display(spark.table(f"{pipeline_id}_rejects").groupBy("stream", "reason").count().orderBy("stream", "reason"))
+    display(
+        spark.table(f"{pipeline_id}_schema_drift")
+        .groupBy("stream", "field")
+        .agg({"records": "sum"})
+        .orderBy("stream", "field")
+    )

@@ -26,6 +26,7 @@
  * ```
  */
 import { join } from "node:path";
+import { SCHEMA_DRIFT_CHECK } from "../../src/core/quarantine_reasons.ts";
 
 /**
  * One query's result: its column names and rows, in the query's order.
@@ -656,8 +657,14 @@ ${tableHtml(answer)}
 </section>`;
 }
 
+/** A schema drift check that names a field (`schema drift pin.source_app`), not the all-clear. */
+function isDrift(check: CheckResult): boolean {
+  return check.name.startsWith(`${SCHEMA_DRIFT_CHECK} `);
+}
+
 function checksHtml(checks: CheckResult[]): string {
   const failed = checks.filter((check) => !check.passed);
+  const drift = checks.filter(isDrift);
   const summary = checks.length === 0
     ? "No checks ran."
     : failed.length === 0
@@ -665,15 +672,27 @@ function checksHtml(checks: CheckResult[]): string {
     : `${failed.length} of ${checks.length} checks FAILED: ${
       failed.map((check) => check.name).join(", ")
     }.`;
+  // Records with unknown fields are kept without them: a warning worth its own line.
+  const driftSummary = drift.length === 0
+    ? ""
+    : `\n<p class="summary drift">Schema drift: ${
+      escapeHtml(
+        drift.map((check) => `${check.name.slice(SCHEMA_DRIFT_CHECK.length + 1)} (${check.detail})`)
+          .join(", "),
+      )
+    }.</p>`;
+  const mark = (check: CheckResult) => check.passed ? (isDrift(check) ? "DRIFT" : "PASS") : "FAIL";
   const items = checks.map((check) =>
-    `<li class="check ${check.passed ? "pass" : "fail"}" data-check="${escapeHtml(check.name)}" ` +
-    `data-passed="${check.passed}"><span class="mark">${check.passed ? "PASS" : "FAIL"}</span> ` +
+    `<li class="check ${check.passed ? "pass" : "fail"}${isDrift(check) ? " drift" : ""}" ` +
+    `data-check="${escapeHtml(check.name)}" ` +
+    `data-passed="${check.passed}"><span class="mark">${mark(check)}</span> ` +
     `<b>${escapeHtml(check.name)}</b> <span class="detail">${escapeHtml(check.detail)}</span></li>`
   ).join("\n");
   return `<section class="checks ${failed.length || checks.length === 0 ? "fail" : "pass"}" ` +
-    `data-checks-failed="${failed.length}" data-checks-total="${checks.length}">
+    `data-checks-failed="${failed.length}" data-checks-total="${checks.length}" ` +
+    `data-schema-drift="${drift.length}">
 <h2>Checks</h2>
-<p class="summary">${escapeHtml(summary)}</p>
+<p class="summary">${escapeHtml(summary)}</p>${driftSummary}
 <ul>
 ${items}
 </ul>

@@ -4,7 +4,9 @@
  * each micro-batch with the notebooks' SQL files and appends to
  * `<id>_pin_table`, `<id>_geo_table`, `<id>_user_table` in a DuckDB file,
  * with the shards' checkpoint committed in the same transaction. Records
- * that are not JSON or not of the table's shape go to `<id>_rejects`.
+ * that are not JSON or not of the table's shape go to `<id>_rejects`, with a
+ * reason of `notebooks/sql/quarantine_reasons.json`; a field the table does
+ * not have is ignored and counted in `<id>_schema_drift` (schema drift).
  *
  * @example
  * ```ts
@@ -44,7 +46,9 @@ const USAGE = `Usage: deno task consume [flags]
 
 Reads the three Kinesis streams streaming-<id>-pin|geo|user and appends the cleaned rows to
 <id>_pin_table, <id>_geo_table, <id>_user_table in a DuckDB file, in micro-batches, with the
-per-shard checkpoint in the same file and transaction. Bad records go to <id>_rejects.
+per-shard checkpoint in the same file and transaction. Bad records go to <id>_rejects with a
+reason (notebooks/sql/quarantine_reasons.json); a field a table does not have is ignored and
+counted as schema drift in <id>_schema_drift.
 
 Flags:
   --db FILE             the DuckDB file                  (out/<id>_stream.duckdb)
@@ -85,9 +89,11 @@ export function consumerSummaryText(summary: ConsumerSummary, db: string): strin
   const tables = TABLE_KINDS.map((kind) =>
     `${kind} +${summary.appended[kind]} (${summary.duplicates[kind]} dup)`
   ).join(", ");
+  const drift = Object.entries(summary.schemaDrift).map(([field, n]) => `${field} (${n})`);
+  const driftText = drift.length > 0 ? `, schema drift: ${drift.join(", ")} kept without it` : "";
   return `consumed ${summary.records} record(s) in ${summary.microBatches} micro-batch(es), ${
     summary.seconds.toFixed(1)
-  } s: ${tables}, ${summary.rejected} rejected; tables in ${db}`;
+  } s: ${tables}, ${summary.rejected} rejected${driftText}; tables in ${db}`;
 }
 
 /** `deno task consume`. */

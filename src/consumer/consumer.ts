@@ -34,6 +34,7 @@ import {
   type DedupOptions,
   type MicroBatch,
   perKind,
+  type SchemaDrift,
   StreamStore,
 } from "./store.ts";
 
@@ -62,6 +63,8 @@ export interface ConsumerSummary {
   appended: Record<TableKind, number>;
   duplicates: Record<TableKind, number>;
   rejected: number;
+  /** Records kept without a field their table does not have, by `<kind>.<field>`. */
+  schemaDrift: Record<string, number>;
   seconds: number;
   /** Stopped by the signal (after committing the micro-batch in hand). */
   interrupted: boolean;
@@ -99,6 +102,7 @@ class ConsumerRun {
     appended: perKind(() => 0),
     duplicates: perKind(() => 0),
     rejected: 0,
+    schemaDrift: {},
     seconds: 0,
     interrupted: false,
   };
@@ -143,7 +147,7 @@ class ConsumerRun {
   /** Starts committing `batch` after the previous commit; its failure surfaces at `#settle`. */
   #commitInBackground(batch: MicroBatch): void {
     this.#committing = this.#committing.then(() => this.store.commit(batch)).then(
-      (result) => this.#count(result),
+      (result) => this.#count(result, batch.drift),
       (error) => {
         this.#failure = { error };
       },
@@ -158,11 +162,15 @@ class ConsumerRun {
   }
 
   /** Adds a committed micro-batch to the summary and logs it. */
-  #count(result: CommitResult): void {
+  #count(result: CommitResult, drift: readonly SchemaDrift[]): void {
     this.hooks.onCommit?.(result, performance.now());
     const summary = this.summary;
     summary.microBatches++;
     summary.rejected += result.rejected;
+    for (const { kind, field, records } of drift) {
+      const key = `${kind}.${field}`;
+      summary.schemaDrift[key] = (summary.schemaDrift[key] ?? 0) + records;
+    }
     for (const kind of TABLE_KINDS) {
       summary.appended[kind] += result.appended[kind];
       summary.duplicates[kind] += result.duplicates[kind];
@@ -253,25 +261,48 @@ export function toMicroBatch(
   const batch: MicroBatch = {
     records: perKind(() => []),
     rejects: [],
+    drift: [],
     checkpoints: new Map(),
     resetStreams,
   };
   for (const read of reads) {
+    const drift = new Map<string, SchemaDrift>();
     for (const record of read.records) {
       const arrival = record.ApproximateArrivalTimestamp ?? new Date();
+      const sequenceNumber = record.SequenceNumber!;
       const parsed = parseStreamRecord(read.kind, record.Data ?? new Uint8Array());
-      if (parsed.ok) batch.records[read.kind].push({ record: parsed.record, arrival });
-      else {
+      if (parsed.ok) {
+        batch.records[read.kind].push({ record: parsed.record, arrival });
+        for (const field of parsed.unknownFields) {
+          const seen = drift.get(field);
+          if (seen) {
+            seen.records++;
+            seen.lastSequenceNumber = sequenceNumber;
+          } else {
+            drift.set(field, {
+              kind: read.kind,
+              stream: read.stream,
+              shardId: read.shardId,
+              field,
+              records: 1,
+              firstSequenceNumber: sequenceNumber,
+              lastSequenceNumber: sequenceNumber,
+            });
+          }
+        }
+      } else {
         batch.rejects.push({
           stream: read.stream,
           shardId: read.shardId,
-          sequenceNumber: record.SequenceNumber!,
+          sequenceNumber,
           arrival,
           reason: parsed.reason,
+          detail: parsed.detail,
           data: parsed.text,
         });
       }
     }
+    batch.drift.push(...drift.values());
     batch.checkpoints.set(`${read.stream}/${read.shardId}`, read.records.at(-1)!.SequenceNumber!);
   }
   return batch;

@@ -1,8 +1,9 @@
 /**
  * The streaming consumer's DuckDB side. One database file holds the three
  * cleaned tables `<id>_pin_table`, `<id>_geo_table`, `<id>_user_table`, the
- * rejects table `<id>_rejects`, the per-shard checkpoint
- * `<id>_stream_checkpoints` and the de-duplication keys `<id>_seen_keys`.
+ * rejects table `<id>_rejects`, the schema drift counts `<id>_schema_drift`,
+ * the per-shard checkpoint `<id>_stream_checkpoints` and the de-duplication
+ * keys `<id>_seen_keys`.
  *
  * A micro-batch is cleaned in memory with the notebooks' own SQL files (the
  * DuckDB runner's raw-table reader and `cleanKind`), then ONE transaction on the
@@ -60,15 +61,31 @@ export interface Reject {
   shardId: string;
   sequenceNumber: string;
   arrival: Date;
+  /** A name of `notebooks/sql/quarantine_reasons.json`. */
   reason: string;
+  /** The reason for people, e.g. `field "index" must be a whole number, got "four"`. */
+  detail: string;
   /** The data as text (base64 if it was not UTF-8). */
   data: string;
+}
+
+/** Records of one shard in one micro-batch that carried a field their table does not have. */
+export interface SchemaDrift {
+  kind: TableKind;
+  stream: string;
+  shardId: string;
+  field: string;
+  records: number;
+  firstSequenceNumber: string;
+  lastSequenceNumber: string;
 }
 
 /** One micro-batch: good records per table, rejects, and each shard's last sequence number read. */
 export interface MicroBatch {
   records: Record<TableKind, GoodRecord[]>;
   rejects: Reject[];
+  /** Unknown fields seen (the records were kept without them). */
+  drift: SchemaDrift[];
   /** `stream/shardId` to the last sequence number this batch read from that shard. */
   checkpoints: Map<string, string>;
   /** Streams found recreated: their old checkpoints are dropped before these are set. */
@@ -134,9 +151,10 @@ export class StreamStore {
   }
 
   /** Names of the state tables. */
-  get names(): { rejects: string; checkpoints: string; keys: string } {
+  get names(): { rejects: string; drift: string; checkpoints: string; keys: string } {
     return {
       rejects: `${this.#id}_rejects`,
+      drift: `${this.#id}_schema_drift`,
       checkpoints: `${this.#id}_stream_checkpoints`,
       keys: `${this.#id}_seen_keys`,
     };
@@ -153,11 +171,18 @@ export class StreamStore {
         } AS SELECT * FROM memory.main.${kind} WITH NO DATA`,
       );
     }
-    const { rejects, checkpoints, keys } = this.names;
+    const { rejects, drift, checkpoints, keys } = this.names;
     await run(
       `CREATE TABLE IF NOT EXISTS ${this.table(rejects)} (stream VARCHAR, shard_id VARCHAR, ` +
         `sequence_number VARCHAR, arrival TIMESTAMP, reason VARCHAR, data VARCHAR, ` +
-        `rejected_at TIMESTAMP)`,
+        `rejected_at TIMESTAMP, detail VARCHAR)`,
+    );
+    // A file made before rejects had a detail gains the column (NULL for its old rejects).
+    await run(`ALTER TABLE ${this.table(rejects)} ADD COLUMN IF NOT EXISTS detail VARCHAR`);
+    await run(
+      `CREATE TABLE IF NOT EXISTS ${this.table(drift)} (stream VARCHAR, shard_id VARCHAR, ` +
+        `field VARCHAR, records BIGINT, first_sequence_number VARCHAR, ` +
+        `last_sequence_number VARCHAR, seen_at TIMESTAMP)`,
     );
     await run(
       `CREATE TABLE IF NOT EXISTS ${this.table(checkpoints)} (stream VARCHAR, shard_id VARCHAR, ` +
@@ -201,6 +226,7 @@ export class StreamStore {
       for (const kind of kinds) await this.#appendNewRows(kind, latestArrival(batch.records[kind]));
       await this.#insertRejects(batch.rejects);
       await this.#dropCheckpoints(batch.resetStreams);
+      await this.#insertDrift(batch.drift);
       await this.#moveCheckpoints(batch.checkpoints);
       await this.#prune();
     });
@@ -255,8 +281,9 @@ export class StreamStore {
   async #insertRejects(rejects: readonly Reject[]): Promise<void> {
     for (const reject of rejects) {
       await this.#run(
-        `INSERT INTO ${this.table(this.names.rejects)} VALUES ` +
-          `(?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, now()::TIMESTAMP)`,
+        `INSERT INTO ${this.table(this.names.rejects)} ` +
+          `(stream, shard_id, sequence_number, arrival, reason, data, rejected_at, detail) ` +
+          `VALUES (?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, now()::TIMESTAMP, ?)`,
         [
           reject.stream,
           reject.shardId,
@@ -264,6 +291,25 @@ export class StreamStore {
           reject.arrival.toISOString().replace("Z", ""),
           reject.reason,
           reject.data,
+          reject.detail,
+        ],
+      );
+    }
+  }
+
+  /** Appends the micro-batch's unknown fields, per shard, with how many records carried each. */
+  async #insertDrift(drift: readonly SchemaDrift[]): Promise<void> {
+    for (const d of drift) {
+      await this.#run(
+        `INSERT INTO ${this.table(this.names.drift)} VALUES ` +
+          `(?, ?, ?, CAST(? AS BIGINT), ?, ?, now()::TIMESTAMP)`,
+        [
+          d.stream,
+          d.shardId,
+          d.field,
+          String(d.records),
+          d.firstSequenceNumber,
+          d.lastSequenceNumber,
         ],
       );
     }

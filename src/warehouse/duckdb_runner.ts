@@ -197,9 +197,30 @@ async function _createRaw(db: DuckDb, kind: TableKind, files: string[], where: s
     await db.connection.run(
       `CREATE OR REPLACE TABLE raw_${kind} AS SELECT * FROM ${_readJson(kind, files)}`,
     );
+    await _createUnknownFields(db, kind, files);
   } catch (error) {
     throw new Error(`reading ${kind} records from ${where}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Makes `raw_<kind>_unknown_fields` (field, records): the fields the records
+ * carry beyond the table's columns, which the raw table leaves out (schema
+ * drift, named by checks/schema_drift.sql). With no files, it is empty.
+ */
+async function _createUnknownFields(db: DuckDb, kind: TableKind, files: string[]) {
+  const table = `raw_${kind}_unknown_fields`;
+  if (files.length === 0) {
+    await db.connection.run(`CREATE OR REPLACE TABLE ${table} (field VARCHAR, records BIGINT)`);
+    return;
+  }
+  const known = RAW_COLUMNS[kind].map(_literal).join(", ");
+  await db.connection.run(
+    `CREATE OR REPLACE TABLE ${table} AS SELECT field, count(*) AS records FROM (` +
+      `SELECT unnest(json_keys(json)) AS field FROM read_json_objects(` +
+      `[${files.map(_literal).join(", ")}], format = 'newline_delimited', ` +
+      `hive_partitioning = false)) AS k WHERE field NOT IN (${known}) GROUP BY field`,
+  );
 }
 
 /**
@@ -335,6 +356,7 @@ export async function registerRawFromRecords(
       // read_json cannot infer from an empty file; an empty table with the columns will do.
       const columns = RAW_COLUMNS[kind].map((column) => `${_quote(column)} VARCHAR`).join(", ");
       await db.connection.run(`CREATE OR REPLACE TABLE raw_${kind} (${columns})`);
+      await _createUnknownFields(db, kind, []);
     } else {
       await _createRaw(db, kind, [file], `${records.length} ${kind} records`);
     }

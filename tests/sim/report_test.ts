@@ -464,3 +464,34 @@ Deno.test("the report renders a chart per answer in headless Chromium", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("renderReport: schema drift gets its own line and mark, and fails nothing", async () => {
+  const input = reportInput([popularCategory]);
+  input.checks = [
+    { name: "pin rows cleaned", passed: true, detail: "11000 in, 10987 out" },
+    {
+      name: "schema drift pin.source_app",
+      passed: true,
+      detail: "2 records carry it, kept without it",
+    },
+  ];
+  const html = await renderReport(input);
+  assert.match(html, /All 2 checks passed\./);
+  assert.match(
+    html,
+    /<p class="summary drift">Schema drift: pin\.source_app \(2 records carry it, kept without it\)\.<\/p>/,
+  );
+  assert.match(html, /data-schema-drift="1"/);
+  assert.match(
+    html,
+    /<li class="check pass drift" data-check="schema drift pin.source_app" data-passed="true"><span class="mark">DRIFT<\/span>/,
+  );
+  input.checks = [{
+    name: "schema drift",
+    passed: true,
+    detail: "no record carries a field beyond the columns of its table",
+  }];
+  const clean = await renderReport(input);
+  assert.match(clean, /data-schema-drift="0"/);
+  assert.doesNotMatch(clean, /summary drift/);
+});

@@ -48,8 +48,17 @@ export interface Reject {
   stream: string;
   shard_id: string;
   sequence_number: string;
+  /** A name of notebooks/sql/quarantine_reasons.json. */
   reason: string;
+  detail: string;
   data: string;
+}
+
+/** Records kept without a field their table does not have, per stream and field. */
+export interface DriftTotal {
+  stream: string;
+  field: string;
+  records: number;
 }
 
 /** What the consumer of pipeline `id` wrote to its DuckDB file. */
@@ -59,6 +68,8 @@ export interface ConsumerTables {
   /** De-duplication keys kept per table. */
   keys: Record<TableKind, number>;
   rejects: Reject[];
+  /** The schema drift table, summed per stream and field. */
+  drift: DriftTotal[];
   /** Shard checkpoints saved. */
   checkpoints: number;
 }
@@ -78,7 +89,7 @@ export async function consumerTables(path: string, id: string): Promise<Consumer
       );
     }
     const rejected = await db.query(
-      `SELECT stream, shard_id, sequence_number, reason, data FROM "${id}_rejects"`,
+      `SELECT stream, shard_id, sequence_number, reason, detail, data FROM "${id}_rejects"`,
     );
     const rejects = rejected.rows.map((row) =>
       Object.fromEntries(rejected.columns.map((column, i) => [column, String(row[i])]))
@@ -86,7 +97,15 @@ export async function consumerTables(path: string, id: string): Promise<Consumer
     const checkpoints = Number(
       (await db.query(`SELECT count(*) FROM "${id}_stream_checkpoints"`)).rows[0][0],
     );
-    return { tables, keys, rejects, checkpoints };
+    const drift = (await db.query(
+      `SELECT stream, field, sum(records) FROM "${id}_schema_drift" ` +
+        `GROUP BY stream, field ORDER BY stream, field`,
+    )).rows.map(([stream, field, records]) => ({
+      stream: String(stream),
+      field: String(field),
+      records: Number(records),
+    }));
+    return { tables, keys, rejects, drift, checkpoints };
   } finally {
     db.close();
   }

@@ -223,3 +223,39 @@ Deno.test("golden: unparseable values are counted, not silently NULL", async () 
     });
   });
 });
+
+Deno.test("golden: an unknown field keeps its record and is named as schema drift", async () => {
+  const plain = async (records: typeof GOLDEN) => {
+    let out: { tables: unknown[]; checks: Record<string, string> } = { tables: [], checks: {} };
+    await withGolden(records, async (db) => {
+      await runCleaning(db);
+      const tables = [];
+      for (const kind of ["pin", "geo", "user"]) {
+        tables.push((await db.query(`SELECT * FROM ${kind} ORDER BY ind`)).rows);
+      }
+      const checks = await runQualityChecks(db);
+      assert.ok(checks.every((check) => check.passed), "schema drift warns, it does not fail");
+      out = {
+        tables,
+        checks: Object.fromEntries(checks.map((check) => [check.name, check.detail])),
+      };
+    });
+    return out;
+  };
+  const records = structuredClone(GOLDEN) as Record<string, Record<string, unknown>[]>;
+  records.pin[0].source_app = "ios";
+  records.pin[4].source_app = null;
+  records.geo[2].extra = { nested: true };
+  const drifted = await plain(records as typeof GOLDEN);
+  const golden = await plain(GOLDEN);
+  assert.deepEqual(drifted.tables, golden.tables, "the records are kept, the fields ignored");
+  const drift = (checks: Record<string, string>) =>
+    Object.entries(checks).filter(([name]) => name.startsWith("schema drift"));
+  assert.deepEqual(drift(drifted.checks), [
+    ["schema drift geo.extra", "1 records carry it, kept without it"],
+    ["schema drift pin.source_app", "2 records carry it, kept without it"],
+  ]);
+  assert.deepEqual(drift(golden.checks), [
+    ["schema drift", "no record carries a field beyond the columns of its table"],
+  ]);
+});

@@ -33,9 +33,8 @@ import { type SourceRecord, toRecord } from "../../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
 import { ROOT_URL as ROOT } from "../support/processes.ts";
 import { edgeRecords } from "./parity/edge_records.ts";
+import { assertSameTable, kinesisRow, runSpark } from "./parity/spark.ts";
 
-const PYTHON = new URL(".cache/venv-spark/bin/python", ROOT).pathname;
-const RUN_SPARK = new URL("tests/warehouse/parity/run_spark.py", ROOT).pathname;
 const ID = "0123456789ab";
 
 interface SparkCase {
@@ -77,11 +76,14 @@ async function writeStreamRounds(
     dirs.push(roundDir);
     for (const kind of TABLE_KINDS) {
       await Deno.mkdir(`${roundDir}/${kind}`, { recursive: true });
-      const rows = golden[kind].slice(from, to).map((record, i) => ({
-        data: JSON.stringify(record),
-        approximateArrivalTimestamp: new Date(Date.UTC(2026, 0, 1) + (offsetSeconds + i) * 1000)
-          .toISOString(),
-      }));
+      const rows = golden[kind].slice(from, to).map((record, i) =>
+        kinesisRow(
+          `streaming-${ID}-${kind}`,
+          String(r * 1000 + from + i).padStart(20, "0"),
+          new TextEncoder().encode(JSON.stringify(record)),
+          new Date(Date.UTC(2026, 0, 1) + (offsetSeconds + i) * 1000),
+        )
+      );
       for (let start = 0; start < rows.length; start += 2) {
         const name = `${String(start).padStart(4, "0")}.json`;
         await Deno.writeTextFile(
@@ -92,64 +94,6 @@ async function writeStreamRounds(
     }
   }
   return dirs;
-}
-
-async function runSpark(specPath: string, outPath: string): Promise<void> {
-  try {
-    await Deno.stat(PYTHON);
-  } catch {
-    throw new Error(
-      `PySpark venv missing: ${PYTHON} not found. Make it with \`bash infra.sh local install\`` +
-        " (deno task test runs it first)",
-    );
-  }
-  const { code, stdout, stderr } = await new Deno.Command(PYTHON, {
-    args: [RUN_SPARK, specPath, outPath],
-    env: { TZ: "UTC", PYSPARK_PYTHON: PYTHON },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    const decoder = new TextDecoder();
-    const text = (decoder.decode(stdout) + decoder.decode(stderr)).split("\n").slice(-40).join(
-      "\n",
-    );
-    throw new Error(`run_spark.py exited with ${code}:\n${text}`);
-  }
-}
-
-/** Equal within 1e-9 (relative to the larger magnitude, at least 1) for numbers; exact otherwise. */
-function same(a: unknown, b: unknown): boolean {
-  if (typeof a === "number" && typeof b === "number") {
-    return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-  }
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((item, i) => same(item, b[i]));
-  }
-  return a === b;
-}
-
-function assertSameTable(
-  where: string,
-  spark: ResultTable,
-  duck: ResultTable,
-  { ordered }: { ordered: boolean },
-): void {
-  assert.deepEqual(duck.columns, spark.columns, `${where}: columns differ`);
-  const canonical = (rows: unknown[][]) =>
-    ordered ? rows : [...rows].sort((x, y) => JSON.stringify(x) < JSON.stringify(y) ? -1 : 1);
-  const sparkRows = canonical(spark.rows);
-  const duckRows = canonical(duck.rows);
-  assert.equal(duckRows.length, sparkRows.length, `${where}: row counts differ`);
-  for (let i = 0; i < sparkRows.length; i++) {
-    if (!same(sparkRows[i], duckRows[i])) {
-      assert.fail(
-        `${where}: row ${i} differs\n  spark:  ${JSON.stringify(sparkRows[i])}\n  duckdb: ${
-          JSON.stringify(duckRows[i])
-        }`,
-      );
-    }
-  }
 }
 
 Deno.test("every SQL file gives the same rows on Spark and DuckDB", async (t) => {

@@ -1,6 +1,6 @@
 /**
  * Raw records full of edge cases (odd numbers, odd dates, wrong types,
- * missing fields) for the parity test: whatever Spark makes of them, DuckDB
+ * missing fields, fields the tables do not have) for the parity test: whatever Spark makes of them, DuckDB
  * must make the same, including which values count as unparseable.
  *
  * @example
@@ -146,5 +146,9 @@ export function edgeRecords(): Record<TableKind, SourceRecord[]> {
   // Fields absent altogether (not null): both readers must give NULL.
   user.push({ ind: 999 } as SourceRecord);
   pin.push(structuredClone(pin[1]));
+  // Fields the tables do not have (schema drift): kept out of the raw views, named by the check.
+  Object.assign(pin[2], { source_app: "ios" });
+  Object.assign(pin[5], { source_app: null });
+  Object.assign(geo[0], { extra: { nested: [1, 2] } });
   return { pin, geo, user };
 }

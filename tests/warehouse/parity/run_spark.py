@@ -3,7 +3,10 @@
 Usage: python run_spark.py SPEC.json OUT.json
 SPEC: {"sql_dir": DIR, "cases": [{"name": N, "bucket": DIR, "id": ID, "ansi": BOOL}, ...],
        "notebook": {"path": FILE, "widgets": {...}},                      (optional)
-       "stream": {"work": DIR, "id": ID, "rounds": [DIR, ...]}}          (optional)
+       "stream": {"work": DIR, "id": ID, "rounds": [DIR, ...], "ivy": DIR},  (optional)
+       "stream_rejects": {"work": DIR, "id": ID, "rounds": [DIR, ...], "ivy": DIR}}  (optional)
+A stream's rounds hold, per kind, files of Kinesis-like rows (data_base64, stream, shardId,
+sequenceNumber, approximateArrivalTimestamp), fed to pinpipe_stream as the Kinesis source would.
 Each case's records are read from DIR/topics/<id>.<kind>/partition=*/*.json, as the batch notebook
 reads the bucket. The notebook, when given, runs cell by cell with stand-ins for dbutils.widgets
 and display(); every DataFrame it displays is written out, in order.
@@ -114,8 +117,10 @@ def run_notebook(spark, notebook, shown=None):
 
 
 def run_stream(spark, stream):
-    """Feeds each round to file-source streams through pinpipe_stream into Delta tables."""
+    """Feeds each round to file-source streams through pinpipe_stream into Delta tables. Returns
+    the tables' row counts after each round, the tables, the rejects and the schema drift."""
     work, pipeline_id = stream["work"], stream["id"]
+    rejects_table, drift_table = f"{pipeline_id}_rejects", f"{pipeline_id}_schema_drift"
     counts = []
     for round_dir in stream["rounds"]:
         for kind in pinpipe_sql.KINDS:
@@ -126,17 +131,38 @@ def run_stream(spark, stream):
                 shutil.copy(f"{round_dir}/{kind}/{name}", f"{source_dir}/.{name}")
                 os.replace(f"{source_dir}/.{name}", f"{source_dir}/{os.path.basename(round_dir)}-{name}")
             source = (
-                spark.readStream.schema("data STRING, approximateArrivalTimestamp TIMESTAMP")
+                spark.readStream.schema(
+                    "data_base64 STRING, stream STRING, shardId STRING, sequenceNumber STRING, "
+                    "approximateArrivalTimestamp TIMESTAMP"
+                )
                 .option("maxFilesPerTrigger", 1)  # several micro-batches per round
                 .json(source_dir)
+                .withColumn("data", F.unbase64("data_base64"))  # Kinesis data is bytes, any bytes
             )
             query = pinpipe_stream.start(
-                source, kind, f"{pipeline_id}_{kind}_table", f"{work}/checkpoints/{kind}", available_now=True
+                source,
+                kind,
+                f"{pipeline_id}_{kind}_table",
+                f"{work}/checkpoints/{kind}",
+                rejects_table=rejects_table,
+                drift_table=drift_table,
+                available_now=True,
             )
             query.awaitTermination()
         counts.append({kind: spark.table(f"{pipeline_id}_{kind}_table").count() for kind in pinpipe_sql.KINDS})
     tables = {kind: table(spark.table(f"{pipeline_id}_{kind}_table")) for kind in pinpipe_sql.KINDS}
-    return {"counts": counts, "tables": tables}
+    rejects = table(
+        spark.table(rejects_table)
+        .select("stream", "shard_id", "sequence_number", "reason", "data")
+        .orderBy("stream", "shard_id", "sequence_number")
+    )
+    drift = table(
+        spark.table(drift_table)
+        .groupBy("stream", "field")
+        .agg(F.sum("records").alias("records"))
+        .orderBy("stream", "field")
+    )
+    return {"counts": counts, "tables": tables, "rejects": rejects, "drift": drift}
 
 
 def main(spec_path, out_path):
@@ -153,16 +179,17 @@ def main(spec_path, out_path):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
     )
-    if spec.get("stream"):
+    delta = spec.get("stream") or spec.get("stream_rejects")
+    if delta:
         # Delta, as Databricks writes the streaming tables; its jars come from Maven Central once.
         from delta import configure_spark_with_delta_pip
 
         builder = (
             builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
             .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-            .config("spark.sql.warehouse.dir", f"{spec['stream']['work']}/warehouse")
+            .config("spark.sql.warehouse.dir", f"{delta['work']}/warehouse")
             .config("spark.databricks.delta.snapshotPartitions", "2")
-            .config("spark.jars.ivy", spec["stream"]["ivy"])
+            .config("spark.jars.ivy", delta["ivy"])
         )
         builder = configure_spark_with_delta_pip(builder)
     spark = builder.getOrCreate()
@@ -175,7 +202,9 @@ def main(spec_path, out_path):
             spark.conf.set("spark.sql.ansi.enabled", "true" if case.get("ansi") else "false")
             for kind in pinpipe_sql.KINDS:
                 path = f"{case['bucket']}/topics/{case['id']}.{kind}/partition=*/*.json"
-                pinpipe_sql.register_raw(kind, pinpipe_sql.read_raw_json(spark, kind, path, sql_dir), sql_dir)
+                raw = pinpipe_sql.read_raw_json(spark, kind, path, sql_dir)
+                drift = pinpipe_sql.read_unknown_fields(spark, kind, path, sql_dir)
+                pinpipe_sql.register_raw(kind, raw, sql_dir, unknown_fields=drift)
             cleaned = pinpipe_sql.run_cleaning(spark, sql_dir)
             result = {"tables": {}, "intermediate": {}, "queries": {}, "checks": {}}
             for kind, df in cleaned.items():
@@ -191,8 +220,9 @@ def main(spec_path, out_path):
             spark.catalog.clearCache()
         if spec.get("notebook"):
             out["notebook"] = run_notebook(spark, spec["notebook"])
-        if spec.get("stream"):
-            out["stream"] = run_stream(spark, spec["stream"])
+        for key in ("stream", "stream_rejects"):
+            if spec.get(key):
+                out[key] = run_stream(spark, spec[key])
     finally:
         spark.stop()
     with open(out_path, "w", encoding="utf-8") as handle:
