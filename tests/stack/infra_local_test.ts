@@ -29,9 +29,9 @@ Deno.test("infra.sh: an unknown action is a usage error naming the actions", asy
   assert.equal(local.code, 1);
   assert.match(
     local.stderr,
-    /usage: \.\/infra\.sh local up\|down\|status\|seed\|install\|with CMD/,
+    /usage: \.\/infra\.sh local up \[--aws\]\|down\|status\|seed\|install\|with CMD\|aws up\|down\|status/,
   );
   const top = await infra("gcp");
   assert.equal(top.code, 1);
-  assert.match(top.stderr, /usage: .*\| aws plan\|apply/);
+  assert.match(top.stderr, /usage: .*\| aws plan\|apply\|destroy \| rehearse/);
 });
