@@ -4,15 +4,17 @@
 -- country, poster_name or follower_count are left out. Ties are kept.
 -- Output: country, poster_name, follower_count BIGINT
 -- Order: country, poster_name.
+-- The top is the country's largest follower count (a max over the country, where ranking every
+-- poster would sort them all).
 WITH ranked AS (
   SELECT
     country,
     poster_name,
     follower_count,
-    dense_rank() OVER (PARTITION BY country ORDER BY follower_count DESC) AS standing
+    max(follower_count) OVER (PARTITION BY country) AS country_top
   FROM country_posters
 )
 SELECT country, poster_name, follower_count
 FROM ranked
-WHERE standing = 1
+WHERE follower_count = country_top
 ORDER BY country, poster_name
