@@ -21,20 +21,15 @@ import { bucketName, topicName } from "../src/core/names.ts";
 import { isS3Location, s3BucketName } from "../src/util/s3_location.ts";
 import { type Row, toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
-import {
-  type CheckResult,
-  type CleaningCount,
-  type DuckDb,
-  openDuckDb,
-  type QueryAnswer,
-  registerRawFromBucket,
-  runCleaning,
-  runQualityChecks,
-  runQueries,
+import type {
+  CheckResult,
+  CleaningCount,
+  DuckDb,
+  QueryAnswer,
 } from "../src/warehouse/duckdb_runner.ts";
-import { type IncrementalRun, runIncremental } from "../src/warehouse/incremental.ts";
+import type { IncrementalRun } from "../src/warehouse/incremental.ts";
 import { type DatasetOptions, DEFAULT_DATASET } from "./datagen/generate.ts";
-import { landGenerated } from "./datagen/land_generated.ts";
+import { defaultLandWorkers, landGenerated } from "./datagen/land_generated.ts";
 import { landRecords } from "./land_bucket.ts";
 import { textTable } from "./text_table.ts";
 
@@ -192,12 +187,25 @@ async function fromS3(
   return toDir;
 }
 
+/** `loading`, marked handled until it is awaited, so that a failure ends the run where it is used. */
+function preload<T>(loading: Promise<T>): Promise<T> {
+  loading.catch(() => {});
+  return loading;
+}
+
 /** Runs the simulator once; throws on any error, returns the answers and checks. */
 export async function simulate(
   options: SimOptions,
   config: PipelineConfig,
   progress: (line: string) => void = () => {},
 ): Promise<SimResult> {
+  // DuckDB's library takes about a fifth of a second to load: it loads here while the tables
+  // land in workers, and the chart library for the report is read meanwhile too.
+  const warehouse = preload(import("../src/warehouse/duckdb_runner.ts"));
+  const incrementalRunner = options.incremental
+    ? preload(import("../src/warehouse/incremental.ts"))
+    : undefined;
+  const report = preload(import("./report/report.ts"));
   const timings: Record<string, number> = {};
   let started = performance.now();
   const lap = (name: string) => {
@@ -225,6 +233,8 @@ export async function simulate(
     if (options.from === "generate") {
       await landGenerated(bucketDir, (kind) => topicName(config.id, kind), options.dataset, {
         flushSize: options.flushSize,
+        // At least one worker: this thread loads DuckDB meanwhile.
+        workers: Math.max(1, defaultLandWorkers(options.dataset.rows)),
       });
     } else {
       await Promise.all(TABLE_KINDS.map((kind) =>
@@ -241,6 +251,7 @@ export async function simulate(
 
   if (options.incremental) {
     const { statePath, maxBadRecords } = options.incremental;
+    const { runIncremental } = await incrementalRunner!;
     const { answers, checks, cleaned, ...run } = await runIncremental(
       statePath,
       bucketDir,
@@ -249,7 +260,7 @@ export async function simulate(
     );
     lap("incremental");
     const incremental = { ...run, statePath };
-    const { writeReport } = await import("./report/report.ts");
+    const { writeReport } = await report;
     const reportPath = await writeReport(join(options.outDir, "report"), {
       title: `pinpipe simulation, pipeline ${config.id}, incremental run ${run.runId}`,
       generatedAt: new Date().toISOString(),
@@ -263,6 +274,8 @@ export async function simulate(
     return { source, bucketDir, cleaned, answers, checks, reportPath, timings, incremental };
   }
 
+  const { openDuckDb, registerRawFromBucket, runCleaning, runQualityChecks, runQueries } =
+    await warehouse;
   const db: DuckDb = await openDuckDb();
   try {
     await registerRawFromBucket(db, bucketDir, config.id);
@@ -273,7 +286,7 @@ export async function simulate(
     lap("queries");
     const checks = await runQualityChecks(db);
     lap("checks");
-    const { writeReport } = await import("./report/report.ts");
+    const { writeReport } = await report;
     const reportPath = await writeReport(join(options.outDir, "report"), {
       title: `pinpipe simulation, pipeline ${config.id}`,
       generatedAt: new Date().toISOString(),

@@ -4,8 +4,9 @@
  * producers' records and written as objects. Large datasets go to one
  * worker per table, so that the tables are made on several cores at once,
  * as `ndjson_writer.ts` does; small ones stay in this thread, where a
- * worker's start-up would cost more than it saves. The objects are the same
- * either way.
+ * worker's start-up would cost more than it saves, unless the caller has
+ * other work for this thread meanwhile (then one worker lands them all).
+ * The objects are the same either way.
  *
  * @example
  * ```ts
@@ -30,9 +31,9 @@ export interface LandJob {
   flushSize: number;
 }
 
-/** Messages from `land_worker.ts`. */
+/** Messages from `land_worker.ts`: what each of its jobs landed, in the jobs' order. */
 export type LandWorkerMessage =
-  | { type: "done"; landed: Landed }
+  | { type: "done"; landed: Landed[] }
   | { type: "error"; message: string };
 
 /** The records of generated table `kind`, in position order. */
@@ -47,43 +48,69 @@ export function landTable(job: LandJob): Promise<Landed> {
   });
 }
 
+/** Lands generated tables one after another in this thread. */
+export async function landTables(jobs: readonly LandJob[]): Promise<Landed[]> {
+  const landed: Landed[] = [];
+  for (const job of jobs) landed.push(await landTable(job));
+  return landed;
+}
+
+/** Workers `landGenerated` uses unless told: one per table from `WORKER_MIN_ROWS` rows on. */
+export function defaultLandWorkers(rows: number): number {
+  return rows >= WORKER_MIN_ROWS ? TABLE_KINDS.length : 0;
+}
+
 /**
  * Lands every table of the generated dataset, topic `topicOf(kind)`, `flushSize` records per
- * object; `workers` says whether in workers (default: from `WORKER_MIN_ROWS` rows on).
+ * object, with `workers` workers sharing the tables (0: all in this thread; default
+ * `defaultLandWorkers`).
  */
 export async function landGenerated(
   bucketDir: string,
   topicOf: (kind: TableKind) => string,
   dataset: DatasetOptions,
-  { flushSize = 1000, workers = dataset.rows >= WORKER_MIN_ROWS } = {},
+  { flushSize = 1000, workers = defaultLandWorkers(dataset.rows) } = {},
 ): Promise<Record<TableKind, Landed>> {
   validateDatasetOptions(dataset);
-  const jobs = TABLE_KINDS.map((kind) => ({
+  const jobs: LandJob[] = TABLE_KINDS.map((kind) => ({
     bucketDir,
     topic: topicOf(kind),
     kind,
     dataset,
     flushSize,
   }));
-  const landed = await Promise.all(jobs.map((job) => workers ? landInWorker(job) : landTable(job)));
-  return Object.fromEntries(TABLE_KINDS.map((kind, i) => [kind, landed[i]])) as Record<
+  const lanes = Math.min(Math.max(0, Math.floor(workers)), jobs.length);
+  const landed = new Map<LandJob, Landed>();
+  if (lanes === 0) {
+    (await landTables(jobs)).forEach((result, i) => landed.set(jobs[i], result));
+  } else {
+    const shares = Array.from(
+      { length: lanes },
+      (_, lane) => jobs.filter((_, i) => i % lanes === lane),
+    );
+    await Promise.all(shares.map(async (share) => {
+      (await landInWorker(share)).forEach((result, i) => landed.set(share[i], result));
+    }));
+  }
+  return Object.fromEntries(jobs.map((job) => [job.kind, landed.get(job)!])) as Record<
     TableKind,
     Landed
   >;
 }
 
-function landInWorker(job: LandJob): Promise<Landed> {
+function landInWorker(jobs: LandJob[]): Promise<Landed[]> {
   const worker = new Worker(new URL("./land_worker.ts", import.meta.url).href, { type: "module" });
-  return new Promise<Landed>((resolve, reject) => {
+  const topics = jobs.map((job) => job.topic).join(", ");
+  return new Promise<Landed[]>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<LandWorkerMessage>) => {
       const message = event.data;
       if (message.type === "done") resolve(message.landed);
-      else reject(new Error(`landing ${job.topic}: ${message.message}`));
+      else reject(new Error(`landing ${topics}: ${message.message}`));
     };
     worker.onerror = (event) => {
       event.preventDefault();
-      reject(new Error(`landing ${job.topic}: ${event.message}`));
+      reject(new Error(`landing ${topics}: ${event.message}`));
     };
-    worker.postMessage(job);
+    worker.postMessage(jobs);
   }).finally(() => worker.terminate());
 }

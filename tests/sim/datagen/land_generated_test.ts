@@ -13,24 +13,26 @@ async function tree(dir: string): Promise<Record<string, string>> {
   return files;
 }
 
-Deno.test("landGenerated writes the same objects in workers as in this thread", async () => {
+Deno.test("landGenerated writes the same objects in 1, 2 or 3 workers as in this thread", async () => {
   const work = await Deno.makeTempDir();
   try {
     const dataset = { rows: 2500, seed: 7 };
     const topicOf = (kind: string) => `aaaaaaaaaaaa.${kind}`;
     const here = await landGenerated(`${work}/here`, topicOf, dataset, {
       flushSize: 1000,
-      workers: false,
-    });
-    const there = await landGenerated(`${work}/there`, topicOf, dataset, {
-      flushSize: 1000,
-      workers: true,
+      workers: 0,
     });
     for (const kind of TABLE_KINDS) assert.deepEqual(here[kind], { objects: 3, records: 2500 });
-    assert.deepEqual(there, here);
     const objects = await tree(`${work}/here`);
     assert.equal(Object.keys(objects).length, 9);
-    assert.deepEqual(await tree(`${work}/there`), objects);
+    for (const workers of [1, 2, 3]) {
+      const there = await landGenerated(`${work}/there-${workers}`, topicOf, dataset, {
+        flushSize: 1000,
+        workers,
+      });
+      assert.deepEqual(there, here, `${workers} workers`);
+      assert.deepEqual(await tree(`${work}/there-${workers}`), objects, `${workers} workers`);
+    }
   } finally {
     await Deno.remove(work, { recursive: true });
   }
