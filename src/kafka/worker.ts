@@ -22,6 +22,7 @@ import type { CompressionTypes, Producer } from "kafkajs";
 import { Buffer } from "node:buffer";
 import type { KafkaConfig } from "../core/config.ts";
 import { IDEMPOTENT_PRODUCER, kafkaClient, producerClientOptions } from "./client.ts";
+import { installFastEncoder } from "./fast_encoder.ts";
 
 /** What the Kafka target needs of a producer, in-process or in the worker. */
 export interface ProducerHandle {
@@ -157,6 +158,7 @@ function pooledAllocations(): void {
 /** Worker side: producers by name, with the same settings as in-process (client.ts). */
 function serve(): void {
   pooledAllocations();
+  installFastEncoder();
   const producers = new Map<string, Producer>();
   let client: ReturnType<typeof kafkaClient> | undefined;
   const scope = self as unknown as {
