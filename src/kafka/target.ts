@@ -350,7 +350,7 @@ export class KafkaTarget implements DeliveryTarget {
         compression: this.#options.compression === "gzip"
           ? CompressionTypes.GZIP
           : CompressionTypes.None,
-        messages: messages.map(({ key, value, partition }) => ({ key, value, partition })),
+        messages, // key, value and partition are what the producer reads of each
       }),
       "sending",
       topic,
