@@ -18,6 +18,8 @@
  * await worker.close();
  * ```
  */
+// First: kafkajs's producer must find the linear grouping when it loads (see linear_grouping.ts).
+import "./linear_grouping.ts";
 import type { CompressionTypes, Producer } from "kafkajs";
 import { Buffer } from "node:buffer";
 import type { KafkaConfig } from "../core/config.ts";
