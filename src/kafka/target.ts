@@ -97,8 +97,14 @@ function untilKnown<T>(work: () => Promise<T>): Promise<T> {
   });
 }
 
-/** Messages per produce request at most. */
-const MAX_REQUEST_MESSAGES = 500;
+/**
+ * Messages per produce request at most. kafkajs's own grouping of a
+ * request's messages by partition is quadratic in them, so the in-process
+ * producers keep requests small; the worker's kafkajs groups in linear time
+ * (linear_grouping.ts) and its requests are bounded by `maxRequestBytes`
+ * (a default 1,000-row batch is one request).
+ */
+const MAX_REQUEST_MESSAGES = { inProcess: 500, worker: 4_000 };
 
 /** One Kafka message ready to go, with its size for request sizing. */
 interface Message {
@@ -285,12 +291,12 @@ export class KafkaTarget implements DeliveryTarget {
       index: record.index,
     }));
     const limit = this.#options.maxRequestBytes ?? 512 * 1024;
+    const most = this.#worker ? MAX_REQUEST_MESSAGES.worker : MAX_REQUEST_MESSAGES.inProcess;
     let chunk: Message[] = [];
     let bytes = 0;
     for (const message of messages) {
       const size = message.value.length + message.key.length + 64;
-      // kafkajs groups a request's messages by partition in quadratic time: keep requests small.
-      if (chunk.length && (bytes + size > limit || chunk.length >= MAX_REQUEST_MESSAGES)) {
+      if (chunk.length && (bytes + size > limit || chunk.length >= most)) {
         await this.#sendChunk(kind, chunk);
         chunk = [];
         bytes = 0;
@@ -350,7 +356,7 @@ export class KafkaTarget implements DeliveryTarget {
         compression: this.#options.compression === "gzip"
           ? CompressionTypes.GZIP
           : CompressionTypes.None,
-        messages: messages.map(({ key, value, partition }) => ({ key, value, partition })),
+        messages, // key, value and partition are what the producer reads of each
       }),
       "sending",
       topic,

@@ -170,6 +170,21 @@ export class RdsSource {
    * `upToIndex`), in index order, one at a time with backpressure.
    */
   async *rowsAfter(kind: TableKind, afterIndex: number, upToIndex?: number): AsyncGenerator<Row> {
+    for await (const rows of this.rowChunksAfter(kind, afterIndex, upToIndex)) yield* rows;
+  }
+
+  /**
+   * The rows of `rowsAfter`, in the arrays they arrive in: whatever the
+   * stream holds when the consumer asks (at least one row, at most about
+   * the stream's high-water mark of 512), so a consumer of many rows does
+   * not wait on a promise per row. The connection still pauses while the
+   * consumer is busy.
+   */
+  async *rowChunksAfter(
+    kind: TableKind,
+    afterIndex: number,
+    upToIndex?: number,
+  ): AsyncGenerator<Row[]> {
     const spec = TABLES[kind];
     const column = quote(spec.indexColumn);
     const bounded = upToIndex !== undefined;
@@ -178,11 +193,52 @@ export class RdsSource {
     const stream = this.#connection.query(sql, bounded ? [afterIndex, upToIndex] : [afterIndex])
       .stream({ highWaterMark: 512 });
     this.#streams.add(stream);
+    let ended = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const signal = () => {
+      const waiting = wake;
+      wake = undefined;
+      waiting?.();
+    };
+    const onEnd = () => {
+      ended = true;
+      signal();
+    };
+    // Closed before its end without an error: as Node's stream iterator, a premature close.
+    const onClose = () => {
+      if (!ended) failure ??= new Error("the query's row stream closed before its end");
+      signal();
+    };
+    const onError = (error: unknown) => {
+      failure ??= error;
+      signal();
+    };
+    stream.on("readable", signal);
+    stream.on("end", onEnd);
+    stream.on("close", onClose);
+    stream.on("error", onError);
     try {
-      for await (const row of stream) yield row as Row;
+      for (;;) {
+        if (failure !== undefined) throw failure;
+        const rows: Row[] = [];
+        for (let row = stream.read(); row !== null; row = stream.read()) rows.push(row as Row);
+        if (rows.length) {
+          yield rows;
+          continue;
+        }
+        if (failure !== undefined) throw failure;
+        if (ended) return;
+        // read() returned null: the next 'readable', 'end' or 'error' wakes this up.
+        await new Promise<void>((resolve) => wake = resolve);
+      }
     } catch (error) {
       throw describeSourceError(error, this.config, kind);
     } finally {
+      stream.off("readable", signal);
+      stream.off("end", onEnd);
+      stream.off("close", onClose);
+      stream.off("error", onError);
       this.#streams.delete(stream);
       stream.destroy();
     }

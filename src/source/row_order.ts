@@ -146,16 +146,19 @@ export class OriginalSampler {
  * travel in the same batch.
  */
 export async function* indexBatches(
-  records: AsyncIterable<OutgoingRecord>,
+  records: AsyncIterable<OutgoingRecord | OutgoingRecord[]>,
   size: number,
 ): AsyncGenerator<OutgoingRecord[]> {
   let batch: OutgoingRecord[] = [];
-  for await (const record of records) {
-    if (batch.length >= size && batch[batch.length - 1].index !== record.index) {
-      yield batch;
-      batch = [];
+  for await (const item of records) {
+    // Records come one by one or in arrays (as a source's rows arrive); batches are the same.
+    for (const record of Array.isArray(item) ? item : [item]) {
+      if (batch.length >= size && batch[batch.length - 1].index !== record.index) {
+        yield batch;
+        batch = [];
+      }
+      batch.push(record);
     }
-    batch.push(record);
   }
   if (batch.length) yield batch;
 }

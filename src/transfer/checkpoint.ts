@@ -80,9 +80,14 @@ export class CheckpointStore {
 
   /** Writes `checkpoint` to `path` atomically: a temp file in the same folder, then a rename. */
   async save(path: string, checkpoint: Checkpoint): Promise<void> {
-    await Deno.mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-    await Deno.writeTextFile(temp, JSON.stringify(checkpoint, null, 2) + "\n");
+    const text = JSON.stringify(checkpoint, null, 2) + "\n";
+    // The directory is made when a write finds it missing, not before every save.
+    await Deno.writeTextFile(temp, text).catch(async (error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await Deno.writeTextFile(temp, text);
+    });
     await Deno.rename(temp, path);
   }
 

@@ -188,19 +188,23 @@ function resumeFilter(
   return state.target.resumeFilter(kind, saved.positions[kind]);
 }
 
-/** Records of the rows of `kind`, in index order, counting reads. */
+/** Records of the rows of `kind`, in index order, counting reads, in the arrays rows arrive in. */
 async function* recordsOf(
   state: RunState,
   source: RdsSource,
   kind: TableKind,
   after: number,
   upTo: number | undefined,
-): AsyncGenerator<OutgoingRecord> {
+): AsyncGenerator<OutgoingRecord[]> {
   const counts = state.counters.table(kind);
-  for await (const row of source.rowsAfter(kind, after, upTo)) {
-    const record = toRecord(kind, row);
-    counts.read++;
-    yield outgoing(kind, recordIndex(kind, record), record);
+  for await (const rows of source.rowChunksAfter(kind, after, upTo)) {
+    const records = new Array<OutgoingRecord>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const record = toRecord(kind, rows[i]);
+      counts.read++;
+      records[i] = outgoing(kind, recordIndex(kind, record), record);
+    }
+    yield records;
   }
 }
 

@@ -59,6 +59,24 @@ Deno.test("indexBatches: about `size` per batch, never ending between copies of 
   }
 });
 
+Deno.test("indexBatches: records in arrays (as rows arrive) make the same batches", async () => {
+  const indexes = [0, 1, 1, 2, 3, 3, 3, 4, 5, 6, 6, 7];
+  async function* chunked(sizes: number[]): AsyncGenerator<OutgoingRecord[]> {
+    let at = 0;
+    for (const size of sizes) {
+      yield indexes.slice(at, at + size).map((index) => outgoing("geo", index, { ind: index }));
+      at += size;
+    }
+  }
+  for (const sizes of [[12], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [2, 5, 5], [3, 1, 8]]) {
+    const batches: number[][] = [];
+    for await (const batch of indexBatches(chunked(sizes), 2)) {
+      batches.push(batch.map((record) => record.index));
+    }
+    assert.deepEqual(batches, [[0, 1, 1], [2, 3, 3, 3], [4, 5], [6, 6], [7]], `chunks ${sizes}`);
+  }
+});
+
 Deno.test("parseTransferOptions: defaults, and bad values named", () => {
   const options = parseTransferOptions({ _: [] });
   assert.equal(options.order, "sequential");
