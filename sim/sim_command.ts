@@ -199,12 +199,10 @@ export async function simulate(
   config: PipelineConfig,
   progress: (line: string) => void = () => {},
 ): Promise<SimResult> {
-  // DuckDB's library takes about a fifth of a second to load: it loads here while the tables
-  // land in workers, and the chart library for the report is read meanwhile too.
+  // DuckDB's library takes about a fifth of a second to load: it loads here, with the modules
+  // that use it and the report's, while the tables land in workers.
   const warehouse = preload(import("../src/warehouse/duckdb_runner.ts"));
-  const incrementalRunner = options.incremental
-    ? preload(import("../src/warehouse/incremental.ts"))
-    : undefined;
+  const incrementalRunner = preload(import("../src/warehouse/incremental.ts"));
   const report = preload(import("./report/report.ts"));
   const timings: Record<string, number> = {};
   let started = performance.now();
@@ -251,7 +249,7 @@ export async function simulate(
 
   if (options.incremental) {
     const { statePath, maxBadRecords } = options.incremental;
-    const { runIncremental } = await incrementalRunner!;
+    const { runIncremental } = await incrementalRunner;
     const { answers, checks, cleaned, ...run } = await runIncremental(
       statePath,
       bucketDir,
