@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { choiceFlag, type Flags, intFlag, stringFlag } from "../src/core/cli.ts";
 import { type Command, runCommand } from "../src/core/command.ts";
 import { UsageError } from "../src/core/errors.ts";
+import { stageTimer } from "../src/core/stage_timer.ts";
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
 import { bucketName, topicName } from "../src/core/names.ts";
 import { isS3Location, s3BucketName } from "../src/util/s3_location.ts";
@@ -204,13 +205,7 @@ export async function simulate(
   const warehouse = preload(import("../src/warehouse/duckdb_runner.ts"));
   const incrementalRunner = preload(import("../src/warehouse/incremental.ts"));
   const report = preload(import("./report/report.ts"));
-  const timings: Record<string, number> = {};
-  let started = performance.now();
-  const lap = (name: string) => {
-    const now = performance.now();
-    timings[name] = Math.round(now - started);
-    started = now;
-  };
+  const { timings, lap } = stageTimer();
 
   let bucketDir: string;
   let source: string;

@@ -50,6 +50,7 @@ import {
   type RecordLine,
   splitObject,
 } from "./quarantine.ts";
+import { stageTimer } from "../core/stage_timer.ts";
 
 /** What one run added to one table. */
 export interface AddedCounts {
@@ -148,13 +149,7 @@ export async function runIncremental(
   id: string,
   { maxBadRecords = 0, now = new Date() }: IncrementalOptions = {},
 ): Promise<IncrementalRun> {
-  const timings: Record<string, number> = {};
-  let started = performance.now();
-  const lap = (name: string) => {
-    const now = performance.now();
-    timings[name] = Math.round(now - started);
-    started = now;
-  };
+  const { timings, lap } = stageTimer();
   const db = await openDuckDb();
   const staged: string[] = [];
   try {
