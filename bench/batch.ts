@@ -10,9 +10,9 @@
  * `pinpipe_bench_<rows>`, created once (as MariaDB's root over the local
  * socket) and loaded by `deno task generate`; later runs reuse it.
  *
- * Usage: deno task bench batch [--sizes 11000,1000000] [--rest-rows 300]
+ * Usage: deno task bench batch [--sizes 11000,1000000] [--rounds 3] [--rest-rows 300]
  */
-import { measureCommand, type MeasuredRun } from "./measure.ts";
+import { measureCommand, type MeasuredRun, median } from "./measure.ts";
 import { requireStack, ROOT } from "./prerequisites.ts";
 import { parseRowList } from "./generate.ts";
 import mysql from "mysql2/promise";
@@ -25,10 +25,12 @@ import { startRestStandIn } from "../infra/local/rest_proxy_stand_in.ts";
 import { deleteTopics, randomId, rootSql } from "../infra/local/stack_admin.ts";
 import { kafkaClient } from "../src/kafka/client.ts";
 
-const USAGE = `Usage: deno task bench batch [--sizes LIST] [--rest-rows N]
+const USAGE = `Usage: deno task bench batch [--sizes LIST] [--rounds N] [--rest-rows N]
 
   --sizes LIST    comma-separated rows per table (default 11000,1000000); sizes other than the
                   seeded one are loaded once into a database pinpipe_bench_<rows>
+  --rounds N      rounds per size, pinpipe and ProducerPerformance alternating first (default 3);
+                  the table shows the medians
   --rest-rows N   rows sent one request per row through the REST stand-in (default 300)
 
 Needs the local stack up (\`bash infra.sh local up\`).`;
@@ -108,7 +110,19 @@ async function measured(args: string[]): Promise<MeasuredRun & { wallSeconds: nu
   return { ...run, wallSeconds: run.wallMs / 1000 };
 }
 
-/** Kafka's ProducerPerformance: `records` of `size` bytes, acks=all, to a fresh topic. */
+/**
+ * The tool's producer settings, doing the work `batch` does: acknowledged by all in-sync
+ * replicas, idempotent, and batched as `batch` batches (a produce request of up to 512 KiB, one
+ * MySQL batch at a time, so a few milliseconds of lingering while the next one is read).
+ */
+export const PRODUCER_PERFORMANCE_PROPS = [
+  "acks=all",
+  "enable.idempotence=true",
+  `batch.size=${512 * 1024}`,
+  "linger.ms=5",
+];
+
+/** Kafka's ProducerPerformance: `records` of `size` bytes, with the settings above, to a fresh topic. */
 async function producerPerformance(records: number, size: number): Promise<number> {
   const topic = `pinpipe-bench-${randomId()}`;
   const kafka = await kafkaClient({ brokers: [BROKER], auth: "none" }, "pinpipe-bench");
@@ -131,7 +145,7 @@ async function producerPerformance(records: number, size: number): Promise<numbe
         "-1",
         "--producer-props",
         `bootstrap.servers=${BROKER}`,
-        "acks=all",
+        ...PRODUCER_PERFORMANCE_PROPS,
       ],
       stdout: "piped",
       stderr: "piped",
@@ -154,10 +168,8 @@ async function producerPerformance(records: number, size: number): Promise<numbe
 
 const number = (value: number) => Math.round(value).toLocaleString("en-US");
 
-/** One size: pinpipe end to end from MySQL, then the tool with the same records. */
-async function compareAt(rows: number): Promise<string> {
-  const database = await databaseWith(rows);
-  const size = await meanRecordBytes(database);
+/** One run of `deno task batch` over `database`: records acknowledged, rows/s, peak RSS. */
+async function batchRun(database: string) {
   const id = randomId();
   const state = await Deno.makeTempDir({ prefix: "pinpipe-bench-" });
   try {
@@ -174,15 +186,45 @@ async function compareAt(rows: number): Promise<string> {
     ]);
     const summary = JSON.parse(run.stdout) as TransferSummary;
     const records = summary.totals.acknowledged;
-    const ours = records / run.wallSeconds;
-    const tool = await producerPerformance(records, size);
-    return `| ${number(rows)} | ${number(records)} | ${size} B | ${number(ours)} | ${
-      number(summary.rowsPerSecond)
-    } | ${run.peakRssMiB.toFixed(0)} MiB | ${number(tool)} | ${(ours / tool * 100).toFixed(0)}% |`;
+    return {
+      records,
+      wallRate: records / run.wallSeconds,
+      transferRate: summary.rowsPerSecond,
+      rssMiB: run.peakRssMiB,
+    };
   } finally {
     await deleteTopics(id);
     await Deno.remove(state, { recursive: true });
   }
+}
+
+/**
+ * One size: `rounds` rounds of pinpipe end to end from MySQL and the tool with the same records,
+ * the order reversed every other round; the medians, and the ratio of the medians.
+ */
+async function compareAt(rows: number, rounds: number): Promise<string> {
+  const database = await databaseWith(rows);
+  const size = await meanRecordBytes(database);
+  const loadStart = Deno.loadavg()[0];
+  const ours: Awaited<ReturnType<typeof batchRun>>[] = [];
+  const tool: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) ours.push(await batchRun(database));
+    const records = ours.at(-1)?.records ?? 3 * rows;
+    tool.push(await producerPerformance(records, size));
+    if (round % 2 === 1) ours.push(await batchRun(database));
+    console.error(
+      `${number(rows)} rows, round ${round + 1}: pinpipe ${number(ours.at(-1)!.wallRate)}/s, ` +
+        `ProducerPerformance ${number(tool.at(-1)!)}/s`,
+    );
+  }
+  const wall = median(ours.map((run) => run.wallRate));
+  const toolRate = median(tool);
+  return `| ${number(rows)} | ${number(ours[0].records)} | ${size} B | ${loadStart.toFixed(1)} -> ${
+    Deno.loadavg()[0].toFixed(1)
+  } | ${number(wall)} | ${number(median(ours.map((run) => run.transferRate)))} | ${
+    Math.max(...ours.map((run) => run.rssMiB)).toFixed(0)
+  } MiB | ${number(toolRate)} | ${(wall / toolRate).toFixed(2)} |`;
 }
 
 /** The original's way (a request per row) against many rows per request, through REST. */
@@ -250,24 +292,32 @@ async function restAt(rows: number): Promise<string[]> {
 export async function main(args: string[]): Promise<number> {
   const flags = parseFlags(
     args,
-    { sizes: { type: "string" }, "rest-rows": { type: "string" } },
+    { sizes: { type: "string" }, rounds: { type: "string" }, "rest-rows": { type: "string" } },
     USAGE,
   );
   const sizesText = stringFlag(flags, "sizes", "11000,1000000");
   const sizes = parseRowList(sizesText, "--sizes");
   const restRows = intFlag(flags, "rest-rows", 300, { min: 1 });
+  const rounds = intFlag(flags, "rounds", 3, { min: 1 });
   await requireStack();
-  console.log(`deno task bench batch --sizes ${sizesText} --rest-rows ${restRows}`);
+  console.log(
+    `deno task bench batch --sizes ${sizesText} --rounds ${rounds} --rest-rows ${restRows}`,
+  );
   console.log(
     `${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, load ${
       Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
     }\n`,
   );
   console.log(
-    "| rows per table | records (3 topics) | mean record | pinpipe rows/s (wall, incl. start) | pinpipe rows/s (transfer) | pinpipe peak RSS | ProducerPerformance records/s | ratio |",
+    `medians of ${rounds} round(s), alternating; ProducerPerformance with ${
+      PRODUCER_PERFORMANCE_PROPS.join(" ")
+    }\n`,
   );
-  console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const rows of sizes) console.log(await compareAt(rows));
+  console.log(
+    "| rows per table | records (3 topics) | mean record | load start -> end | pinpipe rows/s (wall, incl. start) | pinpipe rows/s (transfer) | pinpipe peak RSS | ProducerPerformance records/s | ratio |",
+  );
+  console.log("| ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const rows of sizes) console.log(await compareAt(rows, rounds));
   console.log("\n| through a Kafka REST Proxy v2 endpoint (pin) | rows | rows/s |");
   console.log("| --- | ---: | ---: |");
   for (const line of await restAt(restRows)) console.log(line);

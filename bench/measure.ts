@@ -86,3 +86,15 @@ export function lastJsonLine<T>(text: string): T {
   if (!line) throw new Error(`no JSON line in output:\n${text.slice(-2000)}`);
   return JSON.parse(line) as T;
 }
+
+/** The 1-minute load average, from /proc/loadavg. */
+export function loadAverage(): number {
+  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+}
+
+/** The median of `values` (the mean of the middle two when even). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}

@@ -16,7 +16,7 @@ import { intFlag, parseFlags, stringFlag } from "../src/core/cli.ts";
 import { topicName } from "../src/core/names.ts";
 import { landGenerated } from "../sim/datagen/land_generated.ts";
 import { parseRowList } from "./generate.ts";
-import { lastJsonLine, measureCommand, type MeasuredRun } from "./measure.ts";
+import { lastJsonLine, loadAverage, measureCommand, type MeasuredRun, median } from "./measure.ts";
 import { requireCommand, requireFile, ROOT } from "./prerequisites.ts";
 
 const ID = "0123456789ab";
@@ -25,16 +25,21 @@ const SEED = 100;
 /** Records per object: large objects, as a sink with a large flush.size writes them. */
 const FLUSH_SIZE = 100_000;
 
-const USAGE = `Usage: deno task bench sim [--rows LIST] [--rounds N] [--skip-spark]
+const USAGE =
+  `Usage: deno task bench sim [--rows LIST] [--rounds N] [--skip-spark] [--spark-as-before]
 
   --rows LIST    comma-separated row counts per table (default 11000,1000000)
   --rounds N     rounds per size, the contenders' order reversed every other round;
                  the table shows the median of each figure (default 3)
   --skip-spark   DuckDB alone, without the PySpark venv and Java
+  --spark-as-before
+                 also run Spark as this benchmark ran it before it did the same work as DuckDB
+                 (local[2], 4 shuffle partitions, nothing cached, no drift scan), for the old ratio
 
-Columns: bare read = read_json of the same objects, every field as text, nothing else (the
-ceiling); DuckDB in-engine = read + cleaning + queries + checks; load = the 1-minute load
-average when the size's first round started and its last round ended.
+Columns: bare read = read_json of the same objects, every field as text, without insertion order
+as the runner reads them, nothing else (the ceiling); DuckDB in-engine = read + cleaning + queries
++ checks; load = the 1-minute load average when the size's first round started and its last
+round ended.
 Spark runs from the venv ${SPARK_PYTHON} (made by \`bash infra.sh local install\`).`;
 
 /** What sim_duckdb.ts (engine mode) and sim_spark.py print. */
@@ -57,18 +62,7 @@ interface Round {
   sparkWallMs?: number;
   sparkEngineMs?: number;
   sparkRssMiB?: number;
-}
-
-/** The 1-minute load average, from /proc/loadavg. */
-export function loadAverage(): number {
-  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
-}
-
-/** The median of `values` (the mean of the middle two when even). */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  sparkBeforeWallMs?: number;
 }
 
 async function duSize(dir: string): Promise<string> {
@@ -108,7 +102,7 @@ async function runRound(bucket: string, order: string[]): Promise<Round> {
       round.duckEngineMs = figures.read_ms! + figures.clean_ms + figures.queries_ms +
         figures.checks_ms!;
       rowsOut.duckdb = JSON.stringify(figures.rows_out);
-    } else {
+    } else if (contender === "spark") {
       const run = await measureCommand(
         `${ROOT}${SPARK_PYTHON}`,
         ["bench/sim_spark.py", bucket, ID],
@@ -119,8 +113,17 @@ async function runRound(bucket: string, order: string[]): Promise<Round> {
       const figures = checked(run, "Spark");
       round.sparkWallMs = run.wallMs;
       round.sparkRssMiB = run.peakRssMiB;
-      round.sparkEngineMs = figures.clean_ms + figures.queries_ms + figures.checks_ms!;
+      round.sparkEngineMs = figures.read_ms! + figures.clean_ms + figures.queries_ms +
+        figures.checks_ms!;
       rowsOut.spark = JSON.stringify(figures.rows_out);
+    } else {
+      const run = await measureCommand(
+        `${ROOT}${SPARK_PYTHON}`,
+        ["bench/sim_spark.py", bucket, ID, "--as-before"],
+        { cwd: ROOT },
+      );
+      checked(run, "Spark as before");
+      round.sparkBeforeWallMs = run.wallMs;
     }
   }
   if (rowsOut.spark !== undefined && rowsOut.spark !== rowsOut.duckdb) {
@@ -140,12 +143,18 @@ function checked(run: MeasuredRun, engine: string): EngineFigures {
 export async function main(args: string[]): Promise<number> {
   const flags = parseFlags(
     args,
-    { rows: { type: "string" }, rounds: { type: "string" }, "skip-spark": { type: "boolean" } },
+    {
+      rows: { type: "string" },
+      rounds: { type: "string" },
+      "skip-spark": { type: "boolean" },
+      "spark-as-before": { type: "boolean" },
+    },
     USAGE,
   );
   const sizes = parseRowList(stringFlag(flags, "rows", "11000,1000000"));
   const rounds = intFlag(flags, "rounds", 3, { min: 1 });
   const spark = !flags["skip-spark"];
+  const sparkBefore = spark && Boolean(flags["spark-as-before"]);
   if (spark) {
     const install = "run `bash infra.sh local install`, or pass --skip-spark";
     await requireFile(SPARK_PYTHON, "the PySpark venv", install);
@@ -155,10 +164,14 @@ export async function main(args: string[]): Promise<number> {
   const say = (line: string) => console.log(line);
   say(`medians of ${rounds} round(s); ${new Date().toISOString()}, ${Deno.hostname()}`);
   say(
-    "| rows per table | bucket | load start -> end | bare read | DuckDB in-engine | in-engine / bare | DuckDB wall | DuckDB peak RSS | Spark wall | Spark peak RSS | Spark / DuckDB wall | Spark in-engine | Spark / DuckDB in-engine |",
+    `| rows per table | bucket | load start -> end | bare read | DuckDB in-engine | in-engine / bare | DuckDB wall | DuckDB peak RSS | Spark wall | Spark peak RSS | Spark / DuckDB wall | Spark in-engine | Spark / DuckDB in-engine |${
+      sparkBefore ? " Spark as before / DuckDB wall |" : ""
+    }`,
   );
   say(
-    "| ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${
+      sparkBefore ? " ---: |" : ""
+    }`,
   );
   try {
     for (const rows of sizes) {
@@ -173,7 +186,12 @@ export async function main(args: string[]): Promise<number> {
       const loadStart = loadAverage();
       const results: Round[] = [];
       for (let r = 0; r < rounds; r++) {
-        const order = ["bare", "duckdb", ...(spark ? ["spark"] : [])];
+        const order = [
+          "bare",
+          "duckdb",
+          ...(spark ? ["spark"] : []),
+          ...(sparkBefore ? ["spark-as-before"] : []),
+        ];
         if (r % 2 === 1) order.reverse();
         const round = await runRound(bucket, order);
         console.error(`round ${r + 1} (${order.join(", ")}): ${JSON.stringify(round)}`);
@@ -197,6 +215,7 @@ export async function main(args: string[]): Promise<number> {
           seconds(sparkEngine),
           ratio(sparkEngine, duckEngine),
         ];
+        if (sparkBefore) sparkCells.push(ratio(m((round) => round.sparkBeforeWallMs), duckWall));
       }
       say(
         `| ${rows.toLocaleString("en")} | ${await duSize(bucket)} | ${loadStart.toFixed(2)} -> ${

@@ -17,6 +17,7 @@
  * await main(["--rounds", "3"]);
  * ```
  */
+import { median } from "./measure.ts";
 import { type KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { intFlag, numberFlag, parseFlags } from "../src/core/cli.ts";
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
@@ -49,11 +50,6 @@ const USAGE =
 
 Needs the local stack up (\`bash infra.sh local up\`).`;
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
