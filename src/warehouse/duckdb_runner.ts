@@ -40,8 +40,6 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from "@duckdb/node-api";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { objectBody } from "../core/bucket_layout.ts";
 import { toDuckDb } from "./dialect.ts";
 import manifest from "../../notebooks/sql/manifest.json" with { type: "json" };
@@ -130,23 +128,40 @@ export interface DuckDb {
   close(): void;
 }
 
-/** DuckDB's memory limit unless PINPIPE_DUCKDB_MEMORY says otherwise: beyond it, DuckDB spills to disk. */
-export const DEFAULT_MEMORY_LIMIT = "5GB";
+/** The most DuckDB takes by default on any machine: room under 8 GiB for the rest of the process. */
+const MEMORY_LIMIT_CAP = 6 * 1024 ** 3;
+
+/**
+ * DuckDB's memory limit unless PINPIPE_DUCKDB_MEMORY says otherwise: half the machine's memory, at
+ * most 6 GiB. Beyond it DuckDB spills to disk: a higher limit spills less and runs large inputs
+ * faster but takes more of the machine; a lower one leaves room for other work and writes more.
+ */
+export function defaultMemoryLimit(totalBytes = Deno.systemMemoryInfo().total): string {
+  return `${Math.floor(Math.min(totalBytes / 2, MEMORY_LIMIT_CAP) / 1024 ** 2)}MiB`;
+}
 
 /**
  * Opens DuckDB (in memory unless `path` names a file), in UTC, ready for
  * the other functions here. Memory is capped (`memoryLimit`, else the
- * PINPIPE_DUCKDB_MEMORY variable, else 5GB) and larger work spills to a
- * temporary directory, so 10 million rows fit a small machine.
+ * PINPIPE_DUCKDB_MEMORY variable, else {@link defaultMemoryLimit}) and larger
+ * work spills to a temporary directory of this database's own (two runs at
+ * once never share one), removed when it closes.
  */
 export async function openDuckDb(
   path = ":memory:",
-  { memoryLimit = Deno.env.get("PINPIPE_DUCKDB_MEMORY") ?? DEFAULT_MEMORY_LIMIT } = {},
+  { memoryLimit = Deno.env.get("PINPIPE_DUCKDB_MEMORY") ?? defaultMemoryLimit() } = {},
 ): Promise<DuckDb> {
-  const instance = await DuckDBInstance.create(path, {
-    memory_limit: memoryLimit,
-    temp_directory: join(tmpdir(), "pinpipe_duckdb_spill"),
-  });
+  const spill = await Deno.makeTempDir({ prefix: "pinpipe_duckdb_spill_" });
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path, {
+      memory_limit: memoryLimit,
+      temp_directory: spill,
+    });
+  } catch (error) {
+    await Deno.remove(spill, { recursive: true }).catch(() => {});
+    throw error;
+  }
   const connection = await instance.connect();
   const db: DuckDb = {
     connection,
@@ -160,6 +175,11 @@ export async function openDuckDb(
     close(): void {
       connection.closeSync();
       instance.closeSync();
+      try {
+        Deno.removeSync(spill, { recursive: true });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
     },
   };
   // Timestamps in the records carry no zone; both engines must read them as UTC.

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  defaultMemoryLimit,
   isoFromMicros,
   openDuckDb,
   RAW_COLUMNS,
@@ -12,6 +13,30 @@ import { TABLE_KINDS, TABLES } from "../../src/core/tables.ts";
 
 Deno.test("the manifest's raw columns are the tables' columns, in order", () => {
   for (const kind of TABLE_KINDS) assert.deepEqual(RAW_COLUMNS[kind], TABLES[kind].columns);
+});
+
+Deno.test("the default memory limit is half the machine's memory, at most 6 GiB", () => {
+  assert.equal(defaultMemoryLimit(8 * 1024 ** 3), "4096MiB");
+  assert.equal(defaultMemoryLimit(24 * 1024 ** 3), "6144MiB");
+  assert.equal(defaultMemoryLimit(3 * 1024 ** 3 + 1), "1536MiB");
+});
+
+Deno.test("two databases open at once spill to directories of their own, removed when each closes", async () => {
+  const first = await openDuckDb();
+  const second = await openDuckDb(":memory:", { memoryLimit: "64MiB" });
+  const spillOf = async (db: typeof first) =>
+    String((await db.query("SELECT current_setting('temp_directory')")).rows[0][0]);
+  const [a, b] = [await spillOf(first), await spillOf(second)];
+  assert.notEqual(a, b);
+  assert.equal(
+    (await second.query("SELECT current_setting('memory_limit')")).rows[0][0],
+    "64.0 MiB",
+  );
+  second.close();
+  await assert.rejects(Deno.stat(b), Deno.errors.NotFound);
+  assert.ok((await Deno.stat(a)).isDirectory);
+  first.close();
+  await assert.rejects(Deno.stat(a), Deno.errors.NotFound);
 });
 
 Deno.test("isoFromMicros prints whole seconds plainly, fractions to the microsecond", () => {
