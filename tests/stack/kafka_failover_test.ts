@@ -59,7 +59,7 @@ async function withCluster(
   use: (stack: PrivateStack, brokers: string, run: Runner) => Promise<void>,
 ): Promise<void> {
   const stack = await PrivateStack.create(
-    { mysql: 40306, kafka: 40092, controller: 40093, kinesis: 40567 },
+    { mysql: 21306, kafka: 21092, controller: 21093, kinesis: 21567 },
     { kafkaBrokers: 3 },
   );
   const children: Deno.ChildProcess[] = [];

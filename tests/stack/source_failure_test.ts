@@ -68,10 +68,10 @@ async function indexesIn(stack: PrivateStack, topic: string): Promise<number[]> 
 
 Deno.test("batch: MariaDB killed mid-table ends it with exit 3 in seconds; the rerun completes exactly once", async () => {
   const stack = await PrivateStack.create({
-    mysql: 33306,
-    kafka: 39092,
-    controller: 39093,
-    kinesis: 34567,
+    mysql: 20306,
+    kafka: 20092,
+    controller: 20093,
+    kinesis: 20567,
   });
   try {
     await stack.must("up");
@@ -89,7 +89,7 @@ Deno.test("batch: MariaDB killed mid-table ends it with exit 3 in seconds; the r
     assert.ok(seconds < 15, `batch took ${seconds.toFixed(1)} s to notice the database died`);
     assert.match(
       text.split("\n").at(-1)!,
-      /^pinpipe batch: database unreachable: MySQL 127\.0\.0\.1:33306/,
+      /^pinpipe batch: database unreachable: MySQL 127\.0\.0\.1:20306/,
     );
     const saved = await checkpointed(stack, id);
     assert.ok(saved > 0 && saved < ROWS, `checkpoint after the crash: ${saved}`);
