@@ -373,6 +373,12 @@ async function runChaos(
         lastRecords,
       ),
     ];
+  } catch (error) {
+    // The run broke off (a stack that would not come up): the servers' own words, and where
+    // the rest is kept.
+    say(await stack.logTails());
+    say(`chaos: logs and data kept in ${dir}`);
+    throw error;
   } finally {
     for (const process of processes) await process.stop(10_000);
     await stack.down();

@@ -67,13 +67,8 @@ async function indexesIn(stack: PrivateStack, topic: string): Promise<number[]> 
 }
 
 Deno.test("batch: MariaDB killed mid-table ends it with exit 3 in seconds; the rerun completes exactly once", async () => {
-  const stack = await PrivateStack.create({
-    mysql: 20306,
-    kafka: 20092,
-    controller: 20093,
-    kinesis: 20567,
-  });
-  try {
+  const ports = { mysql: 20306, kafka: 20092, controller: 20093, kinesis: 20567 };
+  await PrivateStack.use(ports, {}, async (stack) => {
     await stack.must("up");
     await stack.must("seed", "--rows", String(ROWS));
     const id = "5ca1ab1e0f00";
@@ -104,7 +99,5 @@ Deno.test("batch: MariaDB killed mid-table ends it with exit 3 in seconds; the r
     const indexes = await indexesIn(stack, `${id}.pin`);
     assert.equal(indexes.length, table, "every row exactly once: the topic holds the table's rows");
     assert.equal(new Set(indexes).size, distinct);
-  } finally {
-    await stack.dispose();
-  }
+  });
 });

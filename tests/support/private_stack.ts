@@ -31,6 +31,26 @@ export class PrivateStack extends LocalStack {
     return this.runInfra(args);
   }
 
+  /**
+   * A stack on `ports` for the length of `body`: when `body` fails, the tail of each server
+   * log goes to stderr before the stack and its directory are removed.
+   */
+  static async use(
+    ports: Ports,
+    options: StackOptions,
+    body: (stack: PrivateStack) => Promise<void>,
+  ): Promise<void> {
+    const stack = await PrivateStack.create(ports, options);
+    try {
+      await body(stack);
+    } catch (error) {
+      console.error(`private stack in ${stack.dir} failed; its logs:\n${await stack.logTails()}`);
+      throw error;
+    } finally {
+      await stack.dispose();
+    }
+  }
+
   /** Runs `infra.sh local ARGS` and fails the test with its output when it fails. */
   async must(...args: string[]): Promise<string> {
     const run = await this.infra(...args);
