@@ -186,11 +186,12 @@ export async function startPrivateBroker(scram?: ScramUsers): Promise<PrivateBro
       const log = `${dir}/broker.log`;
       const running = kafkaJava(dir, ["kafka.Kafka", `${dir}/server.properties`]).spawn();
       child = running;
-      const output = await Deno.open(log, { write: true, create: true, append: true });
+      // One handle per stream (a stream locks what it pipes to); appends interleave by line.
+      const append = () => Deno.open(log, { write: true, create: true, append: true });
       const copied = Promise.all([
-        running.stdout.pipeTo(output.writable, { preventClose: true }),
-        running.stderr.pipeTo(output.writable, { preventClose: true }),
-      ]).finally(() => output.close());
+        running.stdout.pipeTo((await append()).writable),
+        running.stderr.pipeTo((await append()).writable),
+      ]);
       let exited: number | undefined;
       running.status.then(async ({ code }) => {
         await copied.catch(() => {});
