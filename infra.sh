@@ -96,7 +96,8 @@ pid_file() { echo "$LOCAL/run/$1.pid"; }
 process_running() {
   local stat
   if [ -r /proc/self/stat ]; then
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    # Gone, or hidden from this user (a signal then tells what it can).
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { kill -0 "$1" 2>/dev/null; return; }
     stat=${stat##*) }
     case ${stat:0:1} in Z | X | "") return 1 ;; *) return 0 ;; esac
   fi

@@ -17,8 +17,10 @@ export function processRunning(pid: number): boolean {
   try {
     stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    return procMissing() ? signalled(pid) : false;
+    if (error instanceof Deno.errors.NotFound) return procMissing() ? signalled(pid) : false;
+    // Hidden from this user: a signal tells what it can.
+    if (error instanceof Deno.errors.PermissionDenied) return signalled(pid);
+    throw error;
   }
   // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, STATE follows the last ")".
   const state = stat.slice(stat.lastIndexOf(")") + 2).charAt(0);
