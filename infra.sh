@@ -86,15 +86,103 @@ deno_bin() {
 }
 
 port_of() { case $1 in mysql) echo $MYSQL_PORT ;; kafka*) kafka_port "$1" ;; kinesis) echo $KINESIS_PORT ;; esac; }
+# Every port a service binds: a Kafka node's controller port too.
+service_ports() { port_of "$1"; case $1 in kafka*) kafka_controller_port "$1" ;; esac; }
 pid_file() { echo "$LOCAL/run/$1.pid"; }
 
-# The pid of a service this script started and that still runs, or nothing.
+# True when process $1 runs, judged by its state in /proc: a killed server stays a zombie (Z)
+# until it is reaped, which a slow init may take a while to do, and `kill -0` still reaches a
+# zombie. Only without /proc (not Linux) is a signal asked.
+process_running() {
+  local stat
+  if [ -r /proc/self/stat ]; then
+    # Gone, or hidden from this user (a signal then tells what it can).
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { kill -0 "$1" 2>/dev/null; return; }
+    stat=${stat##*) }
+    case ${stat:0:1} in Z | X | "") return 1 ;; *) return 0 ;; esac
+  fi
+  kill -0 "$1" 2>/dev/null
+}
+
+# The pid of a service this script started and that still runs, or nothing. A pid file is
+# removed only once its process is gone.
 running_pid() {
   local file pid
   file=$(pid_file "$1")
   [ -f "$file" ] || return 0
   pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$file"; fi
+  if process_running "$pid"; then echo "$pid"; else rm -f "$file"; fi
+}
+
+# Waits (at most $2 tenths of a second) until process $1 no longer runs; false if it still does.
+await_gone() {
+  local tenths
+  for ((tenths = 0; tenths < $2; tenths++)); do
+    process_running "$1" || return 0
+    sleep 0.1
+  done
+  ! process_running "$1"
+}
+
+# The files a service's process holds locks on while it runs: a new one cannot start until the
+# old one's are released.
+lock_files() {
+  case $1 in
+    mysql) echo "$LOCAL/mariadb/data/ibdata1" "$LOCAL/mariadb/data/aria_log_control" ;;
+    kafka*) echo "$(kafka_dir "$1")/data/.lock" ;;
+    kinesis) [ -z "${PINPIPE_KINESIS_PATH:-}" ] || echo "$PINPIPE_KINESIS_PATH/LOCK" ;;
+  esac
+}
+
+# The pids holding a lock on file $1, from /proc/locks (matched by device and inode).
+lock_holders() {
+  [ -e "$1" ] && [ -r /proc/locks ] || return 0
+  local dev inode id
+  read -r dev inode < <(stat -c '%D %i' "$1")
+  dev=$((16#$dev))
+  id=$(printf '%02x:%02x:%s' $(((dev >> 8) & 0xfff)) $(((dev & 0xff) | ((dev >> 12) & 0xfff00))) "$inode")
+  awk -v id="$id" '{ for (i = 2; i <= NF; i++) if ($i == id) print $(i - 1) }' /proc/locks | sort -u
+}
+
+# Waits (at most 60 s) until no process holds the service's lock files, as a killed server's
+# locks outlive it until its exit completes; fails naming the holder.
+await_locks_free() {
+  local service=$1 file holders tenths
+  for file in $(lock_files "$service"); do
+    for ((tenths = 0; tenths < 600; tenths++)); do
+      holders=$(lock_holders "$file")
+      [ -n "$holders" ] || break
+      sleep 0.1
+    done
+    [ -z "$holders" ] || die "$service cannot start: $file is locked by pid $(echo $holders) ($(tr '\0' ' ' <"/proc/${holders%%[^0-9]*}/cmdline" 2>/dev/null | cut -c1-120)); stop that process first"
+  done
+}
+
+# What holds 127.0.0.1:$1, listening or connected, with its process when `ss` can tell.
+port_holders() {
+  command -v ss >/dev/null 2>&1 || return 0
+  ss -Htanp exclude time-wait "( sport = :$1 )" 2>/dev/null | sed 's/  */ /g' | head -5 || true
+}
+
+# The lines the service's log got since this script last started it.
+latest_log() {
+  awk '/^--- infra.sh: starting / { n = 0; delete lines } { lines[++n] = $0 } END { for (i = 1; i <= n; i++) print lines[i] }' \
+    "$LOCAL/logs/$1.log" 2>/dev/null
+}
+
+# Fails `up` for SERVICE: WHAT went wrong, then the server's own words (the last 40 lines of its
+# log since it was started) and what holds its ports if anything does.
+start_failed() {
+  local service=$1 what=$2 port holders
+  {
+    echo "infra.sh: $service $what; the last lines of $LOCAL/logs/$service.log:"
+    latest_log "$service" | tail -n 40 | sed 's/^/  /' || true
+    for port in $(service_ports "$service"); do
+      holders=$(port_holders "$port")
+      [ -z "$holders" ] || printf 'infra.sh: port %s is held by:\n%s\n' "$port" "$(sed 's/^/  /' <<<"$holders")"
+    done
+  } >&2
+  exit 1
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -256,7 +344,7 @@ moto_pid() {
   file=$(moto_pid_file)
   [ -f "$file" ] || return 0
   pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$file"; fi
+  if process_running "$pid"; then echo "$pid"; else rm -f "$file"; fi
 }
 
 # True when moto answers S3 ListBuckets with 200 (asked with the venv's Python: no curl needed).
@@ -287,8 +375,8 @@ moto_down() {
   pid=$(moto_pid)
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  if ! await_gone "$pid" 50; then kill -KILL "$pid" 2>/dev/null || true; fi
+  await_gone "$pid" 50 || die "moto (pid $pid) still runs after SIGKILL; its pid file is kept"
   rm -f "$(moto_pid_file)"
   note "moto stopped"
 }
@@ -325,13 +413,34 @@ install_all() {
 spawn() {
   local name=$1; shift
   mkdir -p "$LOCAL/run" "$LOCAL/logs"
+  # A mark, so that a failed start reports this start's lines only.
+  echo "--- infra.sh: starting $name at $(date -u +%FT%TZ)" >>"$LOCAL/logs/$name.log"
   setsid "$@" >>"$LOCAL/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$(pid_file "$name")"
 }
 
 check_port_free() {
-  port_busy "$(port_of "$1")" && die "port $(port_of "$1") for $1 is busy (another process listens there); stop it or change the port"
-  return 0
+  local port holders
+  for port in $(service_ports "$1"); do
+    port_busy "$port" || continue
+    holders=$(ss -Hltnp "( sport = :$port )" 2>/dev/null | sed 's/  */ /g' | head -3 || true)
+    die "port $port for $1 is busy (another process listens there${holders:+: $holders}); stop it or change the port"
+  done
+}
+
+# The services this `up` started, space-separated with spaces around.
+STARTED=" "
+
+# Starts a service once the process it replaces and that process's locks are gone.
+start_service() {
+  local service=$1
+  await_locks_free "$service"
+  check_port_free "$service"
+  case $service in
+    kafka*) start_kafka_node "$service" ;;
+    *) "start_$service" ;;
+  esac
+  STARTED+="$service "
 }
 
 start_mysql() {
@@ -457,9 +566,18 @@ start_kinesis() {
 await_ready() {
   local service=$1 check=$2 began=$SECONDS said=$SECONDS
   until "$check" "$service"; do
-    [ -n "$(running_pid "$service")" ] || die "$service exited at start, see $LOCAL/logs/$service.log"
+    if [ -z "$(running_pid "$service")" ]; then
+      # One that ran when `up` began and is gone now was dying then (killed a moment before):
+      # started now like any other that was down.
+      if [[ $STARTED != *" $service "* ]]; then
+        note "$service is gone (it was still exiting); starting it"
+        start_service "$service"
+        continue
+      fi
+      start_failed "$service" "exited at start"
+    fi
     if [ $((SECONDS - began)) -ge "$READY_WAIT_S" ]; then
-      die "$service did not answer its health check in $READY_WAIT_S s, see $LOCAL/logs/$service.log"
+      start_failed "$service" "did not answer its health check in $READY_WAIT_S s"
     fi
     if [ $((SECONDS - said)) -ge 10 ]; then
       note "waiting for $service (pid $(running_pid "$service")) to answer: $((SECONDS - began)) s (recovering after a crash can take minutes)"
@@ -478,11 +596,7 @@ local_up() {
   mkdir -p "$LOCAL/run" "$LOCAL/logs"
   for service in "${SERVICES[@]}"; do
     if [ -n "$(running_pid "$service")" ]; then continue; fi
-    check_port_free "$service"
-    case $service in
-      kafka*) start_kafka_node "$service" ;;
-      *) "start_$service" ;;
-    esac
+    start_service "$service"
     started=1
   done
   [ -z "$(running_pid mysql)" ] || setup_mysql
@@ -496,7 +610,7 @@ local_up() {
 }
 
 local_down() {
-  local service pid pids=()
+  local service pid pids=() failed=0
   # Every service is asked to stop at once: Kafka nodes stopped one by one would leave the last
   # without a controller quorum, stuck in its controlled shutdown.
   for service in "${SERVICES[@]}"; do
@@ -507,11 +621,12 @@ local_down() {
   done
   for entry in ${pids[@]+"${pids[@]}"}; do
     service=${entry%%:*} pid=${entry#*:}
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then note "$service (pid $pid) did not stop in 15 s, killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
-    rm -f "$(pid_file "$service")"
-    note "$service stopped"
+    if ! await_gone "$pid" 150; then note "$service (pid $pid) did not stop in 15 s, killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+    # The pid file goes only with the process: one that outlives SIGKILL is still the stack's.
+    if await_gone "$pid" 100; then rm -f "$(pid_file "$service")"; note "$service stopped"
+    else note "$service (pid $pid) still runs after SIGKILL; its pid file is kept"; failed=1; fi
   done
+  return $failed
 }
 
 local_status() {

@@ -54,7 +54,7 @@ MariaDB or kinesalite. Prints the faults by kind and the invariants; exit 1 on a
   --minutes N           the span the faults are drawn over (2); recoveries may stretch it, and
                         the drain and checks come after
   --seed S              the faults' seed (random, printed): the same seed, the same schedule
-  --port-base P         MariaDB on P, Kafka P+1, its controller P+2, kinesalite P+3 (41300)
+  --port-base P         MariaDB on P, Kafka P+1, its controller P+2, kinesalite P+3 (22300)
   --grow N              rows added to each table per second (20)
   --dir DIR             the stack's directory (a new temporary one); kept after a failure
   --keep                keep the directory (and its logs) after a success too`;
@@ -86,7 +86,7 @@ function parseChaosOptions(flags: Flags): ChaosOptions {
   return {
     minutes: numberFlag(flags, "minutes", 2, { min: 0.1 }),
     seed: intFlag(flags, "seed", Math.floor(Math.random() * 1_000_000), { min: 0 }),
-    portBase: intFlag(flags, "port-base", 41300, { min: 1024, max: 65530 }),
+    portBase: intFlag(flags, "port-base", 22300, { min: 1024, max: 65530 }),
     grow: intFlag(flags, "grow", 20, { min: 1, max: 5000 }),
     dir: stringFlag(flags, "dir"),
     keep: flags.keep === true,
@@ -373,6 +373,12 @@ async function runChaos(
         lastRecords,
       ),
     ];
+  } catch (error) {
+    // The run broke off (a stack that would not come up): the servers' own words, and where
+    // the rest is kept.
+    say(await stack.logTails());
+    say(`chaos: logs and data kept in ${dir}`);
+    throw error;
   } finally {
     for (const process of processes) await process.stop(10_000);
     await stack.down();

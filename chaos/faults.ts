@@ -97,9 +97,8 @@ export async function injectFaults(
       send("SIGCONT");
     }
     if (isService && injected.applied && fault.action === "SIGKILL") {
-      // `up` while the killed process is still exiting would take it for running (or find its
-      // files still locked): wait until it is gone.
-      await gone(send);
+      // At once, as a supervisor would: `up` itself waits until the killed process and its
+      // locks are gone.
       const failure = await bringBack(stack);
       if (failure) {
         injected.upFailed = failure;
@@ -109,11 +108,6 @@ export async function injectFaults(
     done.push(injected);
   }
   return done;
-}
-
-/** Waits (at most 15 s) until the process `send` signals no longer exists. */
-async function gone(send: (sig: Deno.Signal) => boolean): Promise<void> {
-  for (let i = 0; i < 150 && send("SIGCONT"); i++) await sleep(100);
 }
 
 /** `infra.sh local up`, tried three times; the last failure's line, or undefined once up. */

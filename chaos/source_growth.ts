@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import { SourceGrowth } from "./source_growth.ts";
- * const growth = new SourceGrowth({ host: "127.0.0.1", port: 41300, user: "pinpipe_admin",
+ * const growth = new SourceGrowth({ host: "127.0.0.1", port: 22300, user: "pinpipe_admin",
  *   password: "", database: "pinterest_data" }, 20);
  * const stop = new AbortController();
  * const running = growth.run(stop.signal);

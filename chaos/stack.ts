@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { ChaosStack } from "./stack.ts";
- * const stack = new ChaosStack("/tmp/chaos", 41300);
+ * const stack = new ChaosStack("/tmp/chaos", 22300);
  * await stack.up();
  * await stack.down();
  * ```

@@ -10,7 +10,7 @@
  * import { Supervised } from "./supervisor.ts";
  * import { ChaosStack } from "./stack.ts";
  * const sink = new Supervised({ name: "sink", args: ["sink", "--id", "0123456789ab"] },
- *   new ChaosStack("/tmp/chaos", 41300), "/tmp/chaos/logs");
+ *   new ChaosStack("/tmp/chaos", 22300), "/tmp/chaos/logs");
  * sink.start();
  * await sink.stop();
  * ```

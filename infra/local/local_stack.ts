@@ -99,6 +99,29 @@ export class LocalStack {
     return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
   }
 
+  /**
+   * The last `lines` lines of each server log in `logs/`, headed by its path: the evidence
+   * a failed start or a failed test prints before the stack's directory goes.
+   */
+  async logTails(lines = 40): Promise<string> {
+    const logs = `${this.dir}/logs`;
+    const names: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(logs)) if (entry.isFile) names.push(entry.name);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return `(no logs in ${logs})`;
+      throw error;
+    }
+    const tails = await Promise.all(
+      names.sort().map(async (name) => {
+        const text = (await Deno.readTextFile(`${logs}/${name}`)).trimEnd();
+        return `--- the last ${lines} lines of ${logs}/${name}\n` +
+          text.split("\n").slice(-lines).join("\n");
+      }),
+    );
+    return tails.join("\n");
+  }
+
   /** The pid of a service from its pid file, or undefined when it has none. */
   async pid(service: Service | KafkaNode): Promise<number | undefined> {
     try {

@@ -63,16 +63,32 @@ export async function writeNdjson(
     for (const kind of kinds) files.push(await writeTable(pathOf(kind), kind, options, onProgress));
     return files;
   }
-  // A small pool: at most `jobs` workers at once, tables started in order.
+  // A small pool: at most `jobs` workers at once, tables started in order. The first failure
+  // stops the others and starts no more; it is thrown only once every worker has ended, so
+  // nothing still writes into `dir` after the rejection.
   const files = new Array<NdjsonFile>(kinds.length);
+  const running = new Set<WorkerWrite>();
+  let failure: { error: unknown } | undefined;
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < kinds.length) {
+    while (!failure && next < kinds.length) {
       const i = next++;
-      files[i] = await writeTableInWorker(pathOf(kinds[i]), kinds[i], options, onProgress);
+      const write = writeTableInWorker(pathOf(kinds[i]), kinds[i], options, onProgress);
+      running.add(write);
+      try {
+        files[i] = await write.done;
+      } catch (error) {
+        if (!failure) {
+          failure = { error };
+          for (const other of running) other.stop();
+        }
+      } finally {
+        running.delete(write);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, kinds.length) }, lane));
+  if (failure) throw failure.error;
   return files;
 }
 
@@ -83,12 +99,16 @@ export async function writeNdjson(
  * ```ts
  * await writeTable("out/geo.ndjson", "geo", { rows: 100, seed: 1 }); // { kind: "geo", rows: 100, ... }
  * ```
+ *
+ * An aborted `signal` stops it at the next 4 MiB written: the `.partial` file is removed and
+ * the abort reason thrown.
  */
 export async function writeTable(
   path: string,
   kind: TableKind,
   options: DatasetOptions,
   onProgress?: ProgressCallback,
+  signal?: AbortSignal,
 ): Promise<NdjsonFile> {
   const partial = `${path}.partial`;
   const file = await Deno.open(partial, { write: true, create: true, truncate: true });
@@ -108,6 +128,7 @@ export async function writeTable(
       // A UTF-16 unit never takes more than 3 bytes in UTF-8.
       if (used + line.length * 3 > buffer.length) {
         await flush();
+        signal?.throwIfAborted();
         onProgress?.(kind, rows, options.rows);
       }
       used += encoder.encodeInto(line, buffer.subarray(used)).written;
@@ -131,16 +152,29 @@ export type WorkerMessage =
   | { type: "done"; file: NdjsonFile }
   | { type: "error"; message: string };
 
+/** Messages to `ndjson_worker.ts`: a table to write, or stop writing it. */
+export type WorkerRequest =
+  | { type: "write"; path: string; kind: TableKind; options: DatasetOptions }
+  | { type: "stop" };
+
+/** A table being written by a worker: `done` settles once the worker has ended. */
+interface WorkerWrite {
+  done: Promise<NdjsonFile>;
+  /** Asks the worker to stop; `done` then rejects once it has removed its `.partial` file. */
+  stop(): void;
+}
+
 function writeTableInWorker(
   path: string,
   kind: TableKind,
   options: DatasetOptions,
   onProgress?: ProgressCallback,
-): Promise<NdjsonFile> {
+): WorkerWrite {
   const worker = new Worker(new URL("./ndjson_worker.ts", import.meta.url).href, {
     type: "module",
   });
-  return new Promise<NdjsonFile>((resolve, reject) => {
+  const post = (request: WorkerRequest) => worker.postMessage(request);
+  const done = new Promise<NdjsonFile>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
       if (message.type === "progress") onProgress?.(kind, message.rows, options.rows);
@@ -151,6 +185,7 @@ function writeTableInWorker(
       event.preventDefault();
       reject(new Error(`writing ${path}: ${event.message}`));
     };
-    worker.postMessage({ path, kind, options });
+    post({ type: "write", path, kind, options });
   }).finally(() => worker.terminate());
+  return { done, stop: () => post({ type: "stop" }) };
 }

@@ -24,7 +24,7 @@ const rejects = (promise: Promise<unknown>, name: string, message: RegExp) =>
   });
 
 Deno.test("the MSK Connect stand-in checks requests against the SDK's model", async () => {
-  const standIn = startKafkaConnectStandIn({ port: 42990 + Math.floor(Math.random() * 5) });
+  const standIn = startKafkaConnectStandIn({ port: 21960 + Math.floor(Math.random() * 5) });
   const client = new KafkaConnectClient({
     region: "us-east-1",
     endpoint: standIn.url,
@@ -106,7 +106,7 @@ Deno.test("the MSK Connect stand-in checks requests against the SDK's model", as
 
 Deno.test("the Databricks stand-in answers with Databricks' error codes and runs only real notebooks", async () => {
   const standIn = startDatabricksStandIn({
-    port: 42995 + Math.floor(Math.random() * 5),
+    port: 21965 + Math.floor(Math.random() * 5),
     token: "dapi-t",
   });
   const workspace = new DatabricksWorkspace(standIn.url, "dapi-t");

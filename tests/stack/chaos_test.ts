@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { runMain } from "../support/processes.ts";
 
 Deno.test("chaos: 21 s of faults on a private stack, then every record exactly once", async () => {
-  const run = await runMain(["chaos", "--minutes", "0.35", "--seed", "9", "--port-base", "41400"]);
+  const run = await runMain(["chaos", "--minutes", "0.35", "--seed", "9", "--port-base", "22400"]);
   const output = run.stdout + run.stderr;
   assert.equal(run.code, 0, output);
   assert.match(output, /chaos: \d+ invariant\(s\), 0 violation\(s\), seed 9/);

@@ -59,13 +59,8 @@ async function assertHealthy(stack: PrivateStack, what: string) {
 }
 
 Deno.test("infra.sh local up after SIGKILL of each service, then of all: healthy, data kept, loopback only", async () => {
-  const stack = await PrivateStack.create({
-    mysql: 23306,
-    kafka: 29092,
-    controller: 29093,
-    kinesis: 24567,
-  });
-  try {
+  const ports = { mysql: 23306, kafka: 29092, controller: 29093, kinesis: 24567 };
+  await PrivateStack.use(ports, {}, async (stack) => {
     await stack.must("up");
     await assertHealthy(stack, "first up");
     const pins = async () =>
@@ -95,7 +90,5 @@ Deno.test("infra.sh local up after SIGKILL of each service, then of all: healthy
     const pids = await Promise.all(SERVICES.map((service) => stack.pid(service)));
     await stack.must("down");
     for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} still running after down`);
-  } finally {
-    await stack.dispose();
-  }
+  });
 });

@@ -58,30 +58,28 @@ const endsOf = (brokers: string, topic: string) =>
 async function withCluster(
   use: (stack: PrivateStack, brokers: string, run: Runner) => Promise<void>,
 ): Promise<void> {
-  const stack = await PrivateStack.create(
-    { mysql: 40306, kafka: 40092, controller: 40093, kinesis: 40567 },
-    { kafkaBrokers: 3 },
-  );
-  const children: Deno.ChildProcess[] = [];
-  const run: Runner = (args) => {
-    const child = spawnMain(args, stack.env());
-    children.push(child);
-    return { child, result: finish(child) };
-  };
-  try {
-    const up = await stack.must("up");
-    for (const node of [1, 2, 3]) {
-      assert.match(up, new RegExp(`^${stack.kafkaNode(node).service} +up .*3 broker`, "m"), up);
+  const ports = { mysql: 21306, kafka: 21092, controller: 21093, kinesis: 21567 };
+  await PrivateStack.use(ports, { kafkaBrokers: 3 }, async (stack) => {
+    const children: Deno.ChildProcess[] = [];
+    const run: Runner = (args) => {
+      const child = spawnMain(args, stack.env());
+      children.push(child);
+      return { child, result: finish(child) };
+    };
+    try {
+      const up = await stack.must("up");
+      for (const node of [1, 2, 3]) {
+        assert.match(up, new RegExp(`^${stack.kafkaNode(node).service} +up .*3 broker`, "m"), up);
+      }
+      await use(stack, stack.env().PINPIPE_KAFKA_BROKERS, run);
+    } finally {
+      for (const child of children) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already exited */ }
+      }
     }
-    await use(stack, stack.env().PINPIPE_KAFKA_BROKERS, run);
-  } finally {
-    for (const child of children) {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-    }
-    await stack.dispose();
-  }
+  });
 }
 
 type Runner = (args: string[]) => { child: Deno.ChildProcess; result: Promise<Finished> };

@@ -31,7 +31,7 @@ async function simJson(args: string[]): Promise<SimJson & { stderr: string }> {
 }
 
 Deno.test("sim from s3:// gives exactly the answers of the same objects in a directory", async () => {
-  const moto = await startMoto(42900 + Math.floor(Math.random() * 90));
+  const moto = await startMoto(21900 + Math.floor(Math.random() * 60));
   const out = await Deno.makeTempDir({ prefix: "pinpipe-sim-s3-" });
   const s3 = s3Client({
     region: "us-east-1",

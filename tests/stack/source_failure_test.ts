@@ -67,13 +67,8 @@ async function indexesIn(stack: PrivateStack, topic: string): Promise<number[]> 
 }
 
 Deno.test("batch: MariaDB killed mid-table ends it with exit 3 in seconds; the rerun completes exactly once", async () => {
-  const stack = await PrivateStack.create({
-    mysql: 33306,
-    kafka: 39092,
-    controller: 39093,
-    kinesis: 34567,
-  });
-  try {
+  const ports = { mysql: 20306, kafka: 20092, controller: 20093, kinesis: 20567 };
+  await PrivateStack.use(ports, {}, async (stack) => {
     await stack.must("up");
     await stack.must("seed", "--rows", String(ROWS));
     const id = "5ca1ab1e0f00";
@@ -89,7 +84,7 @@ Deno.test("batch: MariaDB killed mid-table ends it with exit 3 in seconds; the r
     assert.ok(seconds < 15, `batch took ${seconds.toFixed(1)} s to notice the database died`);
     assert.match(
       text.split("\n").at(-1)!,
-      /^pinpipe batch: database unreachable: MySQL 127\.0\.0\.1:33306/,
+      /^pinpipe batch: database unreachable: MySQL 127\.0\.0\.1:20306/,
     );
     const saved = await checkpointed(stack, id);
     assert.ok(saved > 0 && saved < ROWS, `checkpoint after the crash: ${saved}`);
@@ -104,7 +99,5 @@ Deno.test("batch: MariaDB killed mid-table ends it with exit 3 in seconds; the r
     const indexes = await indexesIn(stack, `${id}.pin`);
     assert.equal(indexes.length, table, "every row exactly once: the topic holds the table's rows");
     assert.equal(new Set(indexes).size, distinct);
-  } finally {
-    await stack.dispose();
-  }
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * A Kafka broker of its own for one test: a single-node KRaft broker from
  * the local stack's jars, in a temp directory, on free ports, optionally
- * with SASL/SCRAM and ACLs. A test may stop and start it without disturbing
+ * with SASL/SCRAM and ACLs. Its output goes to `broker.log` there; a start
+ * that fails says so with the log's last lines. A test may stop and start it without disturbing
  * the shared broker.
  *
  * @example
@@ -108,9 +109,15 @@ function kafkaJava(dir: string, args: string[]): Deno.Command {
       `${ROOT}.cache/kafka/libs/*`,
       ...args,
     ],
-    stdout: "null",
+    stdout: "piped",
     stderr: "piped",
   });
+}
+
+/** The last `lines` lines of the file at `path` ("" when it does not exist). */
+async function tail(path: string, lines = 40): Promise<string> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
 /** Formats the KRaft storage in `dir`, with the SCRAM users' credentials if any. */
@@ -175,9 +182,39 @@ export async function startPrivateBroker(scram?: ScramUsers): Promise<PrivateBro
     port: ports.client,
     brokers: [`127.0.0.1:${ports.client}`],
     async start() {
-      child = kafkaJava(dir, ["kafka.Kafka", `${dir}/server.properties`]).spawn();
-      await child.stderr.cancel();
-      await waitFor("the private broker to listen", () => listening(ports.client), 60_000, 200);
+      // The broker's output goes to broker.log, so that a failed start can say why.
+      const log = `${dir}/broker.log`;
+      const running = kafkaJava(dir, ["kafka.Kafka", `${dir}/server.properties`]).spawn();
+      child = running;
+      // One handle per stream (a stream locks what it pipes to); appends interleave by line.
+      const append = () => Deno.open(log, { write: true, create: true, append: true });
+      const copied = Promise.all([
+        running.stdout.pipeTo((await append()).writable),
+        running.stderr.pipeTo((await append()).writable),
+      ]);
+      let exited: number | undefined;
+      running.status.then(async ({ code }) => {
+        await copied.catch(() => {});
+        exited = code;
+      });
+      try {
+        await waitFor(
+          `the private broker to listen on 127.0.0.1:${ports.client}`,
+          async () => {
+            if (exited !== undefined) throw new Error(`exited with code ${exited}`);
+            return await listening(ports.client);
+          },
+          60_000,
+          200,
+        );
+      } catch (error) {
+        await broker.stop();
+        throw new Error(
+          `the private broker (ports ${ports.client}, ${ports.controller}, ${ports.internal}) did not start: ${
+            (error as Error).message
+          }; the last lines of ${log}:\n${await tail(log)}`,
+        );
+      }
     },
     async stop() {
       if (!child) return;

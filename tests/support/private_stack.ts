@@ -13,6 +13,7 @@ import {
   type StackOptions,
   type StackPorts,
 } from "../../infra/local/local_stack.ts";
+import { processRunning } from "../../infra/local/process_state.ts";
 
 export { type KafkaNode, type Service, SERVICES } from "../../infra/local/local_stack.ts";
 export type Ports = StackPorts;
@@ -29,6 +30,26 @@ export class PrivateStack extends LocalStack {
   /** `bash infra.sh local ARGS...` against this stack. */
   infra(...args: string[]) {
     return this.runInfra(args);
+  }
+
+  /**
+   * A stack on `ports` for the length of `body`: when `body` fails, the tail of each server
+   * log goes to stderr before the stack and its directory are removed.
+   */
+  static async use(
+    ports: Ports,
+    options: StackOptions,
+    body: (stack: PrivateStack) => Promise<void>,
+  ): Promise<void> {
+    const stack = await PrivateStack.create(ports, options);
+    try {
+      await body(stack);
+    } catch (error) {
+      console.error(`private stack in ${stack.dir} failed; its logs:\n${await stack.logTails()}`);
+      throw error;
+    } finally {
+      await stack.dispose();
+    }
   }
 
   /** Runs `infra.sh local ARGS` and fails the test with its output when it fails. */
@@ -71,17 +92,10 @@ export class PrivateStack extends LocalStack {
   }
 }
 
-/** Whether a process with this pid exists. */
-export function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether a process with this pid runs (a zombie does not). */
+export const alive: (pid: number) => boolean = processRunning;
 
-/** SIGKILL, then wait (at most 10 s) until the process is gone. */
+/** SIGKILL, then wait (at most 10 s) until the process is gone (a zombie counts as gone). */
 export async function killHard(pid: number): Promise<void> {
   Deno.kill(pid, "SIGKILL");
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));

@@ -19,12 +19,29 @@ export const ROOT_URL: URL = new URL("../../", import.meta.url);
 /** The repository root's path, with a trailing slash. */
 export const ROOT: string = ROOT_URL.pathname;
 
-/** A TCP port nothing listens on right now. */
+/**
+ * Where `freePort` draws from: below the ephemeral range (32768-60999 on Linux), so that no
+ * outgoing connection takes the port between the draw and the server's bind.
+ */
+const FREE_PORTS = { low: 22600, high: 22999 };
+const drawn = new Set<number>();
+
+/** A TCP port nothing listens on right now, never the same twice in one process. */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  const span = FREE_PORTS.high - FREE_PORTS.low + 1;
+  for (let tries = 0; tries < span; tries++) {
+    const port = FREE_PORTS.low + Math.floor(Math.random() * span);
+    if (drawn.has(port)) continue;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } catch (error) {
+      if (error instanceof Deno.errors.AddrInUse) continue;
+      throw error;
+    }
+    drawn.add(port);
+    return port;
+  }
+  throw new Error(`no free port left in ${FREE_PORTS.low}-${FREE_PORTS.high}`);
 }
 
 /** The result of a finished child process. */

@@ -7,8 +7,8 @@
  * @example
  * ```ts
  * import { startMoto } from "./moto.ts";
- * const moto = await startMoto(42566);
- * moto.endpoint; // "http://127.0.0.1:42566"
+ * const moto = await startMoto(21900);
+ * moto.endpoint; // "http://127.0.0.1:21900"
  * await moto.close();
  * ```
  */

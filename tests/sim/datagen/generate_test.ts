@@ -400,3 +400,25 @@ Deno.test("a worker that cannot write fails the whole write, naming the file", a
     );
   });
 });
+
+Deno.test("a worker that cannot write stops the others before the write rejects: nothing writes after", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pinpipe_generate_test_" });
+  try {
+    // The last table fails at once; the other two are large enough to be mid-write then.
+    await Deno.mkdir(`${dir}/user.ndjson.partial`);
+    await assert.rejects(
+      () => writeNdjson(dir, { rows: 400_000, seed: 1 }, { jobs: 3 }),
+      (error: Error) => error.message.startsWith(`writing ${dir}/user.ndjson:`),
+    );
+    const entries = async () => (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
+    // The stopped workers removed their .partial files: no half-written table is left.
+    assert.deepEqual(await entries(), ["user.ndjson.partial"]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(await entries(), ["user.ndjson.partial"], "a worker still wrote after");
+  } finally {
+    // Fails with "Directory not empty" if a worker still writes into it.
+    await Deno.remove(dir, { recursive: true });
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await assert.rejects(() => Deno.stat(dir), Deno.errors.NotFound, "the directory came back");
+});
