@@ -25,7 +25,7 @@ Deno.test("sim --incremental: day by day, a quarantine that fails the run, then 
         "--state",
         state,
         "--out",
-        out,
+        join(out, "sim"),
         "--json",
         ...args,
       );
@@ -52,7 +52,7 @@ Deno.test("sim --incremental: day by day, a quarantine that fails the run, then 
       c.name === "schema drift pin.utm_source"
     );
     assert.equal(drift.detail, "1 records carry it, kept without it");
-    const report = await Deno.readTextFile(join(out, "report", "index.html"));
+    const report = await Deno.readTextFile(join(out, "sim", "report", "index.html"));
     assert.match(report, /<section class="incremental" data-run="2">/);
     assert.match(
       report,
