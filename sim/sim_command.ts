@@ -30,6 +30,7 @@ import type {
   QueryAnswer,
 } from "../src/warehouse/duckdb_runner.ts";
 import type { IncrementalRun } from "../src/warehouse/incremental.ts";
+import { recordsPresentChecks } from "../src/warehouse/records_present.ts";
 import { type DatasetOptions, DEFAULT_DATASET } from "./datagen/generate.ts";
 import { defaultLandWorkers, landGenerated } from "./datagen/land_generated.ts";
 import { landRecords } from "./land_bucket.ts";
@@ -324,7 +325,15 @@ async function simulateIn(
     lap("clean");
     const answers = await runQueries(db);
     lap("queries");
-    const checks = await runQualityChecks(db);
+    const checks = [
+      ...recordsPresentChecks(
+        Object.fromEntries(TABLE_KINDS.map((kind) => [kind, cleaned[kind].rowsIn])) as Record<
+          TableKind,
+          number
+        >,
+      ),
+      ...await runQualityChecks(db),
+    ];
     lap("checks");
     await report;
     const reportPath = await publishReport(out, {
