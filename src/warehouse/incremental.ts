@@ -51,6 +51,7 @@ import {
   splitObject,
 } from "./quarantine.ts";
 import { stageTimer } from "../core/stage_timer.ts";
+import { dbFileError } from "./file_errors.ts";
 import { incrementalRecordsChecks, type IncrementalTableCounts } from "./records_present.ts";
 
 /** What one run added to one table. */
@@ -291,7 +292,8 @@ export async function runIncremental(
       );
       await db.connection.run("COMMIT");
     } catch (error) {
-      await db.connection.run("ROLLBACK");
+      // After a failed write DuckDB may have ended the transaction itself: the cause is `error`.
+      await db.connection.run("ROLLBACK").catch(() => {});
       throw error;
     }
 
@@ -324,6 +326,8 @@ export async function runIncremental(
       answers,
       timings,
     };
+  } catch (error) {
+    throw dbFileError(error, "the state", statePath);
   } finally {
     db.close();
     for (const file of staged) await Deno.remove(file).catch(() => {});

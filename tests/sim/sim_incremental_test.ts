@@ -84,3 +84,61 @@ Deno.test("sim: --incremental, --state and --max-bad-records are refused where t
     assert.match(stderr, message);
   }
 });
+
+Deno.test({
+  name:
+    "sim --incremental: a full disk under the state is one line naming it; with space, the rerun reads every object once",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "pinpipe_sim_incremental_disk_" });
+    const stateDir = join(dir, "state");
+    await Deno.mkdir(stateDir);
+    const mount = async (...args: string[]) => {
+      const { code, stderr } = await new Deno.Command("mount", { args, stderr: "piped" }).output();
+      assert.equal(code, 0, new TextDecoder().decode(stderr));
+    };
+    // The empty state takes about 270 KB; 5000 rows a table take about 4 MB more.
+    await mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", stateDir);
+    try {
+      const gen = await sim("--rows", "5000", "--out", join(dir, "gen"));
+      assert.equal(gen.code, 0, gen.stderr);
+      const state = join(stateDir, "state.duckdb");
+      const run = () =>
+        sim(
+          "--json",
+          "--from",
+          "bucket",
+          "--bucket",
+          join(dir, "gen", "bucket", "user-0123456789ab-bucket"),
+          "--incremental",
+          "--state",
+          state,
+          "--out",
+          join(dir, "out"),
+        );
+      const full = await run();
+      assert.equal(full.code, 1, full.stderr);
+      assert.match(
+        full.stderr,
+        new RegExp(`^pinpipe sim: could not write the state ${state}: .*No space left on device`),
+      );
+      assert.equal(full.stderr.trim().split("\n").length, 1, full.stderr);
+      assert.deepEqual([...Deno.readDirSync(stateDir)].map((e) => e.name), ["state.duckdb"]);
+
+      await mount("-o", "remount,size=64m", stateDir);
+      const rerun = await run();
+      assert.equal(rerun.code, 0, rerun.stderr);
+      const { incremental } = JSON.parse(rerun.stdout);
+      assert.equal(incremental.runId, 1, "the failed run left no run behind");
+      assert.equal(incremental.skippedObjects, 0);
+      for (const kind of ["pin", "geo", "user"]) {
+        assert.equal(incremental.added[kind].objects, 5, kind);
+        assert.equal(incremental.added[kind].bronze, 5000, kind);
+      }
+      assert.deepEqual([...Deno.readDirSync(stateDir)].map((e) => e.name), ["state.duckdb"]);
+    } finally {
+      await new Deno.Command("umount", { args: [stateDir] }).output();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
