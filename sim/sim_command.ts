@@ -15,11 +15,12 @@
 import { join } from "node:path";
 import { choiceFlag, type Flags, intFlag, stringFlag } from "../src/core/cli.ts";
 import { type Command, runCommand } from "../src/core/command.ts";
-import { UsageError } from "../src/core/errors.ts";
+import { isDiskFull, UsageError } from "../src/core/errors.ts";
 import { stageTimer } from "../src/core/stage_timer.ts";
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
 import { bucketName, topicName } from "../src/core/names.ts";
 import { isS3Location, s3BucketName } from "../src/util/s3_location.ts";
+import { allFinished } from "../src/util/all_finished.ts";
 import { type Row, toRecord } from "../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
 import type {
@@ -29,9 +30,11 @@ import type {
   QueryAnswer,
 } from "../src/warehouse/duckdb_runner.ts";
 import type { IncrementalRun } from "../src/warehouse/incremental.ts";
+import { recordsPresentChecks } from "../src/warehouse/records_present.ts";
 import { type DatasetOptions, DEFAULT_DATASET } from "./datagen/generate.ts";
 import { defaultLandWorkers, landGenerated } from "./datagen/land_generated.ts";
 import { landRecords } from "./land_bucket.ts";
+import { claimOutDir, type OutDir, writeError } from "./out_dir.ts";
 import { textTable } from "./text_table.ts";
 
 const SOURCES = ["generate", "mysql", "bucket"] as const;
@@ -172,11 +175,13 @@ async function fromS3(
   location: string,
   options: SimOptions,
   config: PipelineConfig,
+  out: OutDir,
   progress: (line: string) => void,
 ): Promise<string> {
   const { copyS3Objects } = await import("./s3_bucket_reader.ts");
   const bucket = s3BucketName(location);
-  const toDir = join(options.outDir, "bucket", bucket);
+  const relative = join("bucket", bucket);
+  const toDir = await out.stage(relative);
   await copyS3Objects({
     bucket,
     prefixes: TABLE_KINDS.map((kind) => `topics/${topicName(config.id, kind)}/`),
@@ -184,8 +189,11 @@ async function fromS3(
     region: config.aws.region,
     endpoint: options.s3Endpoint,
     progress,
+  }).catch((error) => {
+    throw isDiskFull(error) ? writeError(options.outDir, error) : error;
   });
-  return toDir;
+  await out.publish(relative);
+  return join(options.outDir, relative);
 }
 
 /** `loading`, marked handled until it is awaited, so that a failure ends the run where it is used. */
@@ -194,11 +202,42 @@ function preload<T>(loading: Promise<T>): Promise<T> {
   return loading;
 }
 
-/** Runs the simulator once; throws on any error, returns the answers and checks. */
+/**
+ * Runs the simulator once, writing only below `options.outDir`, which it claims for the run
+ * (`out_dir.ts`); throws on any error, returns the answers and checks.
+ */
 export async function simulate(
   options: SimOptions,
   config: PipelineConfig,
   progress: (line: string) => void = () => {},
+): Promise<SimResult> {
+  const out = await claimOutDir(options.outDir);
+  try {
+    return await simulateIn(out, options, config, progress);
+  } finally {
+    await out.release();
+  }
+}
+
+/** Writes the run's report in staging, then moves it into place; returns where it is. */
+async function publishReport(
+  out: OutDir,
+  input: Parameters<typeof import("./report/report.ts").writeReport>[1],
+): Promise<string> {
+  const { writeReport } = await import("./report/report.ts");
+  const staged = await out.stage("report");
+  await writeReport(staged, input).catch((error) => {
+    throw isDiskFull(error) ? writeError(out.path, error) : error;
+  });
+  await out.publish("report");
+  return join(out.path, "report", "index.html");
+}
+
+async function simulateIn(
+  out: OutDir,
+  options: SimOptions,
+  config: PipelineConfig,
+  progress: (line: string) => void,
 ): Promise<SimResult> {
   // DuckDB's library takes about a fifth of a second to load: it loads here, with the modules
   // that use it and the report's, while the tables land in workers.
@@ -213,32 +252,41 @@ export async function simulate(
     const location = options.bucketDir ?? config.bucket;
     source = `bucket ${location}`;
     if (isS3Location(location)) {
-      bucketDir = await fromS3(location, options, config, progress);
+      bucketDir = await fromS3(location, options, config, out, progress);
       lap("download");
     } else {
       bucketDir = location;
     }
   } else {
-    bucketDir = join(options.outDir, "bucket", bucketName(config.id));
+    const relative = join("bucket", bucketName(config.id));
+    const staged = await out.stage(relative);
     source = options.from === "generate"
       ? `generated ${options.dataset.rows} rows per table, seed ${options.dataset.seed}`
       : `MySQL ${config.mysql.host}:${config.mysql.port}/${config.mysql.database}`;
-    if (options.from === "generate") {
-      await landGenerated(bucketDir, (kind) => topicName(config.id, kind), options.dataset, {
-        flushSize: options.flushSize,
-        // At least one worker: this thread loads DuckDB meanwhile.
-        workers: Math.max(1, defaultLandWorkers(options.dataset.rows)),
-      });
-    } else {
-      await Promise.all(TABLE_KINDS.map((kind) =>
-        landRecords(
-          bucketDir,
-          topicName(config.id, kind),
-          records(sourceRows(kind, config), kind),
-          { flushSize: options.flushSize },
-        )
-      ));
+    try {
+      if (options.from === "generate") {
+        await landGenerated(staged, (kind) => topicName(config.id, kind), options.dataset, {
+          flushSize: options.flushSize,
+          // At least one worker: this thread loads DuckDB meanwhile.
+          workers: Math.max(1, defaultLandWorkers(options.dataset.rows)),
+        });
+      } else {
+        await allFinished(TABLE_KINDS.map((kind) =>
+          landRecords(
+            staged,
+            topicName(config.id, kind),
+            records(sourceRows(kind, config), kind),
+            { flushSize: options.flushSize },
+          )
+        ));
+      }
+    } catch (error) {
+      // A full disk (the worker's message says so); any other failure keeps its own words.
+      throw isDiskFull(error) ? writeError(options.outDir, error) : error;
     }
+    // Complete: only now does it replace the earlier run's copy.
+    await out.publish(relative);
+    bucketDir = join(options.outDir, relative);
     lap("land");
   }
 
@@ -253,8 +301,8 @@ export async function simulate(
     );
     lap("incremental");
     const incremental = { ...run, statePath };
-    const { writeReport } = await report;
-    const reportPath = await writeReport(join(options.outDir, "report"), {
+    await report;
+    const reportPath = await publishReport(out, {
       title: `pinpipe simulation, pipeline ${config.id}, incremental run ${run.runId}`,
       generatedAt: new Date().toISOString(),
       source: `${source}, state ${statePath}`,
@@ -277,10 +325,18 @@ export async function simulate(
     lap("clean");
     const answers = await runQueries(db);
     lap("queries");
-    const checks = await runQualityChecks(db);
+    const checks = [
+      ...recordsPresentChecks(
+        Object.fromEntries(TABLE_KINDS.map((kind) => [kind, cleaned[kind].rowsIn])) as Record<
+          TableKind,
+          number
+        >,
+      ),
+      ...await runQualityChecks(db),
+    ];
     lap("checks");
-    const { writeReport } = await report;
-    const reportPath = await writeReport(join(options.outDir, "report"), {
+    await report;
+    const reportPath = await publishReport(out, {
       title: `pinpipe simulation, pipeline ${config.id}`,
       generatedAt: new Date().toISOString(),
       source,

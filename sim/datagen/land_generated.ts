@@ -16,6 +16,7 @@
  */
 import { toRecord } from "../../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
+import { allFinished } from "../../src/util/all_finished.ts";
 import { type Landed, landRecords } from "../land_bucket.ts";
 import { type DatasetOptions, generateRows, validateDatasetOptions } from "./generate.ts";
 
@@ -88,7 +89,8 @@ export async function landGenerated(
       { length: lanes },
       (_, lane) => jobs.filter((_, i) => i % lanes === lane),
     );
-    await Promise.all(shares.map(async (share) => {
+    // Every worker stops before a failure is passed on: the caller may then remove the folder.
+    await allFinished(shares.map(async (share) => {
       (await landInWorker(share)).forEach((result, i) => landed.set(share[i], result));
     }));
   }

@@ -30,6 +30,7 @@ import {
   openDuckDb,
   registerRawFromRecords,
 } from "../warehouse/duckdb_runner.ts";
+import { dbFileError } from "../warehouse/file_errors.ts";
 import { CliError } from "../core/errors.ts";
 import { cleanTableName } from "../core/names.ts";
 import type { SourceRecord } from "../core/records.ts";
@@ -120,11 +121,14 @@ export class StreamStore {
   readonly #db: DuckDb;
   readonly #id: string;
   readonly #dedup: DedupOptions;
+  /** The file, for messages. */
+  readonly #path: string;
 
-  private constructor(db: DuckDb, id: string, dedup: DedupOptions) {
+  private constructor(db: DuckDb, id: string, dedup: DedupOptions, path: string) {
     this.#db = db;
     this.#id = id;
     this.#dedup = dedup;
+    this.#path = path;
   }
 
   /** Opens (creating if needed) the database file at `path` for pipeline `id`. */
@@ -140,8 +144,13 @@ export class StreamStore {
       db.close();
       throw new CliError(`cannot open the consumer database ${path}: ${(error as Error).message}`);
     }
-    const store = new StreamStore(db, id, dedup);
-    await store.#createTables();
+    const store = new StreamStore(db, id, dedup, path);
+    try {
+      await store.#createTables();
+    } catch (error) {
+      db.close();
+      throw dbFileError(error, "the consumer database", path);
+    }
     return store;
   }
 
@@ -260,7 +269,7 @@ export class StreamStore {
       await this.#run("COMMIT");
     } catch (error) {
       await this.#run("ROLLBACK").catch(() => {});
-      throw error;
+      throw dbFileError(error, "the consumer database", this.#path);
     }
   }
 

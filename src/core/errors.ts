@@ -80,3 +80,12 @@ export class RecordRejectedError extends CliError {
     this.name = "RecordRejectedError";
   }
 }
+
+/**
+ * Whether `error` is a full disk (ENOSPC), also when only its message says so (as an error
+ * passed on from a worker, or DuckDB's "No space left on device").
+ */
+export function isDiskFull(error: unknown): boolean {
+  if ((error as { code?: unknown })?.code === "ENOSPC") return true;
+  return /\(os error 28\)|No space left on device/.test(String((error as Error)?.message ?? error));
+}

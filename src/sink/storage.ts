@@ -3,7 +3,8 @@
  * (the default, and what the tests use), or an S3 bucket (`s3://name`, with
  * an optional endpoint for S3-compatible servers). Both replace an object of
  * the same key whole: locally by writing a temp file and renaming it, so a
- * partial object never stands; on S3 because PutObject is atomic.
+ * partial object never stands, and a failed write removes its temp file;
+ * on S3 because PutObject is atomic.
  *
  * @example
  * ```ts
@@ -42,14 +43,20 @@ export class LocalBucket implements Bucket {
     const temp = join(temps, `${crypto.randomUUID()}.tmp`);
     const file = await Deno.open(temp, { write: true, createNew: true });
     try {
-      const data = new TextEncoder().encode(body);
-      let written = 0;
-      while (written < data.length) written += await file.write(data.subarray(written));
-      await file.sync();
-    } finally {
-      file.close();
+      try {
+        const data = new TextEncoder().encode(body);
+        let written = 0;
+        while (written < data.length) written += await file.write(data.subarray(written));
+        await file.sync();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(temp, path);
+    } catch (error) {
+      // A failed write (a full disk) leaves no temp file behind; the object is written again.
+      await Deno.remove(temp).catch(() => {});
+      throw error;
     }
-    await Deno.rename(temp, path);
   }
 }
 

@@ -116,10 +116,15 @@ Deno.test("sim: bad flags are named, exit 2", async () => {
   const from = await sim("--from", "kafka");
   assert.equal(from.code, 2);
   assert.match(from.stderr, /--from must be one of generate, mysql, bucket, got "kafka"/);
-  const missing = await sim("--from", "bucket", "--bucket", "/nonexistent/bucket");
-  assert.equal(missing.code, 1);
-  assert.match(
-    missing.stderr,
-    /no pin objects in \/nonexistent\/bucket\/topics\/0123456789ab\.pin/,
-  );
+  const out = await Deno.makeTempDir();
+  try {
+    const missing = await sim("--from", "bucket", "--bucket", "/nonexistent/bucket", "--out", out);
+    assert.equal(missing.code, 1);
+    assert.match(
+      missing.stderr,
+      /no pin objects in \/nonexistent\/bucket\/topics\/0123456789ab\.pin/,
+    );
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });

@@ -25,7 +25,7 @@ Deno.test("sim --incremental: day by day, a quarantine that fails the run, then 
         "--state",
         state,
         "--out",
-        out,
+        join(out, "sim"),
         "--json",
         ...args,
       );
@@ -52,7 +52,7 @@ Deno.test("sim --incremental: day by day, a quarantine that fails the run, then 
       c.name === "schema drift pin.utm_source"
     );
     assert.equal(drift.detail, "1 records carry it, kept without it");
-    const report = await Deno.readTextFile(join(out, "report", "index.html"));
+    const report = await Deno.readTextFile(join(out, "sim", "report", "index.html"));
     assert.match(report, /<section class="incremental" data-run="2">/);
     assert.match(
       report,
@@ -83,4 +83,85 @@ Deno.test("sim: --incremental, --state and --max-bad-records are refused where t
     assert.equal(code, 2);
     assert.match(stderr, message);
   }
+});
+
+Deno.test({
+  name:
+    "sim --incremental: a full disk under the state is one line naming it; with space, the rerun reads each new object once",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "pinpipe_sim_incremental_disk_" });
+    const stateDir = join(dir, "state");
+    await Deno.mkdir(stateDir);
+    const mount = async (...args: string[]) => {
+      const { code, stderr } = await new Deno.Command("mount", { args, stderr: "piped" }).output();
+      assert.equal(code, 0, new TextDecoder().decode(stderr));
+    };
+    // Room for the state after one object a table (about 2 MB with DuckDB's journal), not five.
+    await mount("-t", "tmpfs", "-o", "size=2m", "tmpfs", stateDir);
+    try {
+      const gen = await sim("--rows", "5000", "--out", join(dir, "gen"));
+      assert.equal(gen.code, 0, gen.stderr);
+      const generated = join(dir, "gen", "bucket", "user-0123456789ab-bucket");
+      const bucket = join(dir, "bucket");
+      const deliver = async (objects: number[]) => {
+        for (const kind of ["pin", "geo", "user"]) {
+          for (const n of objects) {
+            const key = `topics/0123456789ab.${kind}/partition=0/0123456789ab.${kind}+0+${
+              String(n * 1000).padStart(10, "0")
+            }.json`;
+            await Deno.mkdir(join(bucket, key, ".."), { recursive: true });
+            await Deno.copyFile(join(generated, key), join(bucket, key));
+          }
+        }
+      };
+      const state = join(stateDir, "state.duckdb");
+      const run = async () => {
+        const result = await sim(
+          "--json",
+          "--from",
+          "bucket",
+          "--bucket",
+          bucket,
+          "--incremental",
+          "--state",
+          state,
+          "--out",
+          join(dir, "out"),
+        );
+        return { ...result, json: result.code === 0 ? JSON.parse(result.stdout) : undefined };
+      };
+      await deliver([0]);
+      const first = await run();
+      assert.equal(first.code, 0, first.stderr);
+
+      await deliver([1, 2, 3, 4]);
+      const full = await run();
+      assert.equal(full.code, 1, full.stderr);
+      assert.match(
+        full.stderr,
+        new RegExp(`^pinpipe sim: could not write the state ${state}: .*No space left on device`),
+      );
+      assert.equal(full.stderr.trim().split("\n").length, 1, full.stderr);
+      const left = [...Deno.readDirSync(stateDir)].map((e) => e.name);
+      assert.deepEqual(left.filter((name) => !name.startsWith("state.duckdb")), [], `${left}`);
+
+      await mount("-o", "remount,size=64m", stateDir);
+      const rerun = await run();
+      assert.equal(rerun.code, 0, rerun.stderr);
+      const { incremental } = rerun.json;
+      assert.equal(incremental.runId, 2, "the failed run left no run behind");
+      assert.equal(incremental.skippedObjects, 3, "the first run's objects, read once");
+      for (const kind of ["pin", "geo", "user"]) {
+        assert.equal(incremental.added[kind].objects, 4, kind);
+        assert.equal(incremental.added[kind].bronze, 4000, kind);
+        const [, rowsOut] = new RegExp(`${kind} 5000 in, (\\d+) out`).exec(gen.stdout)!;
+        assert.equal(incremental.silverRows[kind], Number(rowsOut), `${kind}: every row once`);
+      }
+      assert.deepEqual([...Deno.readDirSync(stateDir)].map((e) => e.name), ["state.duckdb"]);
+    } finally {
+      await new Deno.Command("umount", { args: [stateDir] }).output();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -1,10 +1,16 @@
 /**
  * The consumer's errors: one line naming what was wrong, the exit code of
  * its kind (Kinesis: 4, flags: 2), and the database file untouched by the
- * failed run.
+ * failed run; a database whose disk fills (a small tmpfs: needs root, as
+ * CI runs) is named, and with space the rerun appends each row once.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { EXIT_CODES } from "../../src/core/errors.ts";
+import { kinesisClient } from "../../src/kinesis/client.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import { consumerTables } from "../support/cleaned_tables.ts";
+import { deleteStreams } from "../support/kinesis.ts";
 import { randomId, runMain } from "../support/processes.ts";
 
 Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one line each", async () => {
@@ -35,4 +41,81 @@ Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one l
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Runs `mount <args>`, which must succeed. */
+async function mount(...args: string[]): Promise<void> {
+  const { code, stderr } = await new Deno.Command("mount", { args, stderr: "piped" }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+}
+
+Deno.test({
+  name:
+    "consume: a disk that fills under --db is one line naming it; with space, the rerun appends each row once",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const id = randomId();
+    const dir = await Deno.makeTempDir({ prefix: "pinpipe_consumer_disk_" });
+    const dbDir = join(dir, "db");
+    await Deno.mkdir(dbDir);
+    const client = kinesisClient(loadConfig({ _: [], id }).kinesis);
+    // The empty file takes about 270 KB and the 4,200 records about 2 MB: some micro-batches fit.
+    await mount("-t", "tmpfs", "-o", "size=1200k", "tmpfs", dbDir);
+    try {
+      const streamed = await runMain([
+        "stream",
+        "--id",
+        id,
+        "--state-dir",
+        join(dir, "state"),
+        "--limit",
+        "3000",
+        "--quiet",
+      ]);
+      assert.equal(streamed.code, 0, streamed.stderr);
+      const consume = (db: string) =>
+        runMain([
+          "consume",
+          "--id",
+          id,
+          "--db",
+          db,
+          "--limit",
+          "200",
+          "--idle-exit",
+          "2",
+          "--quiet",
+        ]);
+      const db = join(dbDir, "c.duckdb");
+      const full = await consume(db);
+      assert.equal(full.code, EXIT_CODES.failure, full.stderr);
+      assert.match(
+        full.stderr,
+        new RegExp(
+          `^pinpipe consume: could not write the consumer database ${db}: .*No space left`,
+        ),
+      );
+      assert.equal(full.stderr.trim().split("\n").length, 1, full.stderr);
+
+      await mount("-o", "remount,size=64m", dbDir);
+      const rerun = await consume(db);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      const reference = join(dir, "reference.duckdb");
+      const once = await consume(reference);
+      assert.equal(once.code, 0, once.stderr);
+      const expected = (await consumerTables(reference, id)).tables;
+      const got = (await consumerTables(db, id)).tables;
+      for (const kind of ["pin", "geo", "user"] as const) {
+        assert.ok(expected[kind].length > 1300, `${kind}: ${expected[kind].length} rows`);
+        assert.deepEqual(got[kind], expected[kind], `${kind}: every row once`);
+      }
+      // Only the database and DuckDB's own journal, none once checkpointed at close.
+      assert.deepEqual([...Deno.readDirSync(dbDir)].map((e) => e.name), ["c.duckdb"]);
+    } finally {
+      await new Deno.Command("umount", { args: [dbDir] }).output();
+      await deleteStreams(client, id);
+      client.destroy();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -1,13 +1,15 @@
 /**
  * `sim --from bucket --bucket s3://B --s3-endpoint URL` reads the objects
  * through the AWS SDK from a private moto server and gives exactly the
- * answers, checks and counts that the same objects in a directory give.
+ * answers, checks and counts that the same objects in a directory give;
+ * empty objects fail the records-present checks.
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { LOCAL_CREDENTIALS } from "../../infra/aws/local_aws.ts";
 import { startMoto } from "../../infra/local/stand_ins/moto.ts";
+import { objectKey } from "../../src/core/bucket_layout.ts";
 import { bucketName } from "../../src/core/names.ts";
 import { s3Client } from "../../src/util/s3_client.ts";
 import { copyS3Objects } from "../../sim/s3_bucket_reader.ts";
@@ -111,6 +113,38 @@ Deno.test("sim from s3:// gives exactly the answers of the same objects in a dir
     ], { ...LOCAL_CREDENTIALS });
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /NoSuchBucket|does not exist/);
+
+    // Objects that hold no records (an upload gone wrong) fail a check, not pass on nothing.
+    const empty = bucketName(randomId());
+    await s3.send(new CreateBucketCommand({ Bucket: empty }));
+    for (const kind of ["pin", "geo", "user"]) {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: empty,
+          Key: objectKey(`0123456789ab.${kind}`, 0, 0),
+          Body: new Uint8Array(),
+        }),
+      );
+    }
+    const nothing = await runMain([
+      "sim",
+      "--quiet",
+      "--from",
+      "bucket",
+      "--bucket",
+      `s3://${empty}`,
+      "--s3-endpoint",
+      moto.endpoint,
+      "--out",
+      `${out}/empty`,
+    ], { ...LOCAL_CREDENTIALS });
+    assert.equal(nothing.code, 1, nothing.stderr);
+    for (const kind of ["pin", "geo", "user"]) {
+      assert.match(
+        nothing.stdout,
+        new RegExp(`FAIL {2}records present ${kind}: no ${kind} records`),
+      );
+    }
 
     const usage = await runMain(["sim", "--s3-endpoint", moto.endpoint]);
     assert.equal(usage.code, 2);
