@@ -35,6 +35,8 @@ import {
 import type { Interrupt } from "../core/command.ts";
 import { UsageError } from "../core/errors.ts";
 import type { PipelineConfig } from "../core/config.ts";
+import { join } from "node:path";
+import { RunLock } from "../core/run_lock.ts";
 import { type Checkpoint, CheckpointStore } from "./checkpoint.ts";
 import { type DeliveryTarget } from "./target.ts";
 import { outgoing, type OutgoingRecord } from "../core/records.ts";
@@ -150,6 +152,9 @@ interface RunState {
   /** Aborted by the interrupt or when another table failed: finish the batch in flight, stop. */
   stop: AbortController;
 }
+
+/** The lock of one id and target, beside its checkpoints. */
+export const RUN_LOCK_FILE = "run.lock";
 
 /** Lowest possible index, for "after nothing". */
 const BEFORE_ALL = Number.MIN_SAFE_INTEGER;
@@ -404,6 +409,8 @@ export async function runTransfer(
   interrupt: Interrupt = NO_INTERRUPT,
 ): Promise<TransferSummary> {
   const state = newRunState(config, options, target);
+  // One copy per id and target: a second would send every record again.
+  const lock = await RunLock.acquire(join(state.store.dir, RUN_LOCK_FILE));
   const { counters, stop } = state;
   const onInterrupt = () => {
     counters.interrupted = true;
@@ -428,6 +435,7 @@ export async function runTransfer(
     await target.close().catch((error) => {
       failure ??= error;
     });
+    lock.release();
   }
   if (failure !== undefined) {
     counters.error = failure instanceof Error ? failure.message : String(failure);
