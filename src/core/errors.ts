@@ -73,9 +73,14 @@ export class TargetError extends CliError {
   }
 }
 
-/** A record the target refused (names table and index); exit 5. */
+/**
+ * A record the target refused (names table and index); exit 5. `delivered`,
+ * when the target knows it: how many of the records given to that send,
+ * from the first, it acknowledged before the refused one (the driver
+ * checkpoints them, so a rerun neither sends them again nor skips the refused one).
+ */
 export class RecordRejectedError extends CliError {
-  constructor(message: string) {
+  constructor(message: string, readonly delivered?: number) {
     super(message, EXIT_CODES.record);
     this.name = "RecordRejectedError";
   }

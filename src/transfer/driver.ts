@@ -33,7 +33,7 @@ import {
   tablesFlag,
 } from "../core/cli.ts";
 import type { Interrupt } from "../core/command.ts";
-import { UsageError } from "../core/errors.ts";
+import { RecordRejectedError, UsageError } from "../core/errors.ts";
 import type { PipelineConfig } from "../core/config.ts";
 import { join } from "node:path";
 import { RunLock } from "../core/run_lock.ts";
@@ -159,12 +159,18 @@ export const RUN_LOCK_FILE = "run.lock";
 /** Lowest possible index, for "after nothing". */
 const BEFORE_ALL = Number.MIN_SAFE_INTEGER;
 
-/** Sends one batch and counts it; a failed send counts its records as failed and rethrows. */
+/**
+ * Sends one batch and counts it; a failed send counts its records as failed
+ * and rethrows. When the target refused one record after acknowledging
+ * those before it, `checkpointPrefix` is first given how many of the
+ * batch's records, from the first, are in the target, so they are not sent again.
+ */
 async function deliver(
   state: RunState,
   kind: TableKind,
   batch: OutgoingRecord[],
   filter: ((record: OutgoingRecord) => boolean) | undefined,
+  checkpointPrefix?: (length: number) => Promise<void>,
 ): Promise<number> {
   const counts = state.counters.table(kind);
   const pending = filter ? batch.filter((record) => !filter(record)) : batch;
@@ -174,11 +180,28 @@ async function deliver(
   try {
     await state.target.send(kind, pending);
   } catch (error) {
-    counts.failed += pending.length;
+    const delivered = error instanceof RecordRejectedError ? error.delivered ?? 0 : 0;
+    counts.acknowledged += delivered;
+    counts.failed += pending.length - delivered;
+    if (delivered > 0 && delivered < pending.length && checkpointPrefix) {
+      const prefix = wholeIndexPrefix(batch, batch.indexOf(pending[delivered]));
+      if (prefix > 0) await checkpointPrefix(prefix);
+    }
     throw error;
   }
   counts.acknowledged += pending.length;
   return pending.length;
+}
+
+/**
+ * The longest prefix of `batch`, up to `length` records, that ends at an
+ * index boundary: a checkpoint holds the last index whose rows were all
+ * acknowledged, so rows sharing the refused row's index stay after it.
+ */
+export function wholeIndexPrefix(batch: readonly OutgoingRecord[], length: number): number {
+  let end = length;
+  while (end > 0 && end < batch.length && batch[end - 1].index === batch[end].index) end--;
+  return end;
 }
 
 /** The filter for records already in the target since `saved`, if the target can tell. */
@@ -241,22 +264,26 @@ async function runSequential(state: RunState, kind: TableKind): Promise<void> {
       ) {
         await pacer.take(batch.length, stop.signal);
         if (stop.signal.aborted) break;
-        await deliver(state, kind, batch, filter);
-        lastIndex = batch[batch.length - 1].index;
-        acknowledged += batch.length;
-        left -= batch.length;
-        counts.lastIndex = lastIndex;
-        await store.save(file, {
-          version: 1,
-          target: target.name,
-          id: state.config.id,
-          order: "sequential",
-          kind,
-          lastIndex,
-          acknowledged: { [kind]: acknowledged },
-          positions: { [kind]: target.position?.(kind) },
-          updatedAt: new Date().toISOString(),
-        });
+        /** Checkpoints the first `length` records of `batch`, all in the target. */
+        const checkpoint = async (length: number) => {
+          lastIndex = batch[length - 1].index;
+          acknowledged += length;
+          left -= length;
+          counts.lastIndex = lastIndex;
+          await store.save(file, {
+            version: 1,
+            target: target.name,
+            id: state.config.id,
+            order: "sequential",
+            kind,
+            lastIndex,
+            acknowledged: { [kind]: acknowledged },
+            positions: { [kind]: target.position?.(kind) },
+            updatedAt: new Date().toISOString(),
+          });
+        };
+        await deliver(state, kind, batch, filter, checkpoint);
+        await checkpoint(batch.length);
       }
       if (!options.follow) break;
       await sleep(options.pollMs, stop.signal);

@@ -10,7 +10,7 @@ import { CheckpointStore } from "../../src/transfer/checkpoint.ts";
 import { CliError } from "../../src/core/errors.ts";
 import { outgoing, type OutgoingRecord } from "../../src/core/records.ts";
 import { indexBatches, OriginalSampler, PythonRandom } from "../../src/source/row_order.ts";
-import { parseTransferOptions } from "../../src/transfer/driver.ts";
+import { parseTransferOptions, wholeIndexPrefix } from "../../src/transfer/driver.ts";
 import { progressLine, summaryText, TransferCounters } from "../../src/transfer/progress.ts";
 
 Deno.test("random order: 2,000 draws equal CPython's random.seed(S) randrange/randint, for two seeds", async () => {
@@ -99,6 +99,15 @@ Deno.test("parseTransferOptions: defaults, and bad values named", () => {
     (error) =>
       error instanceof UsageError && /--follow applies to --order sequential/.test(error.message),
   );
+});
+
+Deno.test("wholeIndexPrefix: a refused row's checkpoint ends before its index, never inside it", () => {
+  const batch = [1, 2, 2, 3, 4, 4, 4].map((index) => outgoing("geo", index, { ind: index }));
+  assert.equal(wholeIndexPrefix(batch, 4), 4, "refused at index 4: rows 1, 2, 2, 3");
+  assert.equal(wholeIndexPrefix(batch, 2), 1, "refused at the second row of index 2: row 1");
+  assert.equal(wholeIndexPrefix(batch, 5), 4, "refused inside index 4: rows up to index 3");
+  assert.equal(wholeIndexPrefix(batch, 1), 1);
+  assert.equal(wholeIndexPrefix(batch.slice(1), 1), 0, "refused inside the first index: nothing");
 });
 
 Deno.test("CheckpointStore: save replaces whole, load reads back, a damaged file is named", async () => {
