@@ -29,9 +29,10 @@ export const EXIT_CODES = {
 
 /** The exit codes as every command's help shows them. */
 export const EXIT_CODES_USAGE =
-  `Exit codes: 0 done, 1 other failure (sim: a check failed), 2 bad flags, 3 database,
-4 target (Kafka, Kinesis, the bucket), 5 record refused, 130 stopped by SIGINT/SIGTERM
-(after finishing what was in flight and checkpointing).`;
+  `Exit codes: 0 done, 1 other failure (sim: a check failed; another copy holds the run lock;
+a checkpoint damaged or unwritable), 2 bad flags, 3 database, 4 target (Kafka, Kinesis, the
+bucket), 5 record refused, 130 stopped by SIGINT/SIGTERM (after finishing what was in flight
+and checkpointing).`;
 
 /** An error that ends the command with one line and `exitCode`. */
 export class CliError extends Error {

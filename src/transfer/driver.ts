@@ -111,7 +111,11 @@ export const TRANSFER_USAGE = `Transfer flags:
   --tables LIST         comma-separated subset of pin,geo,user (all)
 
 Checkpoints: <state-dir>/<id>/<target>/sequential-<table>.json (last acknowledged index)
-and random-seed<S>.json (samples acknowledged), written only after the acknowledgement.
+and random-seed<S>.json (samples acknowledged), written only after the acknowledgement
+(temp file, flushed, renamed); a damaged one stops the run (exit 1): remove it or --from-start.
+A record refused (exit 5): the rows before it are checkpointed; a rerun stops at it again.
+One run per id and target: <state-dir>/<id>/<target>/run.lock names its holder; a second
+copy exits 1 at once; a dead holder's lock is taken over.
 SIGINT/SIGTERM: the batch in flight is finished and checkpointed, then the command stops (exit 130).`;
 
 /** Reads `TRANSFER_FLAGS` into options; bad values are `UsageError`s naming the flag. */
