@@ -2,11 +2,13 @@
  * The run lock between real processes: a live holder refuses the next copy
  * by name and pid; copies started at once leave exactly one holder; a holder
  * killed with SIGKILL, a zombie, or one that died mid-write is taken over
- * with a note; the file goes at a normal end and at `Deno.exit` (a signal).
+ * with a note; the file goes at a normal end and at `Deno.exit` (a signal);
+ * a full disk is one error naming the file.
  */
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { CliError } from "../../src/core/errors.ts";
 import { holderAlive, processStat, RunLock, RunLockHeldError } from "../../src/core/run_lock.ts";
 import { waitFor, waitForLine } from "../support/processes.ts";
 
@@ -154,3 +156,31 @@ Deno.test("run lock: a file its writer left empty is taken over; another process
     lock.release();
     assert.equal(JSON.parse(await Deno.readTextFile(path)).pid, 1);
   }));
+
+Deno.test({
+  name: "run lock: a full disk is one error naming the lock file, and leaves no file",
+  ignore: Deno.uid() !== 0, // mounting a tmpfs needs root (CI runs as root)
+  async fn() {
+    await withDir(async (dir) => {
+      const run = async (program: string, ...args: string[]) => {
+        const { code, stderr } = await new Deno.Command(program, { args, stderr: "piped" })
+          .output();
+        if (code !== 0) throw new Error(`${program}: ${new TextDecoder().decode(stderr)}`);
+      };
+      await run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir);
+      try {
+        await run("dd", "if=/dev/zero", `of=${join(dir, "filler")}`, "bs=4k").catch(() => {});
+        const path = join(dir, "run.lock");
+        await assert.rejects(
+          RunLock.acquire(path),
+          (error) =>
+            error instanceof CliError && !(error instanceof RunLockHeldError) &&
+            error.message === `cannot take the lock ${path}: No space left on device (os error 28)`,
+        );
+        assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name), ["filler"]);
+      } finally {
+        await run("umount", dir);
+      }
+    });
+  },
+});

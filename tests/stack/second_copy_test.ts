@@ -68,8 +68,9 @@ Deno.test("batch: two copies at once on one id: one runs, the other exits 1 nami
   const lock = join(state, id, "kafka", "run.lock");
   const args = ["batch", "--id", id, "--state-dir", state, "--tables", "geo"];
   try {
+    // Paced to 5 s, so the second copy starts while the first runs, however slow start-up is.
     const copies = [0, 1].map(() =>
-      spawnMain([...args, "--limit", "3000", "--rate", "1000", "--quiet"])
+      spawnMain([...args, "--limit", "3000", "--rate", "600", "--quiet"])
     );
     const results = await Promise.all(copies.map(finish));
     const winner = results.findIndex((result) => result.code === 0);
@@ -136,7 +137,7 @@ Deno.test("stream and consume: a second copy of each exits 1 naming the lock and
     // stream: two at once, paced so that their runs overlap.
     const lock = join(state, id, "kinesis", "run.lock");
     const args = ["stream", "--id", id, "--state-dir", state, "--limit", "1000"];
-    const copies = [0, 1].map(() => spawnMain([...args, "--rate", "300", "--quiet"]));
+    const copies = [0, 1].map(() => spawnMain([...args, "--rate", "200", "--quiet"]));
     const results = await Promise.all(copies.map(finish));
     const winner = results.findIndex((result) => result.code === 0);
     assert.notEqual(winner, -1, results.map((r) => r.stderr).join("\n"));
