@@ -61,6 +61,7 @@ Flags:
   --dedup-max-keys N    keep at most this many keys (5000000)
   --wait-streams SEC    wait this long for the streams to exist (60)
 
+One consumer per DuckDB file: <db>.lock names its holder; a second copy exits 1 at once.
 SIGINT/SIGTERM: the micro-batch in hand is committed with its checkpoint, then the consumer
 stops (exit 130).`;
 

@@ -23,6 +23,7 @@
  */
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import type { PipelineConfig } from "../core/config.ts";
+import { RunLock } from "../core/run_lock.ts";
 import { streamName } from "../core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
 import { kinesisClient } from "../kinesis/client.ts";
@@ -233,8 +234,11 @@ export async function runConsumer(
   hooks: ConsumerHooks = {},
 ): Promise<ConsumerSummary> {
   const began = performance.now();
-  const store = await openStore(config, options);
+  // One consumer per DuckDB file: a second would append every record again.
+  const lock = await RunLock.acquire(`${options.db}.lock`);
+  let store: StreamStore | undefined;
   try {
+    store = await openStore(config, options);
     const client = hooks.client ?? kinesisClient(config.kinesis);
     const reader = await openReader(config, options, store, client, hooks);
     const run = new ConsumerRun(options, store, reader, {
@@ -245,7 +249,8 @@ export async function runConsumer(
     run.summary.seconds = (performance.now() - began) / 1000;
     return run.summary;
   } finally {
-    store.close();
+    store?.close();
+    lock.release();
   }
 }
 

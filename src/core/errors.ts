@@ -29,9 +29,10 @@ export const EXIT_CODES = {
 
 /** The exit codes as every command's help shows them. */
 export const EXIT_CODES_USAGE =
-  `Exit codes: 0 done, 1 other failure (sim: a check failed), 2 bad flags, 3 database,
-4 target (Kafka, Kinesis, the bucket), 5 record refused, 130 stopped by SIGINT/SIGTERM
-(after finishing what was in flight and checkpointing).`;
+  `Exit codes: 0 done, 1 other failure (sim: a check failed; another copy holds the run lock;
+a checkpoint damaged or unwritable), 2 bad flags, 3 database, 4 target (Kafka, Kinesis, the
+bucket), 5 record refused, 130 stopped by SIGINT/SIGTERM (after finishing what was in flight
+and checkpointing).`;
 
 /** An error that ends the command with one line and `exitCode`. */
 export class CliError extends Error {
@@ -73,9 +74,14 @@ export class TargetError extends CliError {
   }
 }
 
-/** A record the target refused (names table and index); exit 5. */
+/**
+ * A record the target refused (names table and index); exit 5. `delivered`,
+ * when the target knows it: how many of the records given to that send,
+ * from the first, it acknowledged before the refused one (the driver
+ * checkpoints them, so a rerun neither sends them again nor skips the refused one).
+ */
 export class RecordRejectedError extends CliError {
-  constructor(message: string) {
+  constructor(message: string, readonly delivered?: number) {
     super(message, EXIT_CODES.record);
     this.name = "RecordRejectedError";
   }

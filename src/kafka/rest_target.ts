@@ -92,7 +92,11 @@ export class KafkaRestTarget implements DeliveryTarget {
   async send(kind: TableKind, records: OutgoingRecord[]): Promise<void> {
     const size = this.options.recordsPerRequest ?? 500;
     for (let start = 0; start < records.length; start += size) {
-      await this.#post(kind, records.slice(start, start + size));
+      await this.#post(kind, records.slice(start, start + size)).catch((error) => {
+        // The requests before the refused one were acknowledged: say how many records they held.
+        if (!(error instanceof RecordRejectedError) || error.delivered !== undefined) throw error;
+        throw new RecordRejectedError(error.message, start);
+      });
     }
   }
 

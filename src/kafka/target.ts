@@ -112,6 +112,8 @@ interface Message {
   value: string;
   partition: number;
   index: number;
+  /** Where the record is in the records given to `send`. */
+  position: number;
 }
 
 /** How many times one request's messages are sent before a partition left unanswered fails the run. */
@@ -284,11 +286,12 @@ export class KafkaTarget implements DeliveryTarget {
     const partitionOf = this.#partitions.get(kind);
     if (!producer || !partitionOf) throw new Error(`KafkaTarget.send(${kind}) before prepare`);
     if (!this.#ends.has(kind)) this.#ends.set(kind, await this.#fetchEnds(kind));
-    const messages: Message[] = records.map((record) => ({
+    const messages: Message[] = records.map((record, position) => ({
       key: record.key,
       value: JSON.stringify(record.record),
       partition: partitionOf(record.key),
       index: record.index,
+      position,
     }));
     const limit = this.#options.maxRequestBytes ?? 512 * 1024;
     const most = this.#worker ? MAX_REQUEST_MESSAGES.worker : MAX_REQUEST_MESSAGES.inProcess;
@@ -338,6 +341,8 @@ export class KafkaTarget implements DeliveryTarget {
           `record too large for ${topic}: ${kind} index ${chunk[0].index} is ${
             new TextEncoder().encode(chunk[0].value).length
           } bytes, over the topic's max.message.bytes`,
+          // Requests go in order and halves in order: every record before this one is acknowledged.
+          chunk[0].position,
         );
       }
       // A whole request is refused atomically: send it in halves to find the culprit.

@@ -22,7 +22,7 @@ import { ThrottlePacer } from "../transfer/pacing.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { streamName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";
-import { type KinesisEntry, planBatches } from "./batches.ts";
+import { fittingPrefix, type KinesisEntry, planBatches } from "./batches.ts";
 import {
   collectFailures,
   KINESIS_DELIVERY_DEFAULTS,
@@ -119,18 +119,16 @@ export class KinesisApiTarget implements DeliveryTarget {
     const entries = records.map((record) =>
       toKinesisEntry(kind, record, this.#options.partitionKey)
     );
-    let batches: (KinesisEntry & { source: OutgoingRecord })[][];
-    try {
-      batches = planBatches(entries, this.#options.batchRecords);
-    } catch (error) {
-      throw new RecordRejectedError(`${stream}: ${(error as Error).message}`);
-    }
+    const { fitting, refused } = fittingPrefix(entries);
     if (this.#options.route === "records") {
+      const batches = planBatches(fitting, this.#options.batchRecords);
       await inLanes(batches, this.#options.inFlight, (batch) => this.#putBatch(stream, batch));
-      return;
+    } else {
+      // The record route: one request per record, a few in flight at once.
+      await inLanes(fitting, this.#options.concurrency, (entry) => this.#putOne(stream, entry));
     }
-    // The record route: one request per record, a few in flight at once.
-    await inLanes(entries, this.#options.concurrency, (entry) => this.#putOne(stream, entry));
+    // Those before the refused record are in the stream: the driver checkpoints them.
+    if (refused) throw new RecordRejectedError(`${stream}: ${refused}`, fitting.length);
   }
 
   /** Nothing to release: fetch keeps no state the process must close. */

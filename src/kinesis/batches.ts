@@ -61,6 +61,25 @@ export function checkEntry(entry: KinesisEntry, limits: KinesisLimits = KINESIS_
 }
 
 /**
+ * The entries before the first one that cannot be sent (all of them if
+ * none), and why that one cannot: a target sends those first, so the
+ * records before a refused one are delivered and checkpointed once.
+ */
+export function fittingPrefix<T extends KinesisEntry>(
+  entries: readonly T[],
+  limits: KinesisLimits = KINESIS_LIMITS,
+): { fitting: T[]; refused?: string } {
+  for (let i = 0; i < entries.length; i++) {
+    try {
+      checkEntry(entries[i], limits);
+    } catch (error) {
+      return { fitting: entries.slice(0, i), refused: (error as Error).message };
+    }
+  }
+  return { fitting: [...entries] };
+}
+
+/**
  * Groups `entries`, in order, into calls of at most `maxRecords` (never over
  * the service's 500) and `limits.bytesPerCall` bytes each.
  */

@@ -31,7 +31,7 @@ import { ThrottlePacer } from "../transfer/pacing.ts";
 import { RecordRejectedError, TargetError } from "../core/errors.ts";
 import { streamName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";
-import { type KinesisEntry, planBatches } from "./batches.ts";
+import { fittingPrefix, type KinesisEntry, planBatches } from "./batches.ts";
 import {
   collectFailures,
   KINESIS_DELIVERY_DEFAULTS,
@@ -103,14 +103,12 @@ export class KinesisTarget implements DeliveryTarget {
     const entries = records.map((record) =>
       toKinesisEntry(kind, record, this.#options.partitionKey)
     );
-    let batches: KinesisEntry[][];
-    try {
-      batches = planBatches(entries, this.#options.batchRecords);
-    } catch (error) {
-      throw new RecordRejectedError(`${stream}: ${(error as Error).message}`);
-    }
+    const { fitting, refused } = fittingPrefix(entries);
+    const batches = planBatches(fitting, this.#options.batchRecords);
     // A few calls in flight keep the stream busy while answers travel; all must succeed.
     await inLanes(batches, this.#options.inFlight, (batch) => this.#putAll(kind, stream, batch));
+    // Those before the refused record are in the stream: the driver checkpoints them.
+    if (refused) throw new RecordRejectedError(`${stream}: ${refused}`, fitting.length);
   }
 
   /** Each shard's highest acknowledged sequence number: stored in the checkpoint. */

@@ -66,9 +66,8 @@ export class CheckpointStore {
     }
     try {
       const checkpoint = JSON.parse(text) as Checkpoint;
-      if (checkpoint.version !== 1 || typeof checkpoint.acknowledged !== "object") {
-        throw new Error("not a pinpipe checkpoint (version 1)");
-      }
+      const problem = shapeProblem(checkpoint);
+      if (problem) throw new Error(problem);
       return checkpoint;
     } catch (error) {
       throw new CliError(
@@ -78,17 +77,27 @@ export class CheckpointStore {
     }
   }
 
-  /** Writes `checkpoint` to `path` atomically: a temp file in the same folder, then a rename. */
+  /**
+   * Writes `checkpoint` to `path` atomically: a temp file in the same folder,
+   * flushed to disk, then renamed over the old one, so a crash or a full
+   * disk leaves the previous checkpoint whole. A failure (a full disk) is one
+   * line naming `path`, and leaves no temp file behind.
+   */
   async save(path: string, checkpoint: Checkpoint): Promise<void> {
     const temp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-    const text = JSON.stringify(checkpoint, null, 2) + "\n";
-    // The directory is made when a write finds it missing, not before every save.
-    await Deno.writeTextFile(temp, text).catch(async (error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      await Deno.mkdir(dirname(path), { recursive: true });
-      await Deno.writeTextFile(temp, text);
-    });
-    await Deno.rename(temp, path);
+    const bytes = new TextEncoder().encode(JSON.stringify(checkpoint, null, 2) + "\n");
+    try {
+      // The directory is made when a write finds it missing, not before every save.
+      await writeFlushed(temp, bytes).catch(async (error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        await Deno.mkdir(dirname(path), { recursive: true });
+        await writeFlushed(temp, bytes);
+      });
+      await Deno.rename(temp, path);
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {});
+      throw new CliError(`cannot write checkpoint ${path}: ${(error as Error).message}`);
+    }
   }
 
   /** Removes the checkpoint at `path`, if any (`--from-start`). */
@@ -96,5 +105,43 @@ export class CheckpointStore {
     await Deno.remove(path).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
+  }
+}
+
+/**
+ * What is wrong with a parsed checkpoint, or undefined: a file cut short or
+ * overwritten must stop the run, never read as "nothing done yet".
+ */
+function shapeProblem(checkpoint: Checkpoint): string | undefined {
+  if (typeof checkpoint !== "object" || checkpoint === null || checkpoint.version !== 1) {
+    return "not a pinpipe checkpoint (version 1)";
+  }
+  if (typeof checkpoint.acknowledged !== "object" || checkpoint.acknowledged === null) {
+    return "no acknowledged counts";
+  }
+  if (checkpoint.order === "sequential" && !Number.isSafeInteger(checkpoint.lastIndex)) {
+    return "no last index";
+  }
+  if (
+    checkpoint.order === "random" &&
+    !(Number.isSafeInteger(checkpoint.samples) && checkpoint.samples! >= 0)
+  ) {
+    return "no sample count";
+  }
+  if (checkpoint.order !== "sequential" && checkpoint.order !== "random") return "no order";
+  return undefined;
+}
+
+/** Writes `bytes` to a new file `path` and flushes them to disk before returning. */
+async function writeFlushed(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true });
+  try {
+    for (let written = 0; written < bytes.length;) {
+      written += await file.write(bytes.subarray(written));
+    }
+    // Renamed before its data is on disk, a crash could leave an empty file under the final name.
+    await file.syncData();
+  } finally {
+    file.close();
   }
 }

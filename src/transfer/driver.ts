@@ -33,8 +33,10 @@ import {
   tablesFlag,
 } from "../core/cli.ts";
 import type { Interrupt } from "../core/command.ts";
-import { UsageError } from "../core/errors.ts";
+import { RecordRejectedError, UsageError } from "../core/errors.ts";
 import type { PipelineConfig } from "../core/config.ts";
+import { join } from "node:path";
+import { RunLock } from "../core/run_lock.ts";
 import { type Checkpoint, CheckpointStore } from "./checkpoint.ts";
 import { type DeliveryTarget } from "./target.ts";
 import { outgoing, type OutgoingRecord } from "../core/records.ts";
@@ -109,7 +111,11 @@ export const TRANSFER_USAGE = `Transfer flags:
   --tables LIST         comma-separated subset of pin,geo,user (all)
 
 Checkpoints: <state-dir>/<id>/<target>/sequential-<table>.json (last acknowledged index)
-and random-seed<S>.json (samples acknowledged), written only after the acknowledgement.
+and random-seed<S>.json (samples acknowledged), written only after the acknowledgement
+(temp file, flushed, renamed); a damaged one stops the run (exit 1): remove it or --from-start.
+A record refused (exit 5): the rows before it are checkpointed; a rerun stops at it again.
+One run per id and target: <state-dir>/<id>/<target>/run.lock names its holder; a second
+copy exits 1 at once; a dead holder's lock is taken over.
 SIGINT/SIGTERM: the batch in flight is finished and checkpointed, then the command stops (exit 130).`;
 
 /** Reads `TRANSFER_FLAGS` into options; bad values are `UsageError`s naming the flag. */
@@ -151,15 +157,24 @@ interface RunState {
   stop: AbortController;
 }
 
+/** The lock of one id and target, beside its checkpoints. */
+export const RUN_LOCK_FILE = "run.lock";
+
 /** Lowest possible index, for "after nothing". */
 const BEFORE_ALL = Number.MIN_SAFE_INTEGER;
 
-/** Sends one batch and counts it; a failed send counts its records as failed and rethrows. */
+/**
+ * Sends one batch and counts it; a failed send counts its records as failed
+ * and rethrows. When the target refused one record after acknowledging
+ * those before it, `checkpointPrefix` is first given how many of the
+ * batch's records, from the first, are in the target, so they are not sent again.
+ */
 async function deliver(
   state: RunState,
   kind: TableKind,
   batch: OutgoingRecord[],
   filter: ((record: OutgoingRecord) => boolean) | undefined,
+  checkpointPrefix?: (length: number) => Promise<void>,
 ): Promise<number> {
   const counts = state.counters.table(kind);
   const pending = filter ? batch.filter((record) => !filter(record)) : batch;
@@ -169,11 +184,28 @@ async function deliver(
   try {
     await state.target.send(kind, pending);
   } catch (error) {
-    counts.failed += pending.length;
+    const delivered = error instanceof RecordRejectedError ? error.delivered ?? 0 : 0;
+    counts.acknowledged += delivered;
+    counts.failed += pending.length - delivered;
+    if (delivered > 0 && delivered < pending.length && checkpointPrefix) {
+      const prefix = wholeIndexPrefix(batch, batch.indexOf(pending[delivered]));
+      if (prefix > 0) await checkpointPrefix(prefix);
+    }
     throw error;
   }
   counts.acknowledged += pending.length;
   return pending.length;
+}
+
+/**
+ * The longest prefix of `batch`, up to `length` records, that ends at an
+ * index boundary: a checkpoint holds the last index whose rows were all
+ * acknowledged, so rows sharing the refused row's index stay after it.
+ */
+export function wholeIndexPrefix(batch: readonly OutgoingRecord[], length: number): number {
+  let end = length;
+  while (end > 0 && end < batch.length && batch[end - 1].index === batch[end].index) end--;
+  return end;
 }
 
 /** The filter for records already in the target since `saved`, if the target can tell. */
@@ -236,22 +268,26 @@ async function runSequential(state: RunState, kind: TableKind): Promise<void> {
       ) {
         await pacer.take(batch.length, stop.signal);
         if (stop.signal.aborted) break;
-        await deliver(state, kind, batch, filter);
-        lastIndex = batch[batch.length - 1].index;
-        acknowledged += batch.length;
-        left -= batch.length;
-        counts.lastIndex = lastIndex;
-        await store.save(file, {
-          version: 1,
-          target: target.name,
-          id: state.config.id,
-          order: "sequential",
-          kind,
-          lastIndex,
-          acknowledged: { [kind]: acknowledged },
-          positions: { [kind]: target.position?.(kind) },
-          updatedAt: new Date().toISOString(),
-        });
+        /** Checkpoints the first `length` records of `batch`, all in the target. */
+        const checkpoint = async (length: number) => {
+          lastIndex = batch[length - 1].index;
+          acknowledged += length;
+          left -= length;
+          counts.lastIndex = lastIndex;
+          await store.save(file, {
+            version: 1,
+            target: target.name,
+            id: state.config.id,
+            order: "sequential",
+            kind,
+            lastIndex,
+            acknowledged: { [kind]: acknowledged },
+            positions: { [kind]: target.position?.(kind) },
+            updatedAt: new Date().toISOString(),
+          });
+        };
+        await deliver(state, kind, batch, filter, checkpoint);
+        await checkpoint(batch.length);
       }
       if (!options.follow) break;
       await sleep(options.pollMs, stop.signal);
@@ -404,6 +440,8 @@ export async function runTransfer(
   interrupt: Interrupt = NO_INTERRUPT,
 ): Promise<TransferSummary> {
   const state = newRunState(config, options, target);
+  // One copy per id and target: a second would send every record again.
+  const lock = await RunLock.acquire(join(state.store.dir, RUN_LOCK_FILE));
   const { counters, stop } = state;
   const onInterrupt = () => {
     counters.interrupted = true;
@@ -428,6 +466,7 @@ export async function runTransfer(
     await target.close().catch((error) => {
       failure ??= error;
     });
+    lock.release();
   }
   if (failure !== undefined) {
     counters.error = failure instanceof Error ? failure.message : String(failure);

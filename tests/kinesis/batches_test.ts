@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   checkEntry,
   entrySize,
+  fittingPrefix,
   KINESIS_LIMITS,
   type KinesisEntry,
   planBatches,
@@ -46,6 +47,19 @@ Deno.test("a record over 1 MiB with its key is refused, naming it", () => {
       planBatches([entry(10, "1"), entry(KINESIS_LIMITS.bytesPerRecord - 1, "42", "pin row 42")]),
     /pin row 42: 1048577 bytes with its partition key, over the Kinesis limit of 1048576/,
   );
+});
+
+Deno.test("fittingPrefix: the entries before the first refused one, and why it is refused", () => {
+  const small = [entry(10, "1"), entry(10, "2")];
+  const huge = entry(KINESIS_LIMITS.bytesPerRecord, "3", "pin row 3");
+  const { fitting, refused } = fittingPrefix([...small, huge, entry(10, "4")]);
+  assert.deepEqual(fitting, small);
+  assert.match(
+    refused!,
+    /^pin row 3: 1048577 bytes with its partition key, over the Kinesis limit/,
+  );
+  assert.deepEqual(fittingPrefix(small), { fitting: small });
+  assert.deepEqual(fittingPrefix([huge]).fitting, []);
 });
 
 Deno.test("partition keys must have 1 to 256 characters", () => {

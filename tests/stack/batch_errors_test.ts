@@ -1,7 +1,8 @@
 /**
  * Each failure of `deno task batch` ends with one line naming the thing, its
  * own exit code, and the checkpoint as it was: database unreachable, wrong
- * password, table missing, broker unreachable, record too large. (The
+ * password, table missing, broker unreachable, record too large (where the
+ * checkpoint holds the rows before the refused one). (The
  * authentication and authorization cases need a broker with SASL and ACLs:
  * see batch_auth_test.ts.) Against the local stack; nothing is mocked.
  */
@@ -10,7 +11,7 @@ import { join } from "node:path";
 import { kafkaClient } from "../../src/kafka/client.ts";
 import { EXIT_CODES } from "../../src/core/errors.ts";
 import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
-import { deleteTopics, endOffsets } from "../support/kafka.ts";
+import { deleteTopics, endOffsets, topicKeys } from "../support/kafka.ts";
 import { freePort, randomId, readJson, runMain } from "../support/processes.ts";
 import { rootSql } from "../support/source.ts";
 import { topicName } from "../../src/core/names.ts";
@@ -130,9 +131,13 @@ Deno.test("batch errors: broker unreachable", () =>
     );
   }));
 
-Deno.test("batch errors: record too large names the row; rows acknowledged before it stay", () =>
-  withPipeline(async (pipeline) => {
-    // A copy of the first 100 pin rows in a database of its own, one of them made huge.
+/**
+ * A pin table of the first 100 rows in a database of its own, the 50th made
+ * larger than the topic accepts, and the topic with that limit; then `batch`
+ * with `batchSize` rows per batch, twice.
+ */
+function recordTooLarge(batchSize: string): Promise<void> {
+  return withPipeline(async (pipeline) => {
     const database = `pinpipe_r_${pipeline.id}`;
     await rootSql(
       `CREATE DATABASE ${database}; ` +
@@ -142,18 +147,14 @@ Deno.test("batch errors: record too large names the row; rows acknowledged befor
         `GRANT SELECT ON ${database}.* TO 'pinpipe_reader'@'127.0.0.1';`,
     );
     try {
-      const huge = Number(
-        (await rootSql(`SELECT \`index\` FROM ${database}.pinterest_data ORDER BY 1 LIMIT 49, 1`))
-          .trim(),
-      );
+      const indexes = (await rootSql(
+        `SELECT \`index\` FROM ${database}.pinterest_data ORDER BY 1`,
+      )).trim().split("\n").map(Number);
+      const huge = indexes[49];
+      const before = indexes.filter((index) => index < huge);
       await rootSql(
         `UPDATE ${database}.pinterest_data SET description = REPEAT('x', 5000) ` +
           `WHERE \`index\` = ${huge}`,
-      );
-      const before = Number(
-        (await rootSql(
-          `SELECT COUNT(*) FROM ${database}.pinterest_data WHERE \`index\` < ${huge}`,
-        )).trim(),
       );
       // The topic accepts any normal record (under 1 KB) but not the huge one.
       const kafka = await kafkaClient(
@@ -173,40 +174,51 @@ Deno.test("batch errors: record too large names the row; rows acknowledged befor
       });
       await admin.disconnect();
 
-      const result = await runMain(
-        pipeline.batch(
-          "--tables",
-          "pin",
-          "--batch-size",
-          "10",
-          "--mysql-database",
-          database,
-          "--quiet",
-        ),
+      const args = pipeline.batch(
+        "--tables",
+        "pin",
+        "--batch-size",
+        batchSize,
+        "--mysql-database",
+        database,
+        "--quiet",
       );
-      assert.equal(result.code, EXIT_CODES.record, result.stderr);
-      assert.match(
-        result.stderr.trim(),
-        new RegExp(
-          `^pinpipe batch: record too large for ${pipeline.id}\\.pin: pin index ${huge} is 5\\d{3} bytes, ` +
-            `over the topic's max\\.message\\.bytes$`,
-        ),
-      );
-      const saved = readJson<Checkpoint>(
-        join(pipeline.state, pipeline.id, "kafka", "sequential-pin.json"),
-      )!;
-      assert.ok(saved.lastIndex! < huge, "the checkpoint stops before the refused record");
-      // Every batch before the refused one was acknowledged and checkpointed; rows of the
-      // refused batch sent before the huge one are in Kafka past the checkpoint, where the
-      // next run's resume filter finds them.
-      assert.ok(saved.acknowledged.pin! <= before && saved.acknowledged.pin! > before - 10);
-      const end =
-        (await endOffsets(pipeline.id, undefined, ["pin"]))[topicName(pipeline.id, "pin")][0];
-      assert.equal(end, before, "Kafka holds every row before the refused one, once");
+      const checkpointFile = join(pipeline.state, pipeline.id, "kafka", "sequential-pin.json");
+      // The rerun must stop at the same row, not skip it, and send nothing before it again.
+      for (const run of ["first run", "rerun"]) {
+        const result = await runMain(args);
+        assert.equal(result.code, EXIT_CODES.record, `${run}: ${result.stderr}`);
+        assert.match(
+          result.stderr.trim(),
+          new RegExp(
+            `^pinpipe batch: record too large for ${pipeline.id}\\.pin: pin index ${huge} is 5\\d{3} bytes, ` +
+              `over the topic's max\\.message\\.bytes$`,
+          ),
+          run,
+        );
+        const saved = readJson<Checkpoint>(checkpointFile)!;
+        assert.equal(saved.lastIndex, before.at(-1), `${run}: checkpoint at the row before`);
+        assert.equal(saved.acknowledged.pin, before.length, `${run}: acknowledged`);
+        const end =
+          (await endOffsets(pipeline.id, undefined, ["pin"]))[topicName(pipeline.id, "pin")][0];
+        assert.equal(end, before.length, `${run}: Kafka holds the rows before the refused one`);
+        assert.deepEqual(
+          await topicKeys(pipeline.id, "pin"),
+          before.map(String),
+          `${run}: each row before the refused one once, in order`,
+        );
+      }
     } finally {
       await rootSql(
         `REVOKE ALL PRIVILEGES ON ${database}.* FROM 'pinpipe_reader'@'127.0.0.1'; ` +
           `DROP DATABASE ${database};`,
       );
     }
-  }));
+  });
+}
+
+Deno.test("batch errors: record too large in the first batch: the rows before it are checkpointed; a rerun stops at it again", () =>
+  recordTooLarge("1000"));
+
+Deno.test("batch errors: record too large mid-batch after checkpointed batches: the same", () =>
+  recordTooLarge("10"));

@@ -1,7 +1,8 @@
 /**
  * `deno task batch --via rest URL`: the original's API Gateway / Kafka REST
  * Proxy v2 path, many records per request, retrying 429 and 5xx, failing
- * clearly on other answers. Against a REST Proxy v2 stand-in that writes to
+ * clearly on other answers (a 413 with exit 5, the requests before it
+ * checkpointed). Against a REST Proxy v2 stand-in that writes to
  * the real local broker.
  */
 import assert from "node:assert/strict";
@@ -9,9 +10,12 @@ import { EXIT_CODES } from "../../src/core/errors.ts";
 import { KAFKA_JSON_V2 } from "../../src/kafka/rest_target.ts";
 import type { TransferSummary } from "../../src/transfer/driver.ts";
 import { startRestStandIn } from "../../infra/local/rest_proxy_stand_in.ts";
-import { deleteTopics } from "../support/kafka.ts";
+import { join } from "node:path";
+import { kafkaClient } from "../../src/kafka/client.ts";
+import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
+import { deleteTopics, endOffsets, topicKeys } from "../support/kafka.ts";
 import { multiset, readBucket } from "../support/bucket.ts";
-import { randomId, runMain } from "../support/processes.ts";
+import { randomId, readJson, runMain } from "../support/processes.ts";
 import { sourceRecords } from "../support/source.ts";
 import { topicName } from "../../src/core/names.ts";
 
@@ -103,4 +107,45 @@ Deno.test({
       await Deno.remove(bucket, { recursive: true });
     }
   },
+});
+
+Deno.test("batch --via rest: a 413 mid-batch stops with exit 5; the requests before it are checkpointed, not sent again", async () => {
+  const id = randomId();
+  const state = await Deno.makeTempDir({ prefix: "pinpipe-state-" });
+  const proxy = await startRestStandIn(["127.0.0.1:19092"]);
+  const topic = topicName(id, "geo");
+  try {
+    const kafka = await kafkaClient({ brokers: ["127.0.0.1:19092"], auth: "none" }, "pinpipe-test");
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+    await admin.disconnect();
+    const args = [
+      "batch",
+      ...["--id", id, "--state-dir", state, "--tables", "geo", "--via", "rest", proxy.url],
+      ...["--request-records", "10", "--batch-size", "100", "--limit", "200", "--quiet"],
+    ];
+    // Three requests of the first batch pass (the stand-in lets an empty entry through), the fourth is refused.
+    proxy.failNext.push(...Array(3).fill(undefined), 413);
+    const refused = await runMain(args);
+    assert.equal(refused.code, EXIT_CODES.record, refused.stderr);
+    assert.match(refused.stderr.trim(), /^pinpipe batch: record too large for .* \(413\)$/);
+    const source = (await sourceRecords("geo")).map((record) => Number(record.ind));
+    const checkpointFile = join(state, id, "kafka-rest", "sequential-geo.json");
+    const saved = readJson<Checkpoint>(checkpointFile)!;
+    assert.equal(saved.acknowledged.geo, 30);
+    assert.equal(saved.lastIndex, source[29]);
+    assert.equal((await endOffsets(id, undefined, ["geo"]))[topic][0], 30);
+
+    const rerun = await runMain(args);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const last = readJson<Checkpoint>(checkpointFile)!.lastIndex!;
+    const expected = source.filter((index) => index <= last).map(String);
+    assert.ok(expected.length >= 200);
+    assert.deepEqual(await topicKeys(id, "geo"), expected, "each row once, in order");
+  } finally {
+    await proxy.close();
+    await deleteTopics(id);
+    await Deno.remove(state, { recursive: true });
+  }
 });

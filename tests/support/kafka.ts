@@ -1,6 +1,7 @@
 /**
  * The pipeline's topics on a broker, for the batch and sink tests: the end
- * offset of each partition, and deleting a test's topics afterwards.
+ * offset of each partition, every record's key, and deleting a test's
+ * topics afterwards.
  *
  * @example
  * ```ts
@@ -47,4 +48,40 @@ export function endOffsets(
     }
     return ends;
   });
+}
+
+/** The key of every record in `kind`'s topic (the row index), in topic order, read from the start. */
+export async function topicKeys(
+  id: string,
+  kind: TableKind,
+  brokers = localBrokers(),
+): Promise<string[]> {
+  const topic = topicName(id, kind);
+  const expected = (await endOffsets(id, brokers, [kind]))[topic].reduce((a, b) => a + b, 0);
+  if (expected === 0) return [];
+  const kafka = await kafkaClient({ brokers, auth: "none" }, "pinpipe-test");
+  const consumer = kafka.consumer({ groupId: `pinpipe-test-${crypto.randomUUID()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const keys: string[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${topic}: read ${keys.length} of ${expected} records in 60 s`)),
+        60_000,
+      );
+      consumer.run({
+        eachBatch: ({ batch }) => {
+          for (const message of batch.messages) keys.push(message.key!.toString());
+          if (keys.length >= expected) resolve();
+          return Promise.resolve();
+        },
+      }).catch(reject);
+    });
+    clearTimeout(timer);
+    return keys;
+  } finally {
+    await consumer.disconnect();
+  }
 }

@@ -10,7 +10,7 @@ import { CheckpointStore } from "../../src/transfer/checkpoint.ts";
 import { CliError } from "../../src/core/errors.ts";
 import { outgoing, type OutgoingRecord } from "../../src/core/records.ts";
 import { indexBatches, OriginalSampler, PythonRandom } from "../../src/source/row_order.ts";
-import { parseTransferOptions } from "../../src/transfer/driver.ts";
+import { parseTransferOptions, wholeIndexPrefix } from "../../src/transfer/driver.ts";
 import { progressLine, summaryText, TransferCounters } from "../../src/transfer/progress.ts";
 
 Deno.test("random order: 2,000 draws equal CPython's random.seed(S) randrange/randint, for two seeds", async () => {
@@ -101,6 +101,15 @@ Deno.test("parseTransferOptions: defaults, and bad values named", () => {
   );
 });
 
+Deno.test("wholeIndexPrefix: a refused row's checkpoint ends before its index, never inside it", () => {
+  const batch = [1, 2, 2, 3, 4, 4, 4].map((index) => outgoing("geo", index, { ind: index }));
+  assert.equal(wholeIndexPrefix(batch, 4), 4, "refused at index 4: rows 1, 2, 2, 3");
+  assert.equal(wholeIndexPrefix(batch, 2), 1, "refused at the second row of index 2: row 1");
+  assert.equal(wholeIndexPrefix(batch, 5), 4, "refused inside index 4: rows up to index 3");
+  assert.equal(wholeIndexPrefix(batch, 1), 1);
+  assert.equal(wholeIndexPrefix(batch.slice(1), 1), 0, "refused inside the first index: nothing");
+});
+
 Deno.test("CheckpointStore: save replaces whole, load reads back, a damaged file is named", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -125,16 +134,85 @@ Deno.test("CheckpointStore: save replaces whole, load reads back, a damaged file
     assert.deepEqual([...Deno.readDirSync(store.dir)].map((entry) => entry.name), [
       "sequential-geo.json",
     ]);
-    await Deno.writeTextFile(file, '{"version": 1, "acknow');
-    await assert.rejects(
-      store.load(file),
-      (error) =>
-        error instanceof CliError && error.message.includes(`checkpoint ${file} is damaged`),
-    );
+    // Cut short, emptied, or whole JSON that lost what says how far the run got: never "from zero".
+    const text = JSON.stringify(checkpoint);
+    const { lastIndex: _, ...noIndex } = checkpoint;
+    for (
+      const [damage, reason] of [
+        [text.slice(0, text.length / 2), /JSON/],
+        ["", /JSON/],
+        ["null", /not a pinpipe checkpoint/],
+        [JSON.stringify(noIndex), /no last index/],
+        [JSON.stringify({ ...checkpoint, order: "random" }), /no sample count/],
+        [JSON.stringify({ ...checkpoint, acknowledged: null }), /no acknowledged counts/],
+      ] as const
+    ) {
+      await Deno.writeTextFile(file, damage);
+      await assert.rejects(
+        store.load(file),
+        (error) =>
+          error instanceof CliError && error.exitCode === 1 &&
+          error.message.startsWith(`checkpoint ${file} is damaged (`) &&
+          reason.test(error.message) && error.message.endsWith("run with --from-start"),
+        `${JSON.stringify(damage)}`,
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "CheckpointStore: a full disk is one error naming the file; the old checkpoint stays whole, no temp file",
+  ignore: Deno.uid() !== 0, // mounting a tmpfs needs root (CI runs as root)
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    await run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir);
+    try {
+      const store = new CheckpointStore(dir, "0123456789ab", "kafka");
+      const file = store.sequentialFile("geo");
+      const checkpoint = {
+        version: 1 as const,
+        target: "kafka",
+        id: "0123456789ab",
+        order: "sequential" as const,
+        kind: "geo" as const,
+        lastIndex: 41,
+        acknowledged: { geo: 42 },
+        positions: {},
+        updatedAt: new Date().toISOString(),
+      };
+      await store.save(file, checkpoint);
+      const before = await Deno.readTextFile(file);
+      // Fill what is left: dd stops at the first write the disk refuses.
+      await run("dd", "if=/dev/zero", `of=${join(dir, "filler")}`, "bs=4k").catch(() => {});
+      await assert.rejects(
+        store.save(file, { ...checkpoint, lastIndex: 99 }),
+        (error) =>
+          error instanceof CliError &&
+          error.message ===
+            `cannot write checkpoint ${file}: No space left on device (os error 28)`,
+      );
+      assert.equal(await Deno.readTextFile(file), before, "the old checkpoint, whole");
+      assert.deepEqual([...Deno.readDirSync(store.dir)].map((entry) => entry.name), [
+        "sequential-geo.json",
+      ]);
+      await Deno.remove(join(dir, "filler"));
+      await store.save(file, { ...checkpoint, lastIndex: 99 });
+      assert.equal((await store.load(file))?.lastIndex, 99);
+    } finally {
+      await run("umount", dir);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** Runs a program; rejects with its stderr if it fails. */
+async function run(program: string, ...args: string[]): Promise<void> {
+  const { code, stderr } = await new Deno.Command(program, { args, stderr: "piped" }).output();
+  if (code !== 0) throw new Error(`${program}: ${new TextDecoder().decode(stderr)}`);
+}
 
 Deno.test("progress: the line shows rate, destinations, counts and share; the summary each table", () => {
   const counters = new TransferCounters(
