@@ -1,11 +1,10 @@
 /**
  * Tests of the simulator's HTML report: the chart chosen for each answer
- * shape, the escaping of every piece of data placed in the page, and a real
- * headless Chromium that renders the page offline, checked through its DOM
- * and through the pixels of a screenshot.
+ * shape, the escaping of every piece of data placed in the page, and the PNG
+ * reading the browser test uses (tests/stack/report_browser_test.ts renders
+ * the page in a real headless Chromium).
  */
 import assert from "node:assert/strict";
-import { pathToFileURL } from "node:url";
 import { deflateSync } from "node:zlib";
 import {
   chartSpecFor,
@@ -13,53 +12,17 @@ import {
   escapeHtml,
   jsonForScript,
   MAX_BARS,
-  PALETTE,
-  type QueryAnswer,
   renderReport,
-  type ReportInput,
-  writeReport,
 } from "../../sim/report/report.ts";
+import { colouredPixels, decodePng } from "../support/browser.ts";
 import {
-  colouredPixels,
-  decodePng,
-  dumpDom,
-  findChromium,
-  screenshot,
-} from "../support/browser.ts";
-
-const HOSTILE = `</script><script>document.body.dataset.pwned="yes"</script><!--`;
-
-const popularCategory: QueryAnswer = {
-  name: "q1_popular_category_by_country",
-  title: "Most popular category per country",
-  columns: ["country", "category", "category_count"],
-  rows: [
-    ["Albania", "art", 12n],
-    ["Algeria", "quotes", 9n], // a tie: both rows are kept
-    ["Algeria", "travel", 9n],
-    ["Angola", "mens-fashion", 20n],
-  ],
-};
-
-const postsPerYear: QueryAnswer = {
-  name: "q2_posts_per_category_per_year",
-  title: "Posts per category per year",
-  columns: ["post_year", "category", "category_count"],
-  rows: [
-    [2018, "art", 5],
-    [2018, "beauty", 7],
-    [2019, "art", 3],
-    [2019, "beauty", 8],
-    [2020, "art", 11],
-  ],
-};
-
-const usersJoined: QueryAnswer = {
-  name: "q6_users_joined_per_year",
-  title: "Users joined per year",
-  columns: ["join_year", "number_users_joined"],
-  rows: [[2015, 120], [2016, 98], [2017, 44]],
-};
+  HOSTILE,
+  hostileAnswer,
+  popularCategory,
+  postsPerYear,
+  reportInput,
+  usersJoined,
+} from "./report_fixtures.ts";
 
 Deno.test("chartSpecFor: category counts per country keep ties, one coloured bar per row", () => {
   const spec = chartSpecFor(popularCategory);
@@ -249,34 +212,6 @@ Deno.test("escapeHtml and jsonForScript leave no markup in data", () => {
   assert.deepEqual(JSON.parse(json), { title: HOSTILE, big: 12, line: "a\u2028b" });
 });
 
-function reportInput(answers: QueryAnswer[]): ReportInput {
-  return {
-    title: `pinpipe report ${HOSTILE}`,
-    generatedAt: "2026-01-02T03:04:05Z",
-    source: "hand-made answers <b>for the test</b>",
-    answers,
-    checks: [
-      { name: "pin rows cleaned", passed: true, detail: "11000 in, 10987 out" },
-      { name: "q1 ties kept", passed: false, detail: `expected 2 rows, got 1 ${HOSTILE}` },
-    ],
-    cleaned: {
-      pin: { rowsIn: 11000, rowsOut: 10987 },
-      [`geo${HOSTILE}`]: { rowsIn: 5, rowsOut: 5 },
-    },
-  };
-}
-
-const hostileAnswer: QueryAnswer = {
-  name: `q3_top_user${HOSTILE}`,
-  title: `User with most followers ${HOSTILE}`,
-  columns: ["country", "poster_name", "follower_count"],
-  rows: [
-    ["Chad", `<img src=x onerror="document.body.dataset.pwned='img'">`, 2_000_000n],
-    ["Peru", "O'Brien & Sons", 51_000n],
-    [HOSTILE, "nobody", 1_000],
-  ],
-};
-
 Deno.test("renderReport: self-contained, every piece of data escaped", async () => {
   const html = await renderReport(reportInput([popularCategory, hostileAnswer]));
   // The inlined library is the first script; the checks below are on the rest.
@@ -370,99 +305,6 @@ Deno.test("decodePng undoes every row filter; colouredPixels counts saturated pi
   assert.equal(colouredPixels(image, { x: 0, y: 0, width: 4, height: 5 }), 10);
   assert.equal(colouredPixels(image, { x: 0, y: 0, width: 1, height: 1 }), 0);
   assert.throws(() => decodePng(new Uint8Array([1, 2, 3])), /not a PNG/);
-});
-
-/** Text as Chromium's --dump-dom serializes it inside elements. */
-function domText(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
-/** An attribute value as Chromium's --dump-dom serializes it. */
-function domAttribute(text: string): string {
-  return domText(text).replaceAll('"', "&quot;");
-}
-
-/** The markup of each chart container, from its opening tag to its option script. */
-function chartMarkup(dom: string): Map<string, string> {
-  const charts = new Map<string, string>();
-  for (
-    const match of dom.matchAll(/<div class="chart[^"]*" id="chart-\d+" data-chart="([^"]*)"/g)
-  ) {
-    const end = dom.indexOf('<script type="application/json"', match.index);
-    assert.ok(end > 0, `no option script after chart ${match[1]}`);
-    charts.set(match[1], dom.slice(match.index, end));
-  }
-  return charts;
-}
-
-Deno.test("the report renders a chart per answer in headless Chromium", async () => {
-  const chromium = findChromium();
-  assert.ok(
-    chromium,
-    "headless Chromium is needed: apt-get install -y chromium, or set PINPIPE_CHROMIUM",
-  );
-  const noChart: QueryAnswer = {
-    name: "q2b_top_category_each_year",
-    title: "Top category each year",
-    columns: ["post_year", "category"],
-    rows: [[2018, "art"], [2019, "travel"]],
-  };
-  const answers = [popularCategory, postsPerYear, hostileAnswer, usersJoined, noChart];
-  const charted = answers.filter((a) => a !== noChart);
-  const dir = await Deno.makeTempDir({ prefix: "pinpipe_report_" });
-  try {
-    const path = await writeReport(dir, reportInput(answers));
-    assert.equal(path, `${dir}/index.html`);
-    const url = pathToFileURL(path).href;
-    const width = 1200, height = 3000;
-
-    // (a) The DOM after the page's scripts ran: one drawn SVG chart per answer.
-    const dom = await dumpDom(chromium, url, { width, height });
-    assert.match(dom, /<body data-charts-expected="4" data-charts-rendered="4"/);
-    assert.doesNotMatch(dom, /data-pwned|data-error=/);
-    const charts = chartMarkup(dom);
-    assert.deepEqual([...charts.keys()], charted.map((a) => domAttribute(a.name)));
-    const rects = new Map<string, number[]>();
-    for (const answer of charted) {
-      const markup = charts.get(domAttribute(answer.name))!;
-      const spec = chartSpecFor(answer);
-      assert.match(markup, /data-rendered="true"/, answer.name);
-      assert.equal(markup.match(/<svg\b/g)?.length, 1, `${answer.name}: one <svg>`);
-      // Every bar is a path filled with a palette colour (legend icons add more).
-      const fills = new RegExp(`<path [^>]*fill="(${PALETTE.join("|")})"`, "gi");
-      const bars = spec.series.flatMap((s) => s.data).filter((v) => v !== null).length;
-      const painted = markup.match(fills)?.length ?? 0;
-      assert.ok(painted >= bars, `${answer.name}: ${painted} coloured paths for ${bars} bars`);
-      for (const label of spec.categories.filter((l) => l.length <= 20)) {
-        assert.ok(markup.includes(`>${domText(label)}</text>`), `${answer.name}: label ${label}`);
-      }
-      assert.ok(markup.includes(`>${domText(spec.title)}</text>`), `${answer.name}: chart title`);
-      const rect = /data-rect="(\d+),(\d+),(\d+),(\d+)"/.exec(markup);
-      assert.ok(rect, `${answer.name}: data-rect`);
-      rects.set(answer.name, rect.slice(1).map(Number));
-    }
-    const bottom = Math.max(...[...rects.values()].map(([, y, , h]) => y + h));
-    assert.ok(bottom + 120 <= height, `charts end at ${bottom}px, beyond the ${height}px window`);
-
-    // (b) The screenshot: each chart's area is full of colour, the table under it is not.
-    const png = await screenshot(chromium, url, { width, height });
-    // Keep the picture for a person to look at, when asked (e.g. in CI artifacts).
-    const keep = Deno.env.get("PINPIPE_REPORT_SCREENSHOT");
-    if (keep) await Deno.writeFile(keep, png);
-    const image = decodePng(png);
-    assert.deepEqual([image.width, image.height], [width, height]);
-    for (const [name, [x, y, w, h]] of rects) {
-      const inChart = colouredPixels(image, { x, y, width: w, height: h });
-      assert.ok(
-        inChart >= Math.max(1500, 0.01 * w * h),
-        `${name}: ${inChart} coloured pixels in its ${w}x${h} chart`,
-      );
-      const under = colouredPixels(image, { x, y: y + h + 40, width: w, height: 80 });
-      assert.ok(under < 0.005 * w * 80, `${name}: ${under} coloured pixels in the table below`);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });
 
 Deno.test("renderReport: schema drift gets its own line and mark, and fails nothing", async () => {

@@ -8,7 +8,7 @@
  * records with an unknown field and count it as the same schema drift, and
  * write the same cleaned tables, where no malformed record is a row of NULLs.
  *
- * Needs the venv `.cache/venv-spark` (see tests/warehouse/parity_test.ts).
+ * Needs the venv `.cache/venv-spark` (see tests/stack/parity_test.ts).
  */
 import assert from "node:assert/strict";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";

@@ -1,4 +1,4 @@
-"""Runs every shared SQL file on local PySpark and writes the results as JSON, for parity_test.ts.
+"""Runs every shared SQL file on local PySpark and writes the results as JSON, for tests/stack/parity_test.ts.
 
 Usage: python run_spark.py SPEC.json OUT.json
 SPEC: {"sql_dir": DIR, "cases": [{"name": N, "bucket": DIR, "id": ID, "ansi": BOOL}, ...],

@@ -1,4 +1,4 @@
-"""Runs the batch notebook day by day over a growing bucket on local Spark with Delta, for incremental_parity_test.ts.
+"""Runs the batch notebook day by day over a growing bucket on local Spark with Delta, for tests/stack/incremental_parity_test.ts.
 
 Usage: python run_spark_incremental.py SPEC.json OUT.json
 SPEC: {"notebook": FILE, "work": DIR, "ivy": DIR, "id": ID, "bucket": DIR, "days": [DIR, ...],

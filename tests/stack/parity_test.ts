@@ -32,8 +32,8 @@ import { topicName } from "../../src/core/names.ts";
 import { type SourceRecord, toRecord } from "../../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
 import { ROOT_URL as ROOT } from "../support/processes.ts";
-import { edgeRecords } from "./parity/edge_records.ts";
-import { assertSameTable, kinesisRow, runSpark } from "./parity/spark.ts";
+import { edgeRecords } from "../warehouse/parity/edge_records.ts";
+import { assertSameTable, kinesisRow, runSpark } from "../warehouse/parity/spark.ts";
 
 const ID = "0123456789ab";
 

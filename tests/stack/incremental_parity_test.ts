@@ -14,7 +14,7 @@ import { openDuckDb, QUERIES, type ResultTable } from "../../src/warehouse/duckd
 import { runIncremental } from "../../src/warehouse/incremental.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
 import { ROOT_URL as ROOT } from "../support/processes.ts";
-import { buildDays, MALFORMED, writeDay } from "./incremental/days.ts";
+import { buildDays, MALFORMED, writeDay } from "../warehouse/incremental/days.ts";
 
 const PYTHON = new URL(".cache/venv-spark/bin/python", ROOT).pathname;
 const DRIVER = new URL("tests/warehouse/parity/run_spark_incremental.py", ROOT).pathname;
