@@ -13,7 +13,6 @@
  * const admin = kafka.admin({ retry: KAFKA_RETRY.quick });
  * ```
  */
-import process from "node:process";
 import {
   Kafka,
   type KafkaConfig as KafkaJsConfig,
@@ -24,6 +23,7 @@ import {
   type SASLOptions,
 } from "kafkajs";
 import { DEFAULT_AWS_REGION, type KafkaConfig } from "../core/config.ts";
+import { stopIdleRequestQueueTimer } from "./idle_request_queue.ts";
 
 /** kafkajs retry settings: how long a client keeps trying a broker before failing. */
 export const KAFKA_RETRY = {
@@ -57,27 +57,6 @@ export const IDEMPOTENT_PRODUCER: ProducerConfig = {
   retry: KAFKA_RETRY.patient,
 };
 
-let negativeTimeoutWarningDropped = false;
-
-/**
- * kafkajs 2.2.4 schedules a timer with a negative delay on every
- * connection, which newer runtimes report as TimeoutNegativeWarning (kafkajs
- * issue 1751). It is harmless: from the first client on, that one warning
- * is dropped so real ones stay visible.
- */
-function dropNegativeTimeoutWarning(): void {
-  if (negativeTimeoutWarningDropped) return;
-  negativeTimeoutWarningDropped = true;
-  const emitWarning = process.emitWarning.bind(process);
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string })?.type;
-    if (type === "TimeoutNegativeWarning" || String(warning).includes("is a negative number")) {
-      return;
-    }
-    (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-  }) as typeof process.emitWarning;
-}
-
 /** SASL options for `config.auth`, or undefined for plaintext. */
 async function saslFor(config: KafkaConfig, region: string): Promise<SASLOptions | undefined> {
   switch (config.auth) {
@@ -108,7 +87,8 @@ export async function kafkaClient(
   region = DEFAULT_AWS_REGION,
   overrides: Partial<KafkaJsConfig> = {},
 ): Promise<Kafka> {
-  dropNegativeTimeoutWarning();
+  // Before kafkajs connects: its idle queue timer warns and wakes every millisecond otherwise.
+  stopIdleRequestQueueTimer();
   const sasl = await saslFor(config, region);
   return new Kafka({
     clientId,

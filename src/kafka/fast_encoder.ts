@@ -19,6 +19,7 @@
 // kafkajs keeps one Encoder class for all its requests; its prototype is what is patched here.
 import Encoder from "kafkajs/src/protocol/encoder.js";
 import { Buffer } from "node:buffer";
+import { assertPatchedKafkajs } from "./kafkajs_internals.ts";
 
 /** The fields and methods of kafkajs's Encoder used here. */
 export interface KafkaEncoder {
@@ -79,9 +80,11 @@ const ORIGINAL = {
 
 /**
  * Replaces the Encoder methods on this thread. The bytes written are those
- * of kafkajs's methods (tests/kafka/fast_encoder_test.ts compares them).
+ * of kafkajs's methods (tests/kafka/fast_encoder_test.ts compares them);
+ * throws KafkajsVersionError on any kafkajs but the one they copy.
  */
 export function installFastEncoder(): void {
+  assertPatchedKafkajs("fast_encoder.ts");
   const proto = EncoderClass.prototype;
 
   proto.writeUVarInt = function (this: KafkaEncoder, value: number) {

@@ -9,18 +9,20 @@
  * kafkajs's `sendMessages.js` takes the function with `require` when it is
  * first loaded, so this module must be evaluated before kafkajs's producer
  * is: it loads kafkajs's module on its own and puts the linear function in
- * its place in the CommonJS module cache. The worker imports it first
- * (worker.ts). Were it loaded too late, kafkajs would keep its own function:
- * slower, never different. `isLinearGrouping` tells which one kafkajs uses.
+ * its place in the CommonJS module cache. The producer thread imports it
+ * first (producer_thread.ts); were it loaded too late, it throws rather
+ * than let kafkajs keep its own function, and `verifyLinearGrouping` checks,
+ * once kafkajs is loaded, that its producer requires this one.
  *
  * @example
  * ```ts
- * import { isLinearGrouping } from "./linear_grouping.ts";
- * isLinearGrouping(); // true when kafkajs's producer groups through linearGrouping
+ * import { verifyLinearGrouping } from "./linear_grouping.ts";
+ * verifyLinearGrouping(); // throws unless kafkajs's producer groups through linearGrouping
  * ```
  */
-import Module from "node:module";
+import { createRequire } from "node:module";
 import kafkajsGrouping from "kafkajs/src/producer/groupMessagesPerPartition.js";
+import { assertPatchedKafkajs, cachedKafkajsModule, kafkajsPath } from "./kafkajs_internals.ts";
 
 /** What kafkajs passes to the grouping. */
 interface GroupingInput<M> {
@@ -46,16 +48,29 @@ export function linearGrouping<M>(
 /** kafkajs's own grouping function (for the test that compares both). */
 export const KAFKAJS_GROUPING = kafkajsGrouping as typeof linearGrouping;
 
-const cache = (Module as unknown as { _cache: Record<string, { exports: unknown }> })._cache;
-const cached = (file: string) =>
-  Object.entries(cache).find(([path]) =>
-    path.includes("/kafkajs/") && path.endsWith(`/src/producer/${file}`)
-  )?.[1];
-// Once sendMessages.js is loaded it holds kafkajs's function: then nothing is changed.
-const entry = cached("sendMessages.js") ? undefined : cached("groupMessagesPerPartition.js");
-if (entry) entry.exports = linearGrouping;
+const GROUPING_FILE = "src/producer/groupMessagesPerPartition.js";
+/** kafkajs's one module that requires the grouping. */
+const SEND_MESSAGES_FILE = "src/producer/sendMessages.js";
 
-/** True when kafkajs's producer, loaded after this module, groups with `linearGrouping`. */
-export function isLinearGrouping(): boolean {
-  return entry?.exports === linearGrouping;
+assertPatchedKafkajs("linear_grouping.ts");
+if (cachedKafkajsModule(SEND_MESSAGES_FILE)) {
+  throw new Error(
+    `src/kafka/linear_grouping.ts must be imported before kafkajs's producer, which keeps the ` +
+      `grouping it first required: ${SEND_MESSAGES_FILE} is already loaded`,
+  );
+}
+cachedKafkajsModule(GROUPING_FILE)!.exports = linearGrouping;
+
+/** Throws unless kafkajs's producer, now loaded, requires `linearGrouping` as its grouping. */
+export function verifyLinearGrouping(): void {
+  const sendMessages = cachedKafkajsModule(SEND_MESSAGES_FILE);
+  const required = sendMessages &&
+    createRequire(kafkajsPath(SEND_MESSAGES_FILE))("./groupMessagesPerPartition");
+  if (required !== linearGrouping) {
+    throw new Error(
+      sendMessages
+        ? "kafkajs's producer does not group through src/kafka/linear_grouping.ts"
+        : `kafkajs's producer (${SEND_MESSAGES_FILE}) is not loaded yet: nothing to verify`,
+    );
+  }
 }

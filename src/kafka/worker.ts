@@ -2,9 +2,10 @@
  * The Kafka target's producers, run in a Web Worker: kafkajs spends most of
  * the producer's CPU encoding record batches, so doing that on a second
  * thread lets the main thread keep reading and building records meanwhile.
- * This file is both sides: `KafkaWorker` (main thread) starts the worker and
- * hands out producer handles; the worker side (when loaded as a worker)
- * owns one idempotent kafkajs producer per name and answers send requests.
+ * `KafkaWorker` (main thread) starts the worker and hands out producer
+ * handles; the worker (producer_thread.ts) owns one idempotent kafkajs
+ * producer per name and answers send requests. A worker that fails (at
+ * start: its kafkajs checks) fails every call after it, at once.
  * Errors cross as plain objects that keep kafkajs's `name`, `type` and
  * `cause` chain, so the target maps them exactly as in-process errors.
  *
@@ -18,13 +19,9 @@
  * await worker.close();
  * ```
  */
-// First: kafkajs's producer must find the linear grouping when it loads (see linear_grouping.ts).
-import "./linear_grouping.ts";
-import type { CompressionTypes, Producer } from "kafkajs";
+import type { CompressionTypes } from "kafkajs";
 import { Buffer } from "node:buffer";
 import type { KafkaConfig } from "../core/config.ts";
-import { IDEMPOTENT_PRODUCER, kafkaClient, producerClientOptions } from "./client.ts";
-import { installFastEncoder } from "./fast_encoder.ts";
 
 /** What the Kafka target needs of a producer, in-process or in the worker. */
 export interface ProducerHandle {
@@ -118,7 +115,8 @@ export function unpackMessages(packed: PackedMessages): UnpackedMessage[] {
   return messages;
 }
 
-type Request =
+/** What the main thread asks of the producer thread. */
+export type Request =
   | { op: "init"; config: KafkaConfig; region: string; tls: boolean }
   | { op: "connect" | "disconnect"; id: number; name: string }
   | {
@@ -132,14 +130,15 @@ type Request =
 /** `Omit` applied to each member of a union. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-type Answer = { id: number; ok: true; value?: unknown } | {
+/** What the producer thread answers, by request id. */
+export type Answer = { id: number; ok: true; value?: unknown } | {
   id: number;
   ok: false;
   error: CrossedError;
 };
 
 /** Flattens an error and its causes into plain data. */
-function cross(error: unknown, depth = 0): CrossedError {
+export function cross(error: unknown, depth = 0): CrossedError {
   const e = error as Record<string, unknown>;
   const inner = e?.cause ?? e?.originalError;
   return {
@@ -170,9 +169,10 @@ export class KafkaWorker {
     { resolve: (value: unknown) => void; reject: (error: Error) => void }
   >();
   #closed = false;
+  #failure?: Error;
 
   constructor(config: KafkaConfig, region: string, tls: boolean) {
-    this.#worker = new Worker(import.meta.url, { type: "module" });
+    this.#worker = new Worker(new URL("./producer_thread.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (event: MessageEvent<Answer>) => {
       const answer = event.data;
       const waiting = this.#pending.get(answer.id);
@@ -184,6 +184,7 @@ export class KafkaWorker {
     this.#worker.onerror = (event) => {
       event.preventDefault();
       const error = new Error(`Kafka producer worker failed: ${event.message}`);
+      this.#failure = error;
       for (const waiting of this.#pending.values()) waiting.reject(error);
       this.#pending.clear();
     };
@@ -192,6 +193,7 @@ export class KafkaWorker {
 
   #call<T>(request: DistributiveOmit<Exclude<Request, { op: "init" }>, "id">): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("Kafka producer worker is closed"));
+    if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
@@ -225,71 +227,4 @@ export class KafkaWorker {
     this.#pending.clear();
     return Promise.resolve();
   }
-}
-
-/**
- * kafkajs's `Encoder` is its only caller of `Buffer.alloc` with a size, and
- * it writes every byte before exposing it (`buffer` is sliced to what was
- * written). In Deno a zero-filled `alloc` costs about seven times a pooled
- * `allocUnsafe`, and was a fifth of this worker's time: on this thread only,
- * sized allocations without a fill come from the pool. The pool is 1 MiB
- * instead of 8 KiB: a record's encoder takes 512 bytes, and 1 KiB once it
- * grows, so an 8 KiB pool was replaced every few records.
- */
-function pooledAllocations(): void {
-  Buffer.poolSize = 1024 * 1024;
-  const alloc = Buffer.alloc.bind(Buffer);
-  Buffer.alloc =
-    ((size: number, fill?: string | number | Uint8Array, encoding?: BufferEncoding) =>
-      fill === undefined
-        ? Buffer.allocUnsafe(size)
-        : alloc(size, fill, encoding)) as typeof Buffer.alloc;
-}
-
-/** Worker side: producers by name, with the same settings as in-process (client.ts). */
-function serve(): void {
-  pooledAllocations();
-  installFastEncoder();
-  const producers = new Map<string, Producer>();
-  let client: ReturnType<typeof kafkaClient> | undefined;
-  const scope = self as unknown as {
-    onmessage: (event: MessageEvent<Request>) => void;
-    postMessage: (answer: Answer) => void;
-  };
-  scope.onmessage = async (event) => {
-    const request = event.data;
-    if (request.op === "init") {
-      client = kafkaClient(
-        request.config,
-        "pinpipe-batch",
-        request.region,
-        producerClientOptions(request.tls),
-      );
-      return;
-    }
-    try {
-      let value: unknown;
-      if (request.op === "connect") {
-        const producer = (await client!).producer(IDEMPOTENT_PRODUCER);
-        producers.set(request.name, producer);
-        await producer.connect();
-      } else if (request.op === "send") {
-        const metadata = await producers.get(request.name)!.send({
-          ...request.request,
-          messages: unpackMessages(request.packed),
-        });
-        value = metadata.map(({ partition, baseOffset }) => ({ partition, baseOffset }));
-      } else {
-        await producers.get(request.name)?.disconnect();
-      }
-      scope.postMessage({ id: request.id, ok: true, value });
-    } catch (error) {
-      scope.postMessage({ id: request.id, ok: false, error: cross(error) });
-    }
-  };
-}
-
-// Loaded as a worker (no `window`-like main context): serve requests.
-if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
-  serve();
 }

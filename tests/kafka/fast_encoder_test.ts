@@ -10,6 +10,7 @@ import produceV7 from "kafkajs/src/protocol/requests/produce/v7/request.js";
 import createRequest from "kafkajs/src/protocol/request.js";
 import Long from "kafkajs/src/utils/long.js";
 import { installFastEncoder, uninstallFastEncoder } from "../../src/kafka/fast_encoder.ts";
+import { kafkajsPath } from "../../src/kafka/kafkajs_internals.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyEncoder = any;
@@ -52,12 +53,25 @@ const INT_EDGES = [
   -(2 ** 30) - 1,
 ];
 
-Deno.test("installing replaces kafkajs's methods, uninstalling restores them", () => {
-  const original = Encoder.prototype.writeUVarInt;
-  installFastEncoder();
-  assert.notEqual(Encoder.prototype.writeUVarInt, original);
+const PATCHED = [
+  "writeUVarInt",
+  "writeVarLong",
+  "writeEncoder",
+  "writeEncoderArray",
+  "writeBufferInternal",
+] as const;
+
+Deno.test("installing replaces kafkajs's methods, uninstalling restores kafkajs's own", () => {
+  // The reference encodings below are kafkajs's: the restored methods are the text of its encoder.js.
+  const source = Deno.readTextFileSync(kafkajsPath("src/protocol/encoder.js"));
+  const methods = () => [...PATCHED.map((name) => Encoder.prototype[name]), Encoder.sizeOfVarLong];
   uninstallFastEncoder();
-  assert.equal(Encoder.prototype.writeUVarInt, original);
+  const original = methods();
+  for (const method of original) assert.ok(source.includes(String(method)), String(method));
+  installFastEncoder();
+  for (const [i, method] of methods().entries()) assert.notEqual(method, original[i]);
+  uninstallFastEncoder();
+  assert.deepEqual(methods(), original);
 });
 
 Deno.test("varints and varlongs: the same bytes and sizes at every width", () => {
