@@ -28,6 +28,7 @@
 import { dirname } from "node:path";
 import { hostname } from "node:os";
 import { CliError, EXIT_CODES } from "./errors.ts";
+import { processStat } from "./process_state.ts";
 
 /** What a lock file holds. */
 export interface LockHolder {
@@ -51,19 +52,6 @@ export class RunLockHeldError extends CliError {
     );
     this.name = "RunLockHeldError";
   }
-}
-
-/** State and start time of process `pid` from `/proc/PID/stat`, or undefined if it is gone. */
-export function processStat(pid: number): { state: string; start: string } | undefined {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch {
-    return undefined;
-  }
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0], start: fields[19] }; // fields 3 and 22 of proc(5)
 }
 
 /** Whether `holder` still runs: on this host, alive (not Z or X), and the same process. */

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { CliError } from "../../src/core/errors.ts";
-import { holderAlive, processStat, RunLock, RunLockHeldError } from "../../src/core/run_lock.ts";
+import { holderAlive, RunLock, RunLockHeldError } from "../../src/core/run_lock.ts";
+import { processStat } from "../../src/core/process_state.ts";
 import { waitFor, waitForLine } from "../support/processes.ts";
 
 const MODULE = new URL("../../src/core/run_lock.ts", import.meta.url).href;

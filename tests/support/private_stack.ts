@@ -13,7 +13,7 @@ import {
   type StackOptions,
   type StackPorts,
 } from "../../infra/local/local_stack.ts";
-import { processRunning } from "../../infra/local/process_state.ts";
+import { processRunning } from "../../src/core/process_state.ts";
 
 export { type KafkaNode, type Service, SERVICES } from "../../infra/local/local_stack.ts";
 export type Ports = StackPorts;

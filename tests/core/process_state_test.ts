@@ -4,7 +4,7 @@
  * longer runs.
  */
 import assert from "node:assert/strict";
-import { processRunning } from "../../infra/local/process_state.ts";
+import { processRunning } from "../../src/core/process_state.ts";
 
 Deno.test("processRunning: true for a running process, false for a zombie a signal still reaches", async () => {
   // `sleep 30` is the child of `sleep 5` (bash exec'd it), which never reaps it.
