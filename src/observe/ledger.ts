@@ -243,6 +243,7 @@ export class LedgerReader {
         stages.push(
           reading("committed", total(committed), shortfall(ends ?? new Map(), committed), {
             parts: partsOf(committed, ends ?? new Map()),
+            oldestAgeMs: await this.#oldestUncommitted(topic, ends ?? new Map(), committed),
           }),
         );
       }
@@ -328,6 +329,23 @@ export class LedgerReader {
       tables[kind] = stages;
     }));
     return { path: { started: true, tables }, store: store instanceof Error ? undefined : store };
+  }
+
+  /** The age of the oldest record not yet committed, over the partitions behind; null if none. */
+  async #oldestUncommitted(
+    topic: string,
+    ends: PartitionOffsets,
+    committed: PartitionOffsets,
+  ): Promise<number | null> {
+    let oldest: number | null = null;
+    const now = Date.now();
+    for (const [partition, end] of ends) {
+      const next = committed.get(partition) ?? 0;
+      if (next >= end) continue;
+      const written = await this.#kafka.recordTime(topic, partition, next).catch(() => null);
+      if (written !== null) oldest = Math.max(oldest ?? 0, now - written);
+    }
+    return oldest;
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,7 @@ import type { Admin } from "kafkajs";
 import type { KafkaConfig } from "../core/config.ts";
 import { KAFKA_RETRY, kafkaClient } from "../kafka/client.ts";
 import { kafkaFailure } from "../kafka/errors.ts";
+import { RecordTimes } from "./record_time.ts";
 
 /** Offsets per partition. */
 export type PartitionOffsets = Map<number, number>;
@@ -25,6 +26,7 @@ export type PartitionOffsets = Map<number, number>;
 /** Reads end offsets and a group's committed offsets; errors are `TargetError`s naming the brokers. */
 export class KafkaReader {
   #admin: Promise<Admin> | undefined;
+  readonly #times = new RecordTimes();
 
   constructor(readonly config: KafkaConfig, readonly region: string) {}
 
@@ -73,6 +75,20 @@ export class KafkaReader {
       }
       return committed;
     });
+  }
+
+  /** When the record at `offset` of `topic`'s `partition` was written (epoch ms, within 5% of its age). */
+  recordTime(topic: string, partition: number, offset: number): Promise<number> {
+    return this.#ask(
+      topic,
+      (admin) =>
+        this.#times.get(
+          topic,
+          partition,
+          offset,
+          (time) => admin.fetchTopicOffsetsByTimestamp(topic, time),
+        ),
+    );
   }
 
   async close(): Promise<void> {
