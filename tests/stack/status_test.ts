@@ -7,7 +7,7 @@
  * stage; with the database or the broker on a closed port it exits 3 or 4.
  */
 import assert from "node:assert/strict";
-import { cleanTableName, streamName, topicName } from "../../src/core/names.ts";
+import { cleanTableName, topicName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
