@@ -1,0 +1,186 @@
+/**
+ * `deno task watch` in a real headless Chromium (the Debian `chromium`,
+ * driven by playwright-core) against real `batch` and `sink` runs on the
+ * local stack, with a pipeline id of its own: the server listens on
+ * 127.0.0.1 only; the page loads nothing but itself and its event stream;
+ * it changes without a reload while `batch` runs (counts rising, rates
+ * above zero); a SIGKILLed sink shows as stalled with its lag growing, and
+ * after a restart catches up to zero; then every number on the page equals
+ * the JSON endpoint's and the counts taken directly.
+ *
+ * PINPIPE_WATCH_SCREENSHOT=FILE also saves the page, at the stall, as PNG.
+ */
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { topicName } from "../../src/core/names.ts";
+import { TABLE_KINDS } from "../../src/core/tables.ts";
+import type { WatchView } from "../../src/observe/watch/server.ts";
+import { findChromium } from "../support/browser.ts";
+import { readBucket } from "../support/bucket.ts";
+import { deleteTopics, endOffsets } from "../support/kafka.ts";
+import { finish, randomId, spawnMain, waitFor } from "../support/processes.ts";
+import { listeningAddresses } from "../support/sockets.ts";
+import { sourceRecords } from "../support/source.ts";
+
+/** A port in this test's range (30200-30899). */
+const PORT = 30200 + Math.floor(Math.random() * 700);
+
+Deno.test({
+  name:
+    "watch: live page in Chromium, sink stalled and caught up, numbers equal the JSON and direct counts",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const id = randomId();
+    const dir = await Deno.makeTempDir({ prefix: "pinpipe-watch-" });
+    const bucket = `${dir}/bucket`;
+    const state = ["--id", id, "--state-dir", `${dir}/state`];
+    const sinkArgs = ["sink", "--id", id, "--bucket", bucket, "--rotate-ms", "300", "--quiet"];
+    const base = `http://127.0.0.1:${PORT}`;
+    const watch = spawnMain(["watch", ...state, "--bucket", bucket, "--port", String(PORT)]);
+    const children: Deno.ChildProcess[] = [];
+    const browser = await chromium.launch({
+      executablePath: findChromium() ?? "/usr/bin/chromium",
+      args: ["--no-sandbox"],
+      headless: true,
+    });
+    try {
+      const ledgerJson = async () =>
+        (await (await fetch(`${base}/ledger.json`)).json()) as WatchView;
+      await waitFor(
+        "the watch server",
+        () => ledgerJson().then((v) => v.ledger !== null, () => false),
+      );
+      assert.deepEqual(await listeningAddresses(watch.pid), [`127.0.0.1:${PORT}`]);
+
+      const page = await browser.newPage({ viewport: { width: 1300, height: 1400 } });
+      const requests: string[] = [];
+      page.on("request", (request) => requests.push(request.url()));
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      const response = await page.goto(`${base}/`);
+      assert.match(response!.headers()["content-security-policy"], /default-src 'none'/);
+      await page.waitForSelector('[data-path="batch"]');
+      const cell = async (key: string) => {
+        const text = await page.locator(`[data-cell="${key}"]`).textContent({ timeout: 2000 })
+          .catch(() => null);
+        return text === null ? null : Number(text.replaceAll(",", ""));
+      };
+      const stateOf = (key: string) =>
+        page.locator(`[data-state="${key}"]`).textContent({ timeout: 2000 }).catch(() => null);
+
+      // batch at 400 rows/s per table (about 27 s), the sink beside it.
+      const batch = spawnMain(["batch", ...state, "--rate", "400", "--quiet"]);
+      children.push(batch);
+      await waitFor(
+        "the page to show the batch running",
+        async () => (await cell("batch.pin.acknowledged.count") ?? 0) > 0,
+        60_000,
+        200,
+      );
+      // The topics exist now: the sink starts beside the producer.
+      let sink = spawnMain(sinkArgs);
+      children.push(sink);
+      const before = (await cell("batch.pin.acknowledged.count"))!;
+      await waitFor(
+        "the acknowledged count to rise on the page",
+        async () => (await cell("batch.pin.acknowledged.count"))! > before,
+        20_000,
+        200,
+      );
+      await waitFor(
+        "a rate above zero on the page",
+        async () => (await cell("batch.pin.acknowledged.rate") ?? 0) > 0,
+        20_000,
+        200,
+      );
+      await waitFor(
+        "the sink to commit",
+        async () => (await cell("batch.pin.committed.count") ?? 0) > 0,
+        30_000,
+        200,
+      );
+      assert.equal(await stateOf("batch.pin.acknowledged"), "flowing");
+
+      // The sink dies while the producer goes on.
+      sink.kill("SIGKILL");
+      await finish(sink);
+      await waitFor(
+        "the committed stage to show stalled",
+        async () => (await stateOf("batch.pin.committed")) === "stalled",
+        30_000,
+        200,
+      );
+      const lag = (await cell("batch.pin.committed.behind"))!;
+      const screenshot = Deno.env.get("PINPIPE_WATCH_SCREENSHOT");
+      if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+      await waitFor(
+        "the lag to grow on the page",
+        async () => (await cell("batch.pin.committed.behind") ?? 0) > lag,
+        20_000,
+        200,
+      );
+      assert.equal(await stateOf("batch.pin.committed"), "stalled");
+
+      // The producer finishes; a new sink catches up.
+      assert.equal((await finish(batch)).code, 0);
+      sink = spawnMain(sinkArgs);
+      children.push(sink);
+      await waitFor(
+        "every committed stage caught up on the page",
+        async () => {
+          for (const kind of TABLE_KINDS) {
+            if ((await stateOf(`batch.${kind}.committed`)) !== "caught up") return false;
+            if ((await cell(`batch.${kind}.committed.behind`)) !== 0) return false;
+          }
+          return true;
+        },
+        60_000,
+        300,
+      );
+
+      // All still: the page, the JSON endpoint and direct counts agree.
+      const json = (await ledgerJson()).ledger!;
+      const ends = await endOffsets(id);
+      for (const kind of TABLE_KINDS) {
+        const rows = (await sourceRecords(kind)).length;
+        const topic = topicName(id, kind);
+        const lines = (await readBucket(bucket, topic)).reduce((n, o) => n + o.records.length, 0);
+        const direct: Record<string, number> = {
+          source: rows,
+          acknowledged: rows,
+          topic: ends[topic][0],
+          committed: ends[topic][0],
+          bucket: lines,
+        };
+        for (const stage of json.batch.tables[kind]) {
+          const key = `batch.${kind}.${stage.stage}`;
+          assert.equal(await cell(`${key}.count`), stage.count, `${key}: page and JSON`);
+          assert.equal(stage.count, direct[stage.stage], `${key}: JSON and direct count`);
+        }
+        assert.equal(lines, rows);
+      }
+      assert.equal(
+        await page.locator('[data-path="stream"]').textContent(),
+        "not started: no stream checkpoint yet",
+      );
+      assert.deepEqual(errors, []);
+      const elsewhere = requests.filter((url) => !url.startsWith(`${base}/`));
+      assert.deepEqual(elsewhere, [], "the page loads nothing from the network");
+      assert.deepEqual([...new Set(requests)].sort(), [`${base}/`, `${base}/events`]);
+    } finally {
+      await browser.close();
+      for (const child of children) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already ended */ }
+        await finish(child).catch(() => {});
+      }
+      watch.kill("SIGINT");
+      const stopped = await finish(watch);
+      assert.equal(stopped.code, 130, stopped.stderr);
+      await deleteTopics(id);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
