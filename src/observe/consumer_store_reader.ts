@@ -2,13 +2,8 @@
  * The stream path's last stages, from the consumer's DuckDB file
  * (`src/consumer/store.ts`): rows in each cleaned table, each shard's
  * committed sequence number, the rejects by reason with samples, and the
- * schema drift. A running consumer holds the file's write lock for its whole
- * run, and DuckDB would refuse a second process even a read-only open; one
- * held by the ledger would in turn stop a consumer from starting. So the
- * ledger never opens the file itself: it copies the file and its WAL (plain
- * reads, no lock) and opens the copy. The copy is kept only if the main file
- * did not change while it was taken, which makes it the state a crash at the
- * moment the WAL was copied would leave, one DuckDB itself recovers from.
+ * schema drift, read from a copy of the file (`duckdb_copy.ts`): a running
+ * consumer holds the file's lock for its whole run.
  *
  * @example
  * ```ts
@@ -17,22 +12,21 @@
  * store?.rows.pin; // 10893
  * ```
  */
-import { join } from "node:path";
 import { CliError } from "../core/errors.ts";
 import { cleanTableName } from "../core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../core/tables.ts";
-import { openDuckDb } from "../warehouse/duckdb_runner.ts";
+import { withDuckDbCopy } from "./duckdb_copy.ts";
 
 /** A rejected record, as a sample. */
 export interface RejectSample {
-  shard: string;
-  sequenceNumber: string;
+  /** Where it was: `shardId #sequence number`, or `object line N`. */
+  where: string;
   detail: string | null;
   /** The start of the raw data. */
   data: string;
 }
 
-/** Rejects of one stream and reason. */
+/** Rejects of one stream (or quarantined lines of one table) and reason. */
 export interface RejectGroup {
   kind: TableKind;
   reason: string;
@@ -50,51 +44,18 @@ export interface ConsumerStoreState {
   drift: { kind: TableKind; field: string; records: number }[];
 }
 
-/** How many times a copy is taken again when the file changed under it. */
-const COPY_ATTEMPTS = 5;
 /** Samples kept per stream and reason. */
 const SAMPLES = 3;
 
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-
-/** The file's identity: size and modification time, or undefined when it does not exist. */
-async function fileVersion(path: string): Promise<string | undefined> {
-  try {
-    const info = await Deno.stat(path);
-    return `${info.size}:${info.mtime?.getTime()}:${info.ino}`;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
-/** Copies `path` and its WAL into `dir`, retrying while the main file changes; false when absent. */
-async function copyStable(path: string, copy: string): Promise<boolean> {
-  for (let attempt = 0; attempt < COPY_ATTEMPTS; attempt++) {
-    const before = await fileVersion(path);
-    if (before === undefined) return false;
-    await Deno.remove(`${copy}.wal`).catch(() => {});
-    // The WAL first: the main file changes only at a checkpoint, which the second stat sees.
-    await Deno.copyFile(`${path}.wal`, `${copy}.wal`).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
-    await Deno.copyFile(path, copy);
-    if (await fileVersion(path) === before) return true;
-  }
-  throw new CliError(`the consumer database ${path} kept changing while being copied`);
-}
 
 /** The consumer's state in `path` for pipeline `id`, or undefined when there is no such file. */
 export async function readConsumerStore(
   path: string,
   id: string,
 ): Promise<ConsumerStoreState | undefined> {
-  const dir = await Deno.makeTempDir({ prefix: "pinpipe-ledger-" });
   try {
-    const copy = join(dir, "consumer.duckdb");
-    if (!(await copyStable(path, copy))) return undefined;
-    const db = await openDuckDb(copy, { memoryLimit: "256MB" });
-    try {
+    return await withDuckDbCopy(path, async (db) => {
       const count = async (table: string) =>
         Number((await db.query(`SELECT count(*) FROM ${quote(table)}`)).rows[0][0]);
       const rows = {} as Record<TableKind, number>;
@@ -121,8 +82,7 @@ export async function readConsumerStore(
           reason: String(reason),
           count: Number(n),
           samples: samples.rows.filter((s) => s[0] === stream && s[1] === reason).map((s) => ({
-            shard: String(s[2]),
-            sequenceNumber: String(s[3]),
+            where: `${s[2]} #${s[3]}`,
             detail: s[4] === null ? null : String(s[4]),
             data: String(s[5]),
           })),
@@ -137,13 +97,9 @@ export async function readConsumerStore(
         records: Number(records),
       }));
       return { rows, checkpoints, rejects, drift };
-    } finally {
-      db.close();
-    }
+    });
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(`the consumer database ${path}: ${(error as Error).message}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

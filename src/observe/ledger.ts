@@ -36,6 +36,7 @@ import {
   type RejectGroup,
 } from "./consumer_store_reader.ts";
 import { readShards } from "./shard_reader.ts";
+import { readWarehouseState, type WarehouseState } from "./warehouse_state_reader.ts";
 import { SourceReader } from "./source_reader.ts";
 import { reading, reason, type StageReading, unreadable } from "./stage.ts";
 import { KafkaReader, type PartitionOffsets } from "./topic_reader.ts";
@@ -48,11 +49,13 @@ export interface LedgerOptions {
   consumerDb?: string;
   /** An S3-compatible endpoint for an `s3://` bucket. */
   s3Endpoint?: string;
+  /** The incremental runs' state file: adds the bronze and silver stages and the quarantine. */
+  warehouse?: string;
 }
 
 /** A server or file the ledger reads, and whether it answered. */
 export interface ServerHealth {
-  name: "database" | "kafka" | "bucket" | "kinesis" | "consumer database";
+  name: "database" | "kafka" | "bucket" | "warehouse state" | "kinesis" | "consumer database";
   where: string;
   /** null: not asked (its path has not started). */
   up: boolean | null;
@@ -76,6 +79,8 @@ export interface Ledger {
   stream: PathLedger;
   /** The consumer's rejects by table and reason, with samples. */
   rejects: RejectGroup[];
+  /** The warehouse's quarantined lines by table and reason, with samples (with a warehouse state). */
+  quarantine: RejectGroup[];
   /** Fields the records carried that their table does not have. */
   drift: ConsumerStoreState["drift"];
 }
@@ -116,6 +121,7 @@ export class LedgerReader {
   #kinesis: KinesisClient | undefined;
   readonly group: string;
   readonly consumerDb: string;
+  readonly warehouse: string | undefined;
 
   private constructor(
     readonly config: PipelineConfig,
@@ -126,6 +132,7 @@ export class LedgerReader {
     this.#kafka = new KafkaReader(config.kafka, config.aws.region);
     this.group = options.group ?? `connect-pinpipe-sink-${config.id}`;
     this.consumerDb = options.consumerDb ?? `out/${config.id}_stream.duckdb`;
+    this.warehouse = options.warehouse;
   }
 
   /** A reader for `config`'s pipeline; throws only for a bucket location that cannot be one. */
@@ -144,6 +151,7 @@ export class LedgerReader {
       database: { name: "database", where: `${mysql.host}:${mysql.port}`, up: null },
       kafka: { name: "kafka", where: kafka.brokers.join(","), up: null },
       bucket: { name: "bucket", where: this.bucket.location, up: null },
+      warehouse: { name: "warehouse state", where: this.warehouse ?? "(no --warehouse)", up: null },
       kinesis: { name: "kinesis", where: kinesis.endpoint ?? `AWS ${kinesis.region}`, up: null },
       store: { name: "consumer database", where: this.consumerDb, up: null },
     } satisfies Record<string, ServerHealth>;
@@ -165,7 +173,7 @@ export class LedgerReader {
     const [batch, stream] = await Promise.all([
       started(kafkaSaved)
         ? this.#readBatch(servers, source, kafkaSaved)
-        : notStarted(source, "no batch checkpoint yet"),
+        : { path: notStarted(source, "no batch checkpoint yet"), warehouse: undefined },
       started(kinesisSaved)
         ? this.#readStream(servers, source, kinesisSaved)
         : { path: notStarted(source, "no stream checkpoint yet"), store: undefined },
@@ -174,9 +182,10 @@ export class LedgerReader {
       id,
       at: new Date().toISOString(),
       servers: Object.values(servers),
-      batch,
+      batch: batch.path,
       stream: stream.path,
       rejects: stream.store?.rejects ?? [],
+      quarantine: batch.warehouse?.quarantine ?? [],
       drift: stream.store?.drift ?? [],
     };
   }
@@ -211,11 +220,15 @@ export class LedgerReader {
   }
 
   async #readBatch(
-    servers: Record<"kafka" | "bucket", ServerHealth>,
+    servers: Record<"kafka" | "bucket" | "warehouse", ServerHealth>,
     source: Record<TableKind, SourceCounts | Error>,
     saved: Record<TableKind, Acknowledged | undefined | Error>,
-  ): Promise<PathLedger> {
+  ): Promise<{ path: PathLedger; warehouse: WarehouseState | undefined }> {
     const tables = {} as Record<TableKind, StageReading[]>;
+    const path = this.warehouse;
+    const warehouse = path === undefined
+      ? undefined
+      : await attempt(servers.warehouse, () => readWarehouseState(path));
     await Promise.all(TABLE_KINDS.map(async (kind) => {
       const topic = topicName(this.config.id, kind);
       const counts = source[kind];
@@ -256,9 +269,13 @@ export class LedgerReader {
           }),
         );
       }
+      if (path !== undefined) stages.push(...warehouseStages(warehouse, kind, stages.at(-1)!));
       tables[kind] = stages;
     }));
-    return { started: true, tables };
+    return {
+      path: { started: true, tables },
+      warehouse: warehouse instanceof Error ? undefined : warehouse,
+    };
   }
 
   async #readStream(
@@ -397,6 +414,30 @@ function partsOf(offsets: PartitionOffsets, upstream?: PartitionOffsets) {
       ? Math.max(0, (upstream.get(partition) ?? 0) - (offsets.get(partition) ?? 0))
       : null,
   }));
+}
+
+/** Bronze (records and quarantined lines read) against the bucket, and silver. */
+function warehouseStages(
+  state: WarehouseState | undefined | Error,
+  kind: TableKind,
+  bucket: StageReading,
+): StageReading[] {
+  if (state instanceof Error) {
+    return [unreadable("bronze", reason(state)), unreadable("silver", reason(state))];
+  }
+  const counts = state?.tables[kind] ?? { bronze: 0, quarantined: 0, silver: 0 };
+  const read = counts.bronze + counts.quarantined;
+  const none = state === undefined ? { note: "no warehouse state yet" } : {};
+  return [
+    reading("bronze", read, bucket.count === null ? null : Math.max(0, bucket.count - read), {
+      ...none,
+      ...(counts.quarantined ? { note: `${counts.quarantined} line(s) quarantined` } : {}),
+    }),
+    reading("silver", counts.silver, null, {
+      ...none,
+      ...(state ? { note: `${counts.bronze - counts.silver} exact duplicate(s) kept once` } : {}),
+    }),
+  ];
 }
 
 /** A path whose producer never wrote a checkpoint: only the source is counted. */

@@ -47,10 +47,13 @@ export function ledgerText(ledger: Ledger): string {
       server.up === null ? "not asked" : server.up ? "up" : `DOWN (${server.error})`
     }`
   );
-  const rejects = ledger.rejects.map((group) =>
-    `  ${group.kind} ${group.reason}: ${group.count}` +
-    (group.samples[0] ? `, e.g. ${group.samples[0].detail ?? group.samples[0].data}` : "")
-  );
+  const groups = (list: Ledger["rejects"]) =>
+    list.map((group) =>
+      `  ${group.kind} ${group.reason}: ${group.count}` +
+      (group.samples[0] ? `, e.g. ${group.samples[0].detail ?? group.samples[0].data}` : "")
+    );
+  const rejects = groups(ledger.rejects);
+  const quarantine = groups(ledger.quarantine);
   const drift = ledger.drift.map((d) => `  ${d.kind}.${d.field}: ${d.records} record(s)`);
   return [
     `pipeline ${ledger.id} at ${ledger.at}`,
@@ -58,7 +61,8 @@ export function ledgerText(ledger: Ledger): string {
     ...pathLines("stream", ledger.stream),
     "servers:",
     ...servers,
-    ...(rejects.length ? ["rejects:", ...rejects] : []),
+    ...(rejects.length ? ["stream rejects:", ...rejects] : []),
+    ...(quarantine.length ? ["batch quarantine:", ...quarantine] : []),
     ...(drift.length ? ["schema drift (kept without the field):", ...drift] : []),
   ].join("\n");
 }

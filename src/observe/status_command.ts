@@ -23,19 +23,22 @@ export const LEDGER_FLAGS = {
   group: { type: "string" as const },
   db: { type: "string" as const },
   "s3-endpoint": { type: "string" as const },
+  warehouse: { type: "string" as const },
 };
 
 /** Help for `LEDGER_FLAGS`. */
 export const LEDGER_USAGE =
   `  --group G             the sink's consumer group (connect-pinpipe-sink-<id>)
   --db FILE             the stream consumer's DuckDB file (out/<id>_stream.duckdb); copied, never opened
-  --s3-endpoint URL     an S3-compatible endpoint for --bucket s3://B (default: AWS)`;
+  --s3-endpoint URL     an S3-compatible endpoint for --bucket s3://B (default: AWS)
+  --warehouse FILE      the incremental runs' state (sim --incremental --state FILE): adds the
+                        bronze and silver stages and the quarantine; copied, never opened`;
 
 const USAGE = `Usage: deno task status [flags]
 
 Counts every stage of both paths of one pipeline id, each against the stage before:
 batch: source rows, acknowledged (the producer's checkpoint), topic end offsets, the sink
-group's committed offsets, records in the bucket; stream: source rows, acknowledged, consumed
+group's committed offsets, records in the bucket (then bronze and silver with --warehouse); stream: source rows, acknowledged, consumed
 (each shard's position against the producer's), rows in the cleaned tables. A path is read once
 its producer has written a checkpoint. Reads only; writes nothing the pipeline reads.
 
@@ -52,6 +55,7 @@ export function ledgerOptions(flags: Parameters<Command["run"]>[0]): LedgerOptio
     group: stringFlag(flags, "group"),
     consumerDb: stringFlag(flags, "db"),
     s3Endpoint: stringFlag(flags, "s3-endpoint"),
+    warehouse: stringFlag(flags, "warehouse"),
   };
 }
 

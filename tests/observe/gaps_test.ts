@@ -26,6 +26,7 @@ function ledger(pinCommitted = 11000, pinAge: number | null = null): Ledger {
       },
     },
     rejects: [],
+    quarantine: [],
     drift: [],
   };
 }

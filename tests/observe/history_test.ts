@@ -20,6 +20,7 @@ function ledger(topic: number, committed: number | Error): Ledger {
     batch: { started: true, tables: { pin: stages(), geo: stages(), user: stages() } },
     stream: { started: false, tables: { pin: source(), geo: source(), user: source() } },
     rejects: [],
+    quarantine: [],
     drift: [],
   };
 }

@@ -42,6 +42,7 @@ Deno.test({
     const flags = ["--id", id, "--state-dir", `${dir}/state`];
     const bucket = `${dir}/bucket`;
     const db = `${dir}/stream.duckdb`;
+    const warehouse = `${dir}/warehouse.duckdb`;
     const client = kinesisClient(loadConfig({ _: [], id }).kinesis);
     try {
       for (
@@ -60,14 +61,38 @@ Deno.test({
           ],
           ["stream", ...flags, "--shards", "2", "--quiet"],
           ["consume", "--id", id, "--db", db, "--idle-exit", "2", "--quiet"],
+          // The incremental run over the bucket: bronze, silver and the quarantine.
+          [
+            "sim",
+            "--id",
+            id,
+            "--from",
+            "bucket",
+            "--bucket",
+            bucket,
+            "--incremental",
+            "--state",
+            warehouse,
+            "--quiet",
+          ],
         ]
       ) {
         const run = await runMain(args);
         assert.equal(run.code, 0, `${args[0]}: ${run.stderr}`);
       }
-      const { code, json, stderr } = await status([...flags, "--bucket", bucket, "--db", db]);
+      const { code, json, stderr } = await status([
+        ...flags,
+        "--bucket",
+        bucket,
+        "--db",
+        db,
+        "--warehouse",
+        warehouse,
+      ]);
       assert.equal(code, 0, stderr);
       assert.equal(json.gap, null);
+      assert.deepEqual(json.quarantine, []);
+      assert.deepEqual(json.rejects, []);
       assert.ok(json.batch.started && json.stream.started);
       assert.ok(json.servers.every((server) => server.up === true), JSON.stringify(json.servers));
 
@@ -89,6 +114,9 @@ Deno.test({
           assert.equal(counts("batch", "committed"), ends[topic][0], `${kind} committed`);
           assert.equal(counts("batch", "bucket"), lines, `${kind} lines in the bucket`);
           assert.equal(lines, rows);
+          assert.equal(counts("batch", "bronze"), lines, `${kind}: every line read into bronze`);
+          // Both paths clean with the same SQL: silver holds what the stream's table holds.
+          assert.equal(counts("batch", "silver"), inTable, `${kind} silver rows`);
           assert.equal(counts("stream", "source"), rows);
           assert.equal(counts("stream", "acknowledged"), rows);
           assert.equal(counts("stream", "consumed"), rows, `${kind} consumed`);
