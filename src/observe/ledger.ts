@@ -49,6 +49,8 @@ export interface LedgerOptions {
   consumerDb?: string;
   /** An S3-compatible endpoint for an `s3://` bucket. */
   s3Endpoint?: string;
+  /** Most records one look at a lagging shard reads (default `PEEK_LIMIT`, 10,000). */
+  shardPeekLimit?: number;
   /** The incremental runs' state file: adds the bronze and silver stages and the quarantine. */
   warehouse?: string;
 }
@@ -122,6 +124,7 @@ export class LedgerReader {
   readonly group: string;
   readonly consumerDb: string;
   readonly warehouse: string | undefined;
+  readonly shardPeekLimit: number | undefined;
 
   private constructor(
     readonly config: PipelineConfig,
@@ -133,6 +136,7 @@ export class LedgerReader {
     this.group = options.group ?? `connect-pinpipe-sink-${config.id}`;
     this.consumerDb = options.consumerDb ?? `out/${config.id}_stream.duckdb`;
     this.warehouse = options.warehouse;
+    this.shardPeekLimit = options.shardPeekLimit;
   }
 
   /** A reader for `config`'s pipeline; throws only for a bucket location that cannot be one. */
@@ -305,7 +309,10 @@ export class LedgerReader {
       }
       const shards = await attempt(
         servers.kinesis,
-        () => readShards(client, stream, store?.checkpoints ?? new Map(), producer),
+        () =>
+          readShards(client, stream, store?.checkpoints ?? new Map(), producer, {
+            limit: this.shardPeekLimit,
+          }),
       );
       if (shards instanceof Error) stages.push(unreadable("consumed", reason(shards)));
       else {
@@ -324,7 +331,7 @@ export class LedgerReader {
             })),
             ...(shards === undefined ? { note: `no stream ${stream} yet` } : {}),
             ...(more
-              ? { note: `at least ${pending} behind (one look reads at most that many)` }
+              ? { note: `at least ${pending} behind (one look per shard reads at most that many)` }
               : {}),
           }),
         );
@@ -338,9 +345,10 @@ export class LedgerReader {
           .reduce((sum, group) => sum + group.count, 0);
         const consumed = stages.at(-1)?.stage === "consumed" ? stages.at(-1)!.count : null;
         const dropped = consumed === null ? null : consumed - store.rows[kind] - rejected;
+        // Counts read a moment apart can cross while records flow: no negative drop is shown.
         stages.push(reading("cleaned", store.rows[kind], null, {
           note: `${rejected} rejected` +
-            (dropped === null ? "" : `, ${dropped} dropped as duplicates`),
+            (dropped === null || dropped < 0 ? "" : `, ${dropped} dropped as duplicates`),
         }));
       }
       tables[kind] = stages;

@@ -2,11 +2,12 @@
  * The consumed stage of the stream path, per shard: the consumer's
  * committed sequence number against the producer's last acknowledged one,
  * and, only for a shard where they differ, what waits after the consumer's
- * position: one GetRecords call from there (up to `PEEK_LIMIT` records)
- * gives how many, the oldest one's arrival time and MillisBehindLatest. A
- * shard where both agree costs no read, so watching a caught-up stream
- * takes nothing from the shards' read limit (5 calls a second on AWS) the
- * consumer needs.
+ * position: one GetRecords call from there gives how many (up to the
+ * producer's position, and at most the call's limit), the oldest one's
+ * arrival time and MillisBehindLatest. A shard where both agree costs no
+ * read, so watching a caught-up stream takes nothing from the shards' read
+ * limits (5 calls and 2 MB a second on AWS) the consumer needs; `watch`
+ * looks with a smaller limit than `status`, as it looks every second.
  *
  * @example
  * ```ts
@@ -28,7 +29,7 @@ import {
 import { TargetError } from "../core/errors.ts";
 import { describeKinesisError } from "../kinesis/errors.ts";
 
-/** Most records one look past the consumer's position reads. */
+/** Most records one look past the consumer's position reads (GetRecords' own maximum). */
 export const PEEK_LIMIT = 10_000;
 
 /** One shard, as the ledger sees it. */
@@ -38,7 +39,11 @@ export interface ShardState {
   consumer: string | null;
   /** The producer's last acknowledged sequence number on this shard, or null. */
   producer: string | null;
-  /** Records after the consumer's position (at most `PEEK_LIMIT`; `more` says there are others). */
+  /**
+   * Records after the consumer's position up to the producer's (so counted
+   * against the same checkpoint as the acknowledged stage), at most the
+   * look's limit; `more` says there are others.
+   */
   pending: number;
   more: boolean;
   /** The oldest pending record's age, in ms. */
@@ -66,6 +71,8 @@ async function peek(
   stream: string,
   shardId: string,
   after: string | null,
+  upTo: string,
+  limit: number,
   now: number,
 ): Promise<Pick<ShardState, "pending" | "more" | "oldestAgeMs" | "millisBehindTip">> {
   const { ShardIterator } = await client.send(
@@ -78,13 +85,15 @@ async function peek(
     }),
   );
   const page = await client.send(
-    new GetRecordsCommand({ ShardIterator, Limit: PEEK_LIMIT }),
+    new GetRecordsCommand({ ShardIterator, Limit: limit }),
   );
-  const records = page.Records ?? [];
+  const read = page.Records ?? [];
+  const last = BigInt(upTo);
+  const records = read.filter((record) => BigInt(record.SequenceNumber!) <= last);
   const arrival = records[0]?.ApproximateArrivalTimestamp;
   return {
     pending: records.length,
-    more: records.length === PEEK_LIMIT,
+    more: records.length === limit,
     oldestAgeMs: arrival ? Math.max(0, now - arrival.getTime()) : null,
     millisBehindTip: page.MillisBehindLatest ?? 0,
   };
@@ -100,7 +109,7 @@ export async function readShards(
   stream: string,
   consumer: ReadonlyMap<string, string>,
   producer: Readonly<Record<string, string>>,
-  now = Date.now(),
+  { limit = PEEK_LIMIT, now = Date.now() }: { limit?: number; now?: number } = {},
 ): Promise<ShardState[] | undefined> {
   try {
     let shards: Shard[];
@@ -119,7 +128,7 @@ export async function readShards(
         (position !== null && BigInt(position) >= BigInt(acknowledged));
       const waiting = caughtUp
         ? { pending: 0, more: false, oldestAgeMs: null, millisBehindTip: 0 }
-        : await peek(client, stream, shardId, position, now);
+        : await peek(client, stream, shardId, position, acknowledged, limit, now);
       return { shardId, consumer: position, producer: acknowledged, ...waiting };
     }));
   } catch (error) {

@@ -60,9 +60,12 @@ export function ledgerOptions(flags: Parameters<Command["run"]>[0]): LedgerOptio
 }
 
 /** Opens a ledger reader for the flags; a bad bucket location is a flag error. */
-export async function openLedger(flags: Parameters<Command["run"]>[0]): Promise<LedgerReader> {
+export async function openLedger(
+  flags: Parameters<Command["run"]>[0],
+  extra: LedgerOptions = {},
+): Promise<LedgerReader> {
   const config = loadConfig(flags);
-  return await LedgerReader.open(config, ledgerOptions(flags)).catch((error) => {
+  return await LedgerReader.open(config, { ...ledgerOptions(flags), ...extra }).catch((error) => {
     throw new UsageError(`--bucket: ${(error as Error).message}`);
   });
 }

@@ -73,3 +73,10 @@ Deno.test("history: a ring buffer over the last 15 minutes", () => {
   const later = history.points(t0 + WINDOW_MS + 20_000);
   assert.deepEqual(later.map((p) => p.count["batch.pin.topic"]), [20, 21, 22, 23, 24]);
 });
+
+Deno.test("history: with reads slower than the rate window, the rate is over the last two points", () => {
+  const history = new History();
+  history.add(ledger(1000, 1000), 0);
+  history.add(ledger(8000, 8000), 7000);
+  assert.equal(history.view(7000).rates["batch.pin.topic"], 1000);
+});

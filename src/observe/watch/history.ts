@@ -121,7 +121,10 @@ export class History {
 
   /** The states, the recent rates and the last progress of every stage. */
   view(now = Date.now()): HistoryView {
-    const recent = this.points(now).filter((point) => now - point.t <= RATE_OVER_MS);
+    const points = this.points(now);
+    // Over the last RATE_OVER_MS, or the last two points when reads come slower than that.
+    const within = points.filter((point) => now - point.t <= RATE_OVER_MS);
+    const recent = within.length >= 2 ? within : points.slice(-2);
     const rates: Record<string, number> = {};
     const first = recent[0];
     const last = recent.at(-1);
