@@ -233,17 +233,19 @@ export class LedgerReader {
     const warehouse = path === undefined
       ? undefined
       : await attempt(servers.warehouse, () => readWarehouseState(path));
-    await Promise.all(TABLE_KINDS.map(async (kind) => {
+    // Table after table: once the broker failed to answer, it is not asked again in this read.
+    const kafkaRead = <T>(read: () => Promise<T>): Promise<T | Error> =>
+      servers.kafka.up === false
+        ? Promise.resolve(new Error(servers.kafka.error))
+        : attempt(servers.kafka, read);
+    for (const kind of TABLE_KINDS) {
       const topic = topicName(this.config.id, kind);
       const counts = source[kind];
       const stages: StageReading[] = [sourceStage(counts)];
       const checkpoint = saved[kind];
       stages.push(acknowledgedStage(checkpoint, counts, 0));
-      const ends = await attempt(servers.kafka, () => this.#kafka.endOffsets(topic));
-      const committed = await attempt(
-        servers.kafka,
-        () => this.#kafka.committedOffsets(this.group, topic),
-      );
+      const ends = await kafkaRead(() => this.#kafka.endOffsets(topic));
+      const committed = await kafkaRead(() => this.#kafka.committedOffsets(this.group, topic));
       const inBucket = await attempt(servers.bucket, () => this.bucket.records(topic));
       const acknowledgedEnds = kafkaEnds(checkpoint);
       if (ends instanceof Error) stages.push(unreadable("topic", reason(ends)));
@@ -275,7 +277,7 @@ export class LedgerReader {
       }
       if (path !== undefined) stages.push(...warehouseStages(warehouse, kind, stages.at(-1)!));
       tables[kind] = stages;
-    }));
+    }
     return {
       path: { started: true, tables },
       warehouse: warehouse instanceof Error ? undefined : warehouse,

@@ -20,6 +20,9 @@ import { KAFKA_RETRY, kafkaClient } from "../kafka/client.ts";
 import { kafkaFailure } from "../kafka/errors.ts";
 import { RecordTimes } from "./record_time.ts";
 
+/** The pause before asking a second time. */
+const RETRY_PAUSE_MS = 300;
+
 /** Offsets per partition. */
 export type PartitionOffsets = Map<number, number>;
 
@@ -33,8 +36,11 @@ export class KafkaReader {
   #open(): Promise<Admin> {
     if (this.#admin) return this.#admin;
     const opening = this.#admin = (async () => {
-      const kafka = await kafkaClient(this.config, "pinpipe-ledger", this.region);
-      const admin = kafka.admin({ retry: KAFKA_RETRY.quick });
+      // No retries in kafkajs (its connection retries would wait many seconds): see `#ask`.
+      const kafka = await kafkaClient(this.config, "pinpipe-ledger", this.region, {
+        retry: KAFKA_RETRY.none,
+      });
+      const admin = kafka.admin({ retry: KAFKA_RETRY.none });
       await admin.connect();
       return admin;
     })();
@@ -44,14 +50,18 @@ export class KafkaReader {
     return opening;
   }
 
+  /** Asks once, and once more on a fresh connection after a pause: a read fails fast, not in retries. */
   async #ask<T>(topic: string, question: (admin: Admin) => Promise<T>): Promise<T> {
-    try {
-      return await question(await this.#open());
-    } catch (error) {
-      const admin = this.#admin;
-      this.#admin = undefined;
-      await admin?.then((a) => a.disconnect()).catch(() => {});
-      throw kafkaFailure(error, this.config.brokers, topic);
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await question(await this.#open());
+      } catch (error) {
+        const admin = this.#admin;
+        this.#admin = undefined;
+        await admin?.then((a) => a.disconnect()).catch(() => {});
+        if (attempt >= 1) throw kafkaFailure(error, this.config.brokers, topic);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+      }
     }
   }
 

@@ -5,19 +5,25 @@
  * 127.0.0.1 only; the page loads nothing but itself and its event stream;
  * it changes without a reload while `batch` runs (counts rising, rates
  * above zero); a SIGKILLed sink shows as stalled with its lag growing, and
- * after a restart catches up to zero; then every number on the page equals
- * the JSON endpoint's and the counts taken directly.
+ * after a restart catches up to zero; then, with `stream` and `consume` run
+ * too, every number on the page equals the JSON endpoint's and the counts
+ * taken directly (source rows, topic end offsets, lines in the bucket, rows
+ * in the cleaned tables).
  *
  * PINPIPE_WATCH_SCREENSHOT=FILE also saves the page, at the stall, as PNG.
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { topicName } from "../../src/core/names.ts";
+import { cleanTableName, topicName } from "../../src/core/names.ts";
+import { openDuckDb } from "../../src/warehouse/duckdb_runner.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import type { WatchView } from "../../src/observe/watch/server.ts";
 import { findChromium } from "../support/browser.ts";
 import { readBucket } from "../support/bucket.ts";
 import { deleteTopics, endOffsets } from "../support/kafka.ts";
+import { deleteStreams } from "../support/kinesis.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import { kinesisClient } from "../../src/kinesis/client.ts";
 import { finish, randomId, spawnMain, waitFor } from "../support/processes.ts";
 import { listeningAddresses } from "../support/sockets.ts";
 import { sourceRecords } from "../support/source.ts";
@@ -34,10 +40,20 @@ Deno.test({
     const id = randomId();
     const dir = await Deno.makeTempDir({ prefix: "pinpipe-watch-" });
     const bucket = `${dir}/bucket`;
+    const db = `${dir}/stream.duckdb`;
     const state = ["--id", id, "--state-dir", `${dir}/state`];
     const sinkArgs = ["sink", "--id", id, "--bucket", bucket, "--rotate-ms", "300", "--quiet"];
     const base = `http://127.0.0.1:${PORT}`;
-    const watch = spawnMain(["watch", ...state, "--bucket", bucket, "--port", String(PORT)]);
+    const watch = spawnMain([
+      "watch",
+      ...state,
+      "--bucket",
+      bucket,
+      "--db",
+      db,
+      "--port",
+      String(PORT),
+    ]);
     const children: Deno.ChildProcess[] = [];
     const browser = await chromium.launch({
       executablePath: findChromium() ?? "/usr/bin/chromium",
@@ -139,6 +155,29 @@ Deno.test({
         300,
       );
 
+      // The stream path too: stream, then consume to the end.
+      for (
+        const args of [
+          ["stream", ...state, "--shards", "2", "--quiet"],
+          ["consume", "--id", id, "--db", db, "--idle-exit", "2", "--quiet"],
+        ]
+      ) {
+        const run = await finish(spawnMain(args));
+        assert.equal(run.code, 0, `${args[0]}: ${run.stderr}`);
+      }
+      await waitFor(
+        "the stream path caught up on the page",
+        async () => {
+          for (const kind of TABLE_KINDS) {
+            if ((await stateOf(`stream.${kind}.consumed`)) !== "caught up") return false;
+            if ((await cell(`stream.${kind}.consumed.behind`)) !== 0) return false;
+          }
+          return true;
+        },
+        60_000,
+        300,
+      );
+
       // All still: the page, the JSON endpoint and direct counts agree.
       const json = (await ledgerJson()).ledger!;
       const ends = await endOffsets(id);
@@ -159,11 +198,23 @@ Deno.test({
           assert.equal(stage.count, direct[stage.stage], `${key}: JSON and direct count`);
         }
         assert.equal(lines, rows);
+        const cleaned = await openDuckDb(db);
+        const inTable = Number(
+          (await cleaned.query(`SELECT count(*) FROM "${cleanTableName(id, kind)}"`)).rows[0][0],
+        );
+        cleaned.close();
+        const streamDirect: Record<string, number> = {
+          source: rows,
+          acknowledged: rows,
+          consumed: rows,
+          cleaned: inTable,
+        };
+        for (const stage of json.stream.tables[kind]) {
+          const key = `stream.${kind}.${stage.stage}`;
+          assert.equal(await cell(`${key}.count`), stage.count, `${key}: page and JSON`);
+          assert.equal(stage.count, streamDirect[stage.stage], `${key}: JSON and direct count`);
+        }
       }
-      assert.equal(
-        await page.locator('[data-path="stream"]').textContent(),
-        "not started: no stream checkpoint yet",
-      );
       assert.deepEqual(errors, []);
       const elsewhere = requests.filter((url) => !url.startsWith(`${base}/`));
       assert.deepEqual(elsewhere, [], "the page loads nothing from the network");
@@ -179,6 +230,74 @@ Deno.test({
       watch.kill("SIGINT");
       const stopped = await finish(watch);
       assert.equal(stopped.code, 130, stopped.stderr);
+      await deleteTopics(id);
+      const client = kinesisClient(loadConfig({ _: [], id }).kinesis);
+      await deleteStreams(client, id);
+      client.destroy();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "watch: with the broker unreachable the page says so and goes on updating",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const id = randomId();
+    const dir = await Deno.makeTempDir({ prefix: "pinpipe-watch-" });
+    const state = ["--id", id, "--state-dir", `${dir}/state`];
+    const port = PORT + 1;
+    const sent = await finish(spawnMain(["batch", ...state, "--limit", "100", "--quiet"]));
+    assert.equal(sent.code, 0, sent.stderr);
+    // A port of this test's range that nothing listens on.
+    const watch = spawnMain([
+      "watch",
+      ...state,
+      "--bucket",
+      `${dir}/bucket`,
+      "--brokers",
+      "127.0.0.1:30998",
+      "--port",
+      String(port),
+    ]);
+    const browser = await chromium.launch({
+      executablePath: findChromium() ?? "/usr/bin/chromium",
+      args: ["--no-sandbox"],
+      headless: true,
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(
+        "the watch server",
+        () => fetch(`${base}/ledger.json`).then((r) => r.ok, () => false),
+      );
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      const server = page.locator('[data-server="kafka"]');
+      await waitFor(
+        "kafka shown down",
+        async () => (await server.textContent().catch(() => "")) === "down",
+      );
+      assert.equal(
+        await page.locator('[data-state="batch.pin.topic"]').textContent(),
+        "unreadable",
+      );
+      assert.equal(
+        await page.locator('[data-cell="batch.pin.source.count"]').textContent(),
+        "11,000",
+      );
+      const readAt = page.locator("#read-at");
+      const first = await readAt.getAttribute("data-at");
+      await waitFor(
+        "another read on the page",
+        async () => (await readAt.getAttribute("data-at")) !== first,
+      );
+      assert.equal(await server.textContent(), "down");
+    } finally {
+      await browser.close();
+      watch.kill("SIGINT");
+      assert.equal((await finish(watch)).code, 130);
       await deleteTopics(id);
       await Deno.remove(dir, { recursive: true });
     }
