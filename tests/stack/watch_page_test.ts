@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { cleanTableName, topicName } from "../../src/core/names.ts";
-import { openDuckDb } from "../../src/warehouse/duckdb_runner.ts";
+import { openDuckDb, runQueries } from "../../src/warehouse/duckdb_runner.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import type { WatchView } from "../../src/observe/watch/server.ts";
 import { findChromium } from "../support/browser.ts";
@@ -214,6 +214,33 @@ Deno.test({
           assert.equal(await cell(`${key}.count`), stage.count, `${key}: page and JSON`);
           assert.equal(stage.count, streamDirect[stage.stage], `${key}: JSON and direct count`);
         }
+      }
+      // The eight answers over the streaming tables, as the file itself answers them.
+      await waitFor(
+        "the answers on the page",
+        async () =>
+          (await page.locator("[data-answer]").count()) ===
+            (await ledgerJson()).answers?.answers.length &&
+          (await ledgerJson()).answers!.answers.length > 0,
+        40_000,
+        500,
+      );
+      const direct = await openDuckDb(db);
+      try {
+        for (const kind of TABLE_KINDS) {
+          await direct.connection.run(
+            `CREATE VIEW ${kind} AS SELECT * FROM "${cleanTableName(id, kind)}"`,
+          );
+        }
+        const answers = await runQueries(direct);
+        const shown = (await ledgerJson()).answers!.answers;
+        assert.deepEqual(shown.map((a) => [a.name, a.rows]), answers.map((a) => [a.name, a.rows]));
+        for (const answer of answers) {
+          const text = await page.locator(`[data-answer="${answer.name}"] .small`).textContent();
+          assert.equal(text, `${answer.rows.length} row(s)`, answer.name);
+        }
+      } finally {
+        direct.close();
       }
       assert.deepEqual(errors, []);
       const elsewhere = requests.filter((url) => !url.startsWith(`${base}/`));

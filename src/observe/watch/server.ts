@@ -7,6 +7,9 @@
  * - `/history.json` the points of the last 15 minutes;
  * - `/events`       server-sent events: `history` once, then `view` after every read.
  *
+ * Once the stream path has started, the eight answers over its cleaned
+ * tables are made again every 10 s, beside the reads, and sent with them.
+ *
  * A read that fails as a whole (it should not: the ledger reports stages it
  * cannot read) is sent as an error beside the last good ledger, and the
  * reads go on: the page never just stops updating.
@@ -19,6 +22,8 @@
  */
 import type { Ledger, LedgerReader } from "../ledger.ts";
 import { reason } from "../stage.ts";
+import { readStreamAnswers } from "../stream_answers.ts";
+import type { QueryAnswer } from "../../warehouse/duckdb_runner.ts";
 import { History, type HistoryView, type Point } from "./history.ts";
 import { CONTENT_SECURITY_POLICY, renderPage } from "./page.ts";
 
@@ -31,7 +36,19 @@ export interface WatchView {
   error: string | null;
   /** How long the last read took, in ms. */
   readMs: number;
+  /** The eight answers over the streaming tables, remade every `ANSWERS_EVERY_MS`. */
+  answers: StreamAnswers | null;
 }
+
+/** The answers over the streaming tables at one moment, or why they could not be made. */
+export interface StreamAnswers {
+  at: string;
+  answers: QueryAnswer[];
+  error?: string;
+}
+
+/** How often the answers are made again (they run every mart over the tables). */
+export const ANSWERS_EVERY_MS = 10_000;
 
 /** How the server runs. */
 export interface WatchOptions {
@@ -64,6 +81,7 @@ export async function startWatch(
     point: null,
     error: null,
     readMs: 0,
+    answers: null,
   };
   const page = await renderPage();
   const aborted = new AbortController();
@@ -132,6 +150,26 @@ export async function startWatch(
     }
   };
 
+  // Made beside the reads, never holding them up; one at a time.
+  let answering: Promise<void> | undefined;
+  let answeredAt = 0;
+  const refreshAnswers = () => {
+    if (answering || Date.now() - answeredAt < ANSWERS_EVERY_MS) return;
+    answeredAt = Date.now();
+    answering = readStreamAnswers(reader.consumerDb, reader.config.id).then(
+      (answers) => {
+        current.answers = { at: new Date().toISOString(), answers: answers ?? [] };
+      },
+      (error) => {
+        current.answers = {
+          at: new Date().toISOString(),
+          answers: current.answers?.answers ?? [],
+          error: reason(error),
+        };
+      },
+    ).finally(() => answering = undefined);
+  };
+
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
@@ -145,7 +183,9 @@ export async function startWatch(
           point,
           error: null,
           readMs: Date.now() - started,
+          answers: current.answers,
         };
+        if (ledger.stream.started) refreshAnswers();
       } catch (error) {
         current = { ...current, error: reason(error), readMs: Date.now() - started };
       }
@@ -161,6 +201,7 @@ export async function startWatch(
     async close() {
       stopped = true;
       await loop;
+      await answering;
       for (const client of clients) {
         try {
           client.close();
