@@ -8,7 +8,8 @@
  * after a restart catches up to zero; then, with `stream` and `consume` run
  * too, every number on the page equals the JSON endpoint's and the counts
  * taken directly (source rows, topic end offsets, lines in the bucket, rows
- * in the cleaned tables).
+ * in the cleaned tables), and the eight answers on the page equal those the
+ * consumer's file gives itself.
  *
  * PINPIPE_WATCH_SCREENSHOT=FILE also saves the page, at the stall, as PNG.
  */
