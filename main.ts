@@ -29,6 +29,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMai
       "consume the Kinesis streams into cleaned DuckDB tables, as the streaming notebook does",
     load: async () => (await import("./src/consumer/consume_command.ts")).main,
   },
+  status: {
+    summary: "count every stage of both paths, each against the one before; exit 1 at a gap",
+    load: async () => (await import("./src/observe/status_command.ts")).main,
+  },
+  watch: {
+    summary: "serve a live page of every stage's counts, lag, rates and rejects on 127.0.0.1",
+    load: async () => (await import("./src/observe/watch/watch_command.ts")).main,
+  },
   chaos: {
     summary: "run the whole local pipeline on a stack of its own under faults, then check it",
     load: async () => (await import("./chaos/chaos_command.ts")).main,
