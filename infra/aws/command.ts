@@ -19,6 +19,7 @@ import { CliError, HelpRequested, UsageError } from "../../src/core/errors.ts";
 import { applyPlan, awsClients, destroyPlan, StepFailed } from "./apply.ts";
 import { buildPlan, type PlanSources } from "./plan.ts";
 import { renderPlan } from "./render_plan.ts";
+import { synthesize } from "./synth.ts";
 import {
   applyBlockers,
   AWS_SETTINGS,
@@ -27,14 +28,18 @@ import {
   isPlaceholder,
   readAwsSettings,
   readEndpoints,
+  readStackSettings,
+  STACK_SETTINGS,
 } from "./settings.ts";
 
 // The repository root (without the trailing slash). The tests have their own in
 // tests/support/processes.ts: infra imports no test code.
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-const USAGE = `Usage: ./infra.sh aws plan|apply|destroy [--yes]
+const USAGE = `Usage: ./infra.sh aws synth --out DIR | plan | apply | destroy [--yes]
 
+  synth     write the CDK app's CloudFormation templates to DIR as <stack>.template.json (and
+            <stack>.parameters.json for parameters without a default); offline, no credentials
   plan      print every step and the exact request it would send; calls nothing
   apply     run the steps in order, skipping those already in place; stops at the first failure
   destroy   remove what apply made, last step first, skipping what is already gone; asks first
@@ -45,7 +50,10 @@ PINPIPE_MSK_SUBNETS, PINPIPE_MSK_SECURITY_GROUPS, PINPIPE_MSK_CONNECT_ROLE_ARN,
 PINPIPE_S3_SINK_PLUGIN_ZIP, PINPIPE_MWAA_BUCKET, DATABRICKS_HOST; apply and destroy also
 need AWS credentials and DATABRICKS_TOKEN. Local endpoints instead of AWS (a rehearsal):
 ${Object.values(ENDPOINT_SETTINGS).join(", ")}, PINPIPE_KAFKA_AUTH=none;
-PINPIPE_DAGS_DIR: the folder holding <id>_dag.py (default dags). See docs/aws.md.`;
+PINPIPE_DAGS_DIR: the folder holding <id>_dag.py (default dags).
+The templates also read (all optional): ${
+  Object.values(STACK_SETTINGS).map((spec) => spec.name).join(", ")
+}. See docs/aws.md.`;
 
 /** The plan for `env`, with the repository's notebooks/ and dags/ (paths shown relative). */
 export function planFor(
@@ -106,16 +114,36 @@ export async function main(
 ): Promise<number> {
   let command: string | undefined;
   try {
-    const flags = parseFlags(args, { yes: { type: "boolean" } }, USAGE, { positionals: true });
+    const flags = parseFlags(
+      args,
+      { yes: { type: "boolean" }, out: { type: "string" } },
+      USAGE,
+      { positionals: true },
+    );
     const [first, ...extra] = flags._;
     command = first;
     if (
-      (command !== "plan" && command !== "apply" && command !== "destroy") || extra.length > 0 ||
-      (flags.yes !== undefined && command !== "destroy")
+      !["synth", "plan", "apply", "destroy"].includes(command ?? "") || extra.length > 0 ||
+      (flags.yes !== undefined && command !== "destroy") ||
+      (flags.out !== undefined && command !== "synth")
     ) {
       throw new UsageError(
-        `expected "plan", "apply" or "destroy [--yes]", got "${args.join(" ")}"\n\n${USAGE}`,
+        `expected "synth --out DIR", "plan", "apply" or "destroy [--yes]", got "${
+          args.join(" ")
+        }"\n\n${USAGE}`,
       );
+    }
+    if (command === "synth") {
+      const out = typeof flags.out === "string" ? flags.out.trim() : "";
+      if (!out) throw new UsageError("synth needs --out DIR, the folder to write the templates to");
+      const stacks = await synthesize(readStackSettings(env), out);
+      for (const stack of stacks) {
+        const files = [stack.templateFile, stack.parametersFile].filter(Boolean).join(", ");
+        const count = Object.keys(stack.template.Resources).length;
+        console.log(`${stack.name}: ${count} resources -> ${files}`);
+        for (const warning of stack.warnings) console.error(`  warning ${warning}`);
+      }
+      return 0;
     }
     const { settings, text, steps } = planFor(env);
     if (command === "plan") {

@@ -207,7 +207,10 @@ Deno.test("apply without settings or credentials refuses before any call", async
 Deno.test("a bad command or pipeline id is a usage error naming it", async () => {
   const bad = await runMain(["deploy"], {});
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /expected "plan", "apply" or "destroy \[--yes\]", got "deploy"/);
+  assert.match(
+    bad.stderr,
+    /expected "synth --out DIR", "plan", "apply" or "destroy \[--yes\]", got "deploy"/,
+  );
   const badId = await runMain(["plan"], { PINPIPE_ID: "XYZ" });
   assert.equal(badId.code, 1);
   assert.match(badId.stderr, /PINPIPE_ID: pipeline id "XYZ" must be 12 lower-case hex digits/);
