@@ -277,12 +277,15 @@ export function readStackSettings(env: Record<string, string | undefined>): Stac
   };
   const vpcId = env.PINPIPE_VPC_ID?.trim();
   if (vpcId) {
-    if (!/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) {
+    if (!/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/.test(vpcId)) {
       throw new Error(`PINPIPE_VPC_ID: "${vpcId}" is not a VPC id like vpc-0abc12345678`);
     }
     const subnets = (name: string) => {
       const ids = listSetting(env[name] ?? "");
-      if (ids.length !== 3 || ids.some((subnet) => !/^subnet-[0-9a-f]{8,17}$/.test(subnet))) {
+      if (
+        ids.length !== 3 ||
+        ids.some((subnet) => !/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/.test(subnet))
+      ) {
         throw new Error(
           `${name}: with PINPIPE_VPC_ID, three subnet ids (one per zone) are needed, got "${
             env[name] ?? ""

@@ -109,17 +109,19 @@ Deno.test("PINPIPE_MSK_MODE=serverless and PINPIPE_VPC_ID change the network sta
   const { network } = await synthFor({
     PINPIPE_MSK_MODE: "serverless",
     PINPIPE_VPC_ID: "vpc-0123456789abcdef0",
-    PINPIPE_MSK_SUBNETS: "subnet-0aaaaaaaa1,subnet-0aaaaaaaa2,subnet-0aaaaaaaa3",
-    PINPIPE_PUBLIC_SUBNETS: "subnet-0bbbbbbbb1,subnet-0bbbbbbbb2,subnet-0bbbbbbbb3",
+    PINPIPE_MSK_SUBNETS:
+      "subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2,subnet-0aaaaaaaaaaaaaaa3",
+    PINPIPE_PUBLIC_SUBNETS:
+      "subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2,subnet-0bbbbbbbbbbbbbbb3",
   });
   assert.equal(ofType(network, "AWS::MSK::Cluster").length, 0);
   assert.equal(ofType(network, "AWS::EC2::VPC").length, 0);
   assert.equal(ofType(network, "AWS::EC2::Subnet").length, 0);
   const [cluster] = ofType(network, "AWS::MSK::ServerlessCluster");
   assert.deepEqual((cluster.Properties as any).VpcConfigs[0].SubnetIds, [
-    "subnet-0aaaaaaaa1",
-    "subnet-0aaaaaaaa2",
-    "subnet-0aaaaaaaa3",
+    "subnet-0aaaaaaaaaaaaaaa1",
+    "subnet-0aaaaaaaaaaaaaaa2",
+    "subnet-0aaaaaaaaaaaaaaa3",
   ]);
   for (const group of ofType(network, "AWS::EC2::SecurityGroup")) {
     assert.equal((group.Properties as any).VpcId, "vpc-0123456789abcdef0");
