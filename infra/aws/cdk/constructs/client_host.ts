@@ -120,7 +120,17 @@ export class ClientHost extends Construct {
       securityGroup: props.securityGroup,
       role: this.role,
       userData,
-      requireImdsv2: true,
     });
+    // IMDSv2 only, through a launch template of this pipeline's name: CDK's requireImdsv2 names
+    // its template after the construct alone, which a second pipeline in the account collides with.
+    const launchTemplateName = `${resourceNames(props.id).clientHost}-imdsv2`;
+    const imdsv2 = new ec2.CfnLaunchTemplate(this, "Imdsv2", {
+      launchTemplateName,
+      launchTemplateData: { metadataOptions: { httpTokens: "required" } },
+    });
+    (this.instance.node.defaultChild as ec2.CfnInstance).launchTemplate = {
+      launchTemplateName,
+      version: imdsv2.attrLatestVersionNumber,
+    };
   }
 }
