@@ -19,7 +19,8 @@ import { CliError, HelpRequested, UsageError } from "../../src/core/errors.ts";
 import { applyPlan, awsClients, destroyPlan, StepFailed } from "./apply.ts";
 import { buildPlan, type PlanSources } from "./plan.ts";
 import { renderPlan } from "./render_plan.ts";
-import { synthesize } from "./synth.ts";
+import { synthesize, type Template } from "./synth.ts";
+import { diffTemplates, renderDiff } from "./template_diff.ts";
 import {
   applyBlockers,
   AWS_SETTINGS,
@@ -36,10 +37,13 @@ import {
 // tests/support/processes.ts: infra imports no test code.
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-const USAGE = `Usage: ./infra.sh aws synth --out DIR | plan | apply | destroy [--yes]
+const USAGE =
+  `Usage: ./infra.sh aws synth --out DIR | diff --against DIR | plan | apply | destroy [--yes]
 
   synth     write the CDK app's CloudFormation templates to DIR as <stack>.template.json (and
             <stack>.parameters.json for parameters without a default); offline, no credentials
+  diff      what changed in each stack's template since the ones in DIR (a previous synth, or
+            the deployed ones saved there), resource by resource, like cdk diff; offline
   plan      print every step and the exact request it would send; calls nothing
   apply     run the steps in order, skipping those already in place; stops at the first failure
   destroy   remove what apply made, last step first, skipping what is already gone; asks first
@@ -52,8 +56,8 @@ need AWS credentials and DATABRICKS_TOKEN. Local endpoints instead of AWS (a reh
 ${Object.values(ENDPOINT_SETTINGS).join(", ")}, PINPIPE_KAFKA_AUTH=none;
 PINPIPE_DAGS_DIR: the folder holding <id>_dag.py (default dags).
 The templates also read (all optional): ${
-  Object.values(STACK_SETTINGS).map((spec) => spec.name).join(", ")
-}. See docs/aws.md.`;
+    Object.values(STACK_SETTINGS).map((spec) => spec.name).join(", ")
+  }. See docs/aws.md.`;
 
 /** The plan for `env`, with the repository's notebooks/ and dags/ (paths shown relative). */
 export function planFor(
@@ -116,19 +120,20 @@ export async function main(
   try {
     const flags = parseFlags(
       args,
-      { yes: { type: "boolean" }, out: { type: "string" } },
+      { yes: { type: "boolean" }, out: { type: "string" }, against: { type: "string" } },
       USAGE,
       { positionals: true },
     );
     const [first, ...extra] = flags._;
     command = first;
     if (
-      !["synth", "plan", "apply", "destroy"].includes(command ?? "") || extra.length > 0 ||
+      !["synth", "diff", "plan", "apply", "destroy"].includes(command ?? "") || extra.length > 0 ||
       (flags.yes !== undefined && command !== "destroy") ||
-      (flags.out !== undefined && command !== "synth")
+      (flags.out !== undefined && command !== "synth") ||
+      (flags.against !== undefined && command !== "diff")
     ) {
       throw new UsageError(
-        `expected "synth --out DIR", "plan", "apply" or "destroy [--yes]", got "${
+        `expected "synth --out DIR", "diff --against DIR", "plan", "apply" or "destroy [--yes]", got "${
           args.join(" ")
         }"\n\n${USAGE}`,
       );
@@ -142,6 +147,26 @@ export async function main(
         const count = Object.keys(stack.template.Resources).length;
         console.log(`${stack.name}: ${count} resources -> ${files}`);
         for (const warning of stack.warnings) console.error(`  warning ${warning}`);
+      }
+      return 0;
+    }
+    if (command === "diff") {
+      const against = typeof flags.against === "string" ? flags.against.trim() : "";
+      if (!against) throw new UsageError("diff needs --against DIR, the templates to compare with");
+      const out = await Deno.makeTempDir({ prefix: "pinpipe-diff-" });
+      try {
+        for (const stack of await synthesize(readStackSettings(env), out)) {
+          const before = await Deno.readTextFile(`${against}/${stack.name}.template.json`).then(
+            (text) => JSON.parse(text) as Template,
+            (error) => {
+              if (error instanceof Deno.errors.NotFound) return undefined;
+              throw error;
+            },
+          );
+          console.log(renderDiff(stack.name, diffTemplates(before, stack.template)).trimEnd());
+        }
+      } finally {
+        await Deno.remove(out, { recursive: true });
       }
       return 0;
     }

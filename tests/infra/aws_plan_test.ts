@@ -209,7 +209,7 @@ Deno.test("a bad command or pipeline id is a usage error naming it", async () =>
   assert.equal(bad.code, 2);
   assert.match(
     bad.stderr,
-    /expected "synth --out DIR", "plan", "apply" or "destroy \[--yes\]", got "deploy"/,
+    /expected "synth --out DIR", "diff --against DIR", "plan", "apply" or "destroy \[--yes\]", got "deploy"/,
   );
   const badId = await runMain(["plan"], { PINPIPE_ID: "XYZ" });
   assert.equal(badId.code, 1);
