@@ -100,6 +100,21 @@ const isFile = (path: string): boolean => {
   }
 };
 
+/**
+ * The local files the steps upload that are not there (the DAG named for the pipeline id, its
+ * requirements, the notebooks), each with the step that needs it: checked before any call, so
+ * apply does not make half the steps and stop at the first upload. The plugin zip is
+ * applyBlockers' to report.
+ */
+function missingFiles(steps: ReturnType<typeof buildPlan>, settings: AwsSettings): string[] {
+  return steps.flatMap((step, index) => {
+    const path = step.file?.path;
+    if (!path || path === settings.sinkPluginZip || isPlaceholder(path)) return [];
+    const absolute = path.startsWith("/") ? path : `${ROOT}/${path}`;
+    return isFile(absolute) ? [] : [`${path}: not a file (step ${index + 1}, ${step.name})`];
+  });
+}
+
 /** Asks on the terminal; true when the answer is the pipeline id. */
 async function confirmed(id: string, steps: number): Promise<boolean> {
   const question = `Remove pipeline ${id}'s AWS resources (${steps} steps, the bucket's objects ` +
@@ -178,6 +193,7 @@ export async function main(
     const endpoints = readEndpoints(env);
     // destroy reads no local file, so a plugin zip no longer at hand does not stop it.
     const blockers = applyBlockers(settings, env, command === "apply" ? isFile : () => true);
+    if (command === "apply") blockers.push(...missingFiles(steps, settings));
     if (blockers.length > 0) {
       throw new CliError(
         `${command} needs these before it calls anything:\n  ${blockers.join("\n  ")}\n` +

@@ -199,6 +199,12 @@ Deno.test("apply without settings or credentials refuses before any call", async
     assert.match(partial.stderr, /PINPIPE_S3_SINK_PLUGIN_ZIP: ".*" is not a file/);
     assert.match(partial.stderr, /AWS credentials: none found/);
     assert.doesNotMatch(partial.stderr, /PINPIPE_MWAA_BUCKET/);
+
+    // A pipeline id with no DAG file of its name: refused before any call, naming the file.
+    const noDag = await runMain(["apply"], { ...EXAMPLE_ENV, HOME: home, DATABRICKS_TOKEN: "t" });
+    assert.match(noDag.stderr, /dags\/12c0d092d679_dag\.py: not a file \(step \d+, upload the DAG/);
+    assert.doesNotMatch(noDag.stderr, /mwaa_requirements\.txt: not a file/);
+    assert.equal(noDag.stdout, "");
   } finally {
     await Deno.remove(home, { recursive: true });
   }
