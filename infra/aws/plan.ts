@@ -194,7 +194,7 @@ function mskConnectSteps(settings: AwsSettings): PlanStep[] {
         connectorName: names.connector,
         kafkaConnectVersion: "2.7.1",
         capacity: { provisionedCapacity: { mcuCount: 1, workerCount: 1 } },
-        connectorConfiguration: s3SinkConnectorConfig(id, region),
+        connectorConfiguration: s3SinkConnectorConfig(id, region, settings.rotation),
         kafkaCluster: {
           apacheKafkaCluster: {
             bootstrapServers: settings.kafkaBrokers,

@@ -15,6 +15,7 @@
  */
 import { DEFAULT_PIPELINE_ID } from "../../src/core/config.ts";
 import { validatePipelineId } from "../../src/core/names.ts";
+import type { SinkRotation } from "./s3_sink_connector.ts";
 
 /** An environment variable `plan` and `apply` read, with what it is for. */
 export interface SettingSpec {
@@ -58,8 +59,10 @@ export const AWS_SECRETS: readonly SettingSpec[] = [
 
 type SettingKey = keyof typeof AWS_SETTINGS;
 
-/** The settings, each a value or its `<set NAME>` placeholder. */
-export type AwsSettings = { id: string; region: string } & Record<SettingKey, string>;
+/** The settings, each a value or its `<set NAME>` placeholder; and how the sink cuts objects. */
+export type AwsSettings =
+  & { id: string; region: string; rotation: SinkRotation }
+  & Record<SettingKey, string>;
 
 /** The placeholder shown for a missing setting. */
 export const placeholder = (name: string): string => `<set ${name}>`;
@@ -78,7 +81,14 @@ export function readAwsSettings(env: Record<string, string | undefined>): AwsSet
   } catch (error) {
     throw new Error(`PINPIPE_ID: ${(error as Error).message}`);
   }
-  const settings: Record<string, string> = { id, region: env.AWS_REGION?.trim() || "us-east-1" };
+  const settings: Record<string, unknown> = {
+    id,
+    region: env.AWS_REGION?.trim() || "us-east-1",
+    rotation: {
+      flushSize: wholeNumber("PINPIPE_SINK_FLUSH_SIZE", env.PINPIPE_SINK_FLUSH_SIZE, 1000, 1),
+      rotateMs: wholeNumber("PINPIPE_SINK_ROTATE_MS", env.PINPIPE_SINK_ROTATE_MS, 60_000, 0),
+    },
+  };
   for (const [key, spec] of Object.entries(AWS_SETTINGS)) {
     settings[key] = env[spec.name]?.trim() || placeholder(spec.name);
   }
@@ -236,20 +246,20 @@ export const STACK_SETTINGS = {
   },
 } as const satisfies Record<string, SettingSpec>;
 
-const wholeNumber = (name: string, text: string | undefined, fallback: number, min: number) => {
+function wholeNumber(name: string, text: string | undefined, fallback: number, min: number) {
   const value = text?.trim() ? Number(text.trim()) : fallback;
   if (!Number.isSafeInteger(value) || value < min) {
     throw new Error(`${name}: "${text}" must be a whole number of at least ${min}`);
   }
   return value;
-};
+}
 
 /**
  * Reads the CDK app's settings from `env`; a bad value throws one line
  * naming its variable.
  */
 export function readStackSettings(env: Record<string, string | undefined>): StackSettings {
-  const { id, region } = readAwsSettings(env);
+  const { id, region, rotation } = readAwsSettings(env);
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
     throw new Error(`AWS_REGION: "${region}" is not a region name like us-east-1`);
   }
@@ -272,8 +282,7 @@ export function readStackSettings(env: Record<string, string | undefined>): Stac
     region,
     mskMode: mode,
     availabilityZones,
-    flushSize: wholeNumber("PINPIPE_SINK_FLUSH_SIZE", env.PINPIPE_SINK_FLUSH_SIZE, 1000, 1),
-    rotateMs: wholeNumber("PINPIPE_SINK_ROTATE_MS", env.PINPIPE_SINK_ROTATE_MS, 60_000, 0),
+    ...rotation,
   };
   const vpcId = env.PINPIPE_VPC_ID?.trim();
   if (vpcId) {

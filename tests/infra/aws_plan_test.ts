@@ -308,3 +308,22 @@ Deno.test("apply's Databricks steps create folders, import files, and skip them 
     await server.shutdown();
   }
 });
+
+Deno.test("the connector's flush size and rotation come from the settings", () => {
+  const connectorConfig = (env: Record<string, string>) => {
+    const step = planFor(env).steps.find((s) => s.action === "CreateConnector")!;
+    return step.request.connectorConfiguration as Record<string, string>;
+  };
+  const defaults = connectorConfig({});
+  assert.equal(defaults["flush.size"], "1000");
+  assert.equal(defaults["rotate.schedule.interval.ms"], "60000");
+  const set = connectorConfig({ PINPIPE_SINK_FLUSH_SIZE: "250", PINPIPE_SINK_ROTATE_MS: "0" });
+  assert.equal(set["flush.size"], "250");
+  // 0: objects cut by size alone, so no rotation and no time zone is sent.
+  assert.equal(set["rotate.schedule.interval.ms"], undefined);
+  assert.equal(set.timezone, undefined);
+  assert.throws(
+    () => planFor({ PINPIPE_SINK_FLUSH_SIZE: "many" }),
+    /PINPIPE_SINK_FLUSH_SIZE: "many"/,
+  );
+});
