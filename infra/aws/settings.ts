@@ -115,6 +115,9 @@ export function applyBlockers(
   for (const spec of AWS_SECRETS) {
     if (!env[spec.name]?.trim()) problems.push(`${spec.name}: ${spec.help}`);
   }
+  if (!isRegionName(settings.region)) {
+    problems.push(`AWS_REGION: "${settings.region}" is not a region name like us-east-1`);
+  }
   const zip = settings.sinkPluginZip;
   if (!isPlaceholder(zip) && !isFile(zip)) {
     problems.push(`PINPIPE_S3_SINK_PLUGIN_ZIP: "${zip}" is not a file`);
@@ -201,6 +204,9 @@ export function hasAwsCredentials(env: Record<string, string | undefined>): bool
   });
 }
 
+/** True for a region name such as us-east-1 or ap-southeast-2. */
+const isRegionName = (region: string): boolean => /^[a-z]{2}(-[a-z]+)+-\d$/.test(region);
+
 /** How the MSK cluster is made: three provisioned brokers across zones, or serverless. */
 export type MskMode = "provisioned" | "serverless";
 
@@ -260,7 +266,7 @@ function wholeNumber(name: string, text: string | undefined, fallback: number, m
  */
 export function readStackSettings(env: Record<string, string | undefined>): StackSettings {
   const { id, region, rotation } = readAwsSettings(env);
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+  if (!isRegionName(region)) {
     throw new Error(`AWS_REGION: "${region}" is not a region name like us-east-1`);
   }
   const mode = env.PINPIPE_MSK_MODE?.trim() || "provisioned";

@@ -205,6 +205,9 @@ Deno.test("apply without settings or credentials refuses before any call", async
     assert.match(noDag.stderr, /dags\/12c0d092d679_dag\.py: not a file \(step \d+, upload the DAG/);
     assert.doesNotMatch(noDag.stderr, /mwaa_requirements\.txt: not a file/);
     assert.equal(noDag.stdout, "");
+
+    const badRegion = await runMain(["apply"], { ...EXAMPLE_ENV, AWS_REGION: "mars-1" });
+    assert.match(badRegion.stderr, /AWS_REGION: "mars-1" is not a region name like us-east-1/);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
