@@ -11,6 +11,7 @@
 #   ./infra.sh local with CMD  install, then run CMD with the stack up; stop it after if this call started it
 #   ./infra.sh local up --aws  the same, and the local AWS endpoint: moto's S3 server on 127.0.0.1:14566
 #   ./infra.sh local aws up|down|status   only the local AWS endpoint (`local down` stops it too)
+#   ./infra.sh aws synth --out DIR  the CDK app's CloudFormation templates, offline (see docs/aws.md)
 #   ./infra.sh aws plan|apply|destroy  provision the AWS side, or remove it (see docs/aws.md)
 #   ./infra.sh rehearse        the AWS run against the local endpoints, end to end (see docs/aws.md)
 #
@@ -313,16 +314,19 @@ make_venv() {
 }
 
 # The venvs the tests run Python in: PySpark for the parity test, Airflow for the DAG tests, moto
-# for the local S3 endpoint.
+# for the local S3 endpoint and CloudFormation, cfn-lint for the templates.
 # Made side by side: most of the time goes to downloads.
 make_venvs() {
-  local spark airflow moto status=0
+  local spark airflow moto cfnlint status=0
   make_venv "$CACHE/venv-spark" tests/warehouse/parity/requirements.txt &
   spark=$!
   make_venv "$CACHE/venv-airflow" dags/requirements.txt &
   airflow=$!
   make_moto_venv &
   moto=$!
+  make_venv "$CACHE/venv-cfnlint" infra/aws/cfnlint_requirements.txt &
+  cfnlint=$!
+  wait $cfnlint || status=1
   wait $spark || status=1
   wait $airflow || status=1
   wait $moto || status=1
@@ -692,5 +696,5 @@ case "${1:-}" in
   rehearse)
     shift
     exec "$(deno_bin)" run -A infra/aws/rehearse.ts "$@" ;;
-  *) die "usage: ./infra.sh local up [--aws]|down|status|seed|install|with CMD | aws plan|apply|destroy | rehearse" ;;
+  *) die "usage: ./infra.sh local up [--aws]|down|status|seed|install|with CMD | aws synth|plan|apply|destroy | rehearse" ;;
 esac

@@ -15,6 +15,7 @@
  */
 import { bucketName, streamName, topicName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
+import { airflowKeys } from "./cdk/names.ts";
 import { S3_SINK_PLUGIN, s3SinkConnectorConfig } from "./s3_sink_connector.ts";
 import { type AwsSettings, isPlaceholder, listSetting } from "./settings.ts";
 import { workspaceDir, workspaceFolders, workspaceImports } from "./workspace_files.ts";
@@ -193,7 +194,7 @@ function mskConnectSteps(settings: AwsSettings): PlanStep[] {
         connectorName: names.connector,
         kafkaConnectVersion: "2.7.1",
         capacity: { provisionedCapacity: { mcuCount: 1, workerCount: 1 } },
-        connectorConfiguration: s3SinkConnectorConfig(id, region),
+        connectorConfiguration: s3SinkConnectorConfig(id, region, settings.rotation),
         kafkaCluster: {
           apacheKafkaCluster: {
             bootstrapServers: settings.kafkaBrokers,
@@ -256,7 +257,12 @@ function mwaaSteps(settings: AwsSettings, sources: PlanSources): PlanStep[] {
   const dagFile = `${settings.id}_dag.py`;
   const uploads = [
     [`${sources.dagsDir}/${dagFile}`, `dags/${dagFile}`, "the DAG"],
-    [`${sources.dagsDir}/${MWAA_REQUIREMENTS}`, "requirements.txt", "the DAG's requirements"],
+    // This pipeline's own file: the bucket's root requirements.txt may be another DAG's too.
+    [
+      `${sources.dagsDir}/${MWAA_REQUIREMENTS}`,
+      airflowKeys(settings.id).requirements,
+      "the DAG's requirements",
+    ],
   ];
   return uploads.map(([source, key, what]): PlanStep => ({
     name: `upload ${what} to the MWAA bucket's ${key}`,

@@ -5,9 +5,14 @@
  * MSK Connect and Databricks take the place of the account; then, in order:
  * `aws apply`, `aws apply` again (nothing to do), `batch`, `sink` to the
  * s3:// bucket apply made, `sim` from that bucket, `stream`, `consume`, the
- * DAG's task on real Airflow submitting the notebook apply imported, and
- * `aws destroy` (then again: nothing left). Each step runs the command as a
- * user would, under a fresh pipeline id. Prints a table of the steps with
+ * DAG's task on real Airflow submitting the notebook apply imported; then
+ * the CDK app's templates, cfn-lint clean, deployed to moto's CloudFormation
+ * under a second id (twice: nothing changes), the REST API read back, and
+ * `batch` + `sink` and `stream` using the bucket and streams the stacks made
+ * (rehearse_cloudformation.ts); what moto does not model shows as
+ * "schema-checked only", never as passed; and `aws destroy` (then again:
+ * nothing left). Each step runs the command as a user would, under a fresh
+ * pipeline id. Prints a table of the steps with
  * pass or fail and times; exits 1 when one fails (the rest are skipped but
  * destroy, which always runs to leave nothing behind).
  *
@@ -24,6 +29,7 @@ import { randomId } from "../local/stack_admin.ts";
 import { motoAnswers } from "../local/stand_ins/moto.ts";
 import { type LocalAws, prepareLocalAws } from "./local_aws.ts";
 import { planFor } from "./command.ts";
+import { CloudFormationRehearsal } from "./rehearse_cloudformation.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -32,18 +38,22 @@ const USAGE = `Usage: ./infra.sh rehearse [--rows N] [--keep-moto]
 Runs the AWS deployment and the pipeline against local endpoints, end to end: the local
 stack with moto (./infra.sh local up --aws), aws apply, aws apply again (must change
 nothing), batch, sink to s3://, sim from s3://, stream, consume, the DAG's task against a
-Databricks stand-in, aws destroy, aws destroy again. Prints each step with pass/fail and
-its time; exits 1 if any failed.
+Databricks stand-in; the CDK app's templates linted and deployed to moto's CloudFormation,
+deployed again, and used by batch, sink and stream; aws destroy, aws destroy again. Prints
+each step with pass/fail and its time (MSK, MSK Connect and MWAA: "schema-checked only");
+exits 1 if any failed.
 
   --rows N      rows per table that batch and stream send (default 2000)
   --keep-moto   leave moto running when this run started it (default: stop it)
 
-PINPIPE_MOTO_PORT: moto's port (14566).`;
+PINPIPE_MOTO_PORT: moto's port (14566); PINPIPE_CFN_LINT: a cfn-lint binary other than
+.cache/venv-cfnlint's.`;
 
 /** One line of the table. */
 interface StepResult {
   name: string;
-  status: "pass" | "FAIL" | "skipped";
+  /** "schema-checked only": cfn-lint checked it and no local service made it; never a pass. */
+  status: "pass" | "FAIL" | "skipped" | "schema-checked only";
   seconds: number;
   note: string;
 }
@@ -128,8 +138,8 @@ export async function rehearse(
   };
 
   /** Runs a pipeline command; passes when it exits 0. */
-  const pipeline = async (args: string[]): Promise<Run> => {
-    const result = await deno(["run", "-A", "main.ts", ...args], env);
+  const pipeline = async (args: string[], extra: Record<string, string> = {}): Promise<Run> => {
+    const result = await deno(["run", "-A", "main.ts", ...args], { ...env, ...extra });
     if (result.code !== 0) throw new Error(`exit ${result.code}: ${tail(result)}`);
     return result;
   };
@@ -140,6 +150,49 @@ export async function rehearse(
     const last = lastLine(result.stdout);
     if (last !== expected) throw new Error(`expected "${expected}", got "${last}"`);
     return last;
+  };
+
+  let cloudformation: CloudFormationRehearsal | undefined;
+
+  /** The CDK app's templates on moto's CloudFormation, then used by the pipeline's commands. */
+  const cloudFormationSteps = async (cfn: CloudFormationRehearsal) => {
+    await step("templates synthesized, cfn-lint clean", () => cfn.synthAndLint());
+    await step("CloudFormation deploy to moto", () => cfn.deploy());
+    await step("CloudFormation deploy again (nothing to change)", () => cfn.deployAgain());
+    await step("REST API routes read back match the seed's", () => cfn.apiRoutes());
+    await step("batch and sink to the bucket the stack made", async () => {
+      await pipeline(["batch", "--limit", String(rows), "--json", "--quiet"], cfn.env);
+      await pipeline([
+        "sink",
+        "--bucket",
+        `s3://${cfn.bucket}`,
+        "--s3-endpoint",
+        s3Endpoint,
+        "--flush-size",
+        "500",
+        "--rotate-ms",
+        "500",
+        "--exit-at-end",
+        "--quiet",
+      ], cfn.env);
+      const { objects, records } = await cfn.recordsInBucket();
+      if (records !== 3 * rows) {
+        throw new Error(`${records} records in ${cfn.bucket}, sent ${3 * rows}`);
+      }
+      return `${records} records in ${objects} objects of ${cfn.bucket}`;
+    });
+    await step("stream to the streams the stack made", async () => {
+      const result = await pipeline(["stream", "--limit", String(rows), "--json"], cfn.env);
+      if (/created stream/.test(result.stderr)) {
+        throw new Error(`stream made its own streams: ${tail(result)}`);
+      }
+      return acknowledged(result, rows);
+    });
+    if (results.some((result) => result.status === "FAIL")) return;
+    for (const part of cfn.schemaOnly()) {
+      results.push({ name: part.name, status: "schema-checked only", seconds: 0, note: part.note });
+      print(`schema-checked only: ${part.name} (${part.note})`);
+    }
   };
 
   try {
@@ -249,7 +302,17 @@ export async function rehearse(
       }
       return `ran ${notebook}`;
     });
+    cloudformation = new CloudFormationRehearsal({ endpoint: s3Endpoint, brokers, work });
+    await cloudFormationSteps(cloudformation);
   } finally {
+    if (cloudformation) {
+      await step(
+        `CloudFormation destroy, nothing left (${cloudformation.id})`,
+        () => cloudformation!.cleanUp(),
+        true,
+      );
+      cloudformation.close();
+    }
     // Whatever failed, apply's resources go: destroy runs when the endpoints are up.
     if (local) {
       await step(
@@ -277,16 +340,17 @@ export async function rehearse(
 /** The steps as a text table: step, result, seconds. */
 function table(results: readonly StepResult[]): string {
   const width = Math.max(...results.map((result) => result.name.length), 4);
-  const lines = [`${"step".padEnd(width)}  result  seconds`];
+  const lines = [`${"step".padEnd(width)}  ${"result".padEnd(19)}  seconds`];
   for (const result of results) {
+    const timed = result.status === "pass" || result.status === "FAIL";
     lines.push(
-      `${result.name.padEnd(width)}  ${result.status.padEnd(6)}  ${
-        result.status === "skipped" ? "" : result.seconds.toFixed(1).padStart(7)
-      }`,
+      `${result.name.padEnd(width)}  ${result.status.padEnd(19)}  ${
+        timed ? result.seconds.toFixed(1).padStart(7) : ""
+      }`.trimEnd(),
     );
   }
   const total = results.reduce((sum, result) => sum + result.seconds, 0);
-  lines.push(`${"total".padEnd(width)}          ${total.toFixed(1).padStart(7)}`);
+  lines.push(`${"total".padEnd(width)}  ${"".padEnd(19)}  ${total.toFixed(1).padStart(7)}`);
   return lines.join("\n");
 }
 

@@ -42,8 +42,26 @@ export const REQUIRED_S3_SINK_FIELDS = [
   "schema.compatibility",
 ] as const;
 
+/** How the sink cuts objects: records per object, and ms after which a partial one is written. */
+export interface SinkRotation {
+  flushSize: number;
+  /** 0: objects are cut by flushSize alone. */
+  rotateMs: number;
+}
+
+/** The original's cut: one object per record, object names are offsets. */
+export const ORIGINAL_ROTATION: SinkRotation = { flushSize: 1, rotateMs: 0 };
+
 /** The connector configuration: every value a string, as MSK Connect requires. */
-export function s3SinkConnectorConfig(id: string, region: string): Record<string, string> {
+export function s3SinkConnectorConfig(
+  id: string,
+  region: string,
+  rotation: SinkRotation = ORIGINAL_ROTATION,
+): Record<string, string> {
+  // Wall-clock rotation (what `deno task sink --rotate-ms` does) needs a time zone to be set.
+  const rotate: Record<string, string> = rotation.rotateMs > 0
+    ? { "rotate.schedule.interval.ms": String(rotation.rotateMs), "timezone": "UTC" }
+    : {};
   return {
     "connector.class": "io.confluent.connect.s3.S3SinkConnector",
     // One task per topic; each topic has one partition.
@@ -56,8 +74,8 @@ export function s3SinkConnectorConfig(id: string, region: string): Record<string
     "storage.class": "io.confluent.connect.s3.storage.S3Storage",
     "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
     "partitioner.class": "io.confluent.connect.storage.partitioner.DefaultPartitioner",
-    // One object per record, as the original: object names are offsets.
-    "flush.size": "1",
+    "flush.size": String(rotation.flushSize),
+    ...rotate,
     "key.converter": "org.apache.kafka.connect.storage.StringConverter",
     "value.converter": "org.apache.kafka.connect.json.JsonConverter",
     "value.converter.schemas.enable": "false",

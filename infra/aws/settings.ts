@@ -15,6 +15,7 @@
  */
 import { DEFAULT_PIPELINE_ID } from "../../src/core/config.ts";
 import { validatePipelineId } from "../../src/core/names.ts";
+import type { SinkRotation } from "./s3_sink_connector.ts";
 
 /** An environment variable `plan` and `apply` read, with what it is for. */
 export interface SettingSpec {
@@ -58,8 +59,10 @@ export const AWS_SECRETS: readonly SettingSpec[] = [
 
 type SettingKey = keyof typeof AWS_SETTINGS;
 
-/** The settings, each a value or its `<set NAME>` placeholder. */
-export type AwsSettings = { id: string; region: string } & Record<SettingKey, string>;
+/** The settings, each a value or its `<set NAME>` placeholder; and how the sink cuts objects. */
+export type AwsSettings =
+  & { id: string; region: string; rotation: SinkRotation }
+  & Record<SettingKey, string>;
 
 /** The placeholder shown for a missing setting. */
 export const placeholder = (name: string): string => `<set ${name}>`;
@@ -78,7 +81,14 @@ export function readAwsSettings(env: Record<string, string | undefined>): AwsSet
   } catch (error) {
     throw new Error(`PINPIPE_ID: ${(error as Error).message}`);
   }
-  const settings: Record<string, string> = { id, region: env.AWS_REGION?.trim() || "us-east-1" };
+  const settings: Record<string, unknown> = {
+    id,
+    region: env.AWS_REGION?.trim() || "us-east-1",
+    rotation: {
+      flushSize: wholeNumber("PINPIPE_SINK_FLUSH_SIZE", env.PINPIPE_SINK_FLUSH_SIZE, 1000, 1),
+      rotateMs: wholeNumber("PINPIPE_SINK_ROTATE_MS", env.PINPIPE_SINK_ROTATE_MS, 60_000, 0),
+    },
+  };
   for (const [key, spec] of Object.entries(AWS_SETTINGS)) {
     settings[key] = env[spec.name]?.trim() || placeholder(spec.name);
   }
@@ -104,6 +114,9 @@ export function applyBlockers(
   }
   for (const spec of AWS_SECRETS) {
     if (!env[spec.name]?.trim()) problems.push(`${spec.name}: ${spec.help}`);
+  }
+  if (!isRegionName(settings.region)) {
+    problems.push(`AWS_REGION: "${settings.region}" is not a region name like us-east-1`);
   }
   const zip = settings.sinkPluginZip;
   if (!isPlaceholder(zip) && !isFile(zip)) {
@@ -189,4 +202,120 @@ export function hasAwsCredentials(env: Record<string, string | undefined>): bool
       return false;
     }
   });
+}
+
+/** True for a region name such as us-east-1 or ap-southeast-2. */
+const isRegionName = (region: string): boolean => /^[a-z]{2}(-[a-z]+)+-\d$/.test(region);
+
+/** How the MSK cluster is made: three provisioned brokers across zones, or serverless. */
+export type MskMode = "provisioned" | "serverless";
+
+/**
+ * What the CDK app needs beyond the ids: all optional, each with a default
+ * that gives the original system's shape. A new VPC unless PINPIPE_VPC_ID
+ * names one (then PINPIPE_MSK_SUBNETS are its private subnets and
+ * PINPIPE_PUBLIC_SUBNETS its public ones, one per zone).
+ */
+export interface StackSettings {
+  id: string;
+  region: string;
+  mskMode: MskMode;
+  /**
+   * Three zones (the provisioned cluster puts one broker in each), or none:
+   * the region's first three, chosen by CloudFormation at deploy time.
+   */
+  availabilityZones?: string[];
+  existingVpc?: { vpcId: string; privateSubnets: string[]; publicSubnets: string[] };
+  /** The S3 sink's `flush.size` (records per object) and `rotate.schedule.interval.ms`. */
+  flushSize: number;
+  rotateMs: number;
+  /** The brokers, when known (after the network stack exists); else a parameter to fill. */
+  kafkaBrokers?: string;
+}
+
+/** The variables the CDK app reads, with what each is for (all optional). */
+export const STACK_SETTINGS = {
+  mskMode: { name: "PINPIPE_MSK_MODE", help: "provisioned (3 brokers, default) or serverless" },
+  availabilityZones: {
+    name: "PINPIPE_AVAILABILITY_ZONES",
+    help: "three zones, comma-separated (default: the region's first three)",
+  },
+  vpcId: { name: "PINPIPE_VPC_ID", help: "an existing VPC to use instead of a new one" },
+  publicSubnets: {
+    name: "PINPIPE_PUBLIC_SUBNETS",
+    help: "with PINPIPE_VPC_ID: its public subnet ids (the client host's), comma-separated",
+  },
+  flushSize: { name: "PINPIPE_SINK_FLUSH_SIZE", help: "records per S3 object (default 1000)" },
+  rotateMs: {
+    name: "PINPIPE_SINK_ROTATE_MS",
+    help: "ms after which a partial object is written (default 60000)",
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+function wholeNumber(name: string, text: string | undefined, fallback: number, min: number) {
+  const value = text?.trim() ? Number(text.trim()) : fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new Error(`${name}: "${text}" must be a whole number of at least ${min}`);
+  }
+  return value;
+}
+
+/**
+ * Reads the CDK app's settings from `env`; a bad value throws one line
+ * naming its variable.
+ */
+export function readStackSettings(env: Record<string, string | undefined>): StackSettings {
+  const { id, region, rotation } = readAwsSettings(env);
+  if (!isRegionName(region)) {
+    throw new Error(`AWS_REGION: "${region}" is not a region name like us-east-1`);
+  }
+  const mode = env.PINPIPE_MSK_MODE?.trim() || "provisioned";
+  if (mode !== "provisioned" && mode !== "serverless") {
+    throw new Error(`PINPIPE_MSK_MODE: "${mode}" must be provisioned or serverless`);
+  }
+  const zonesText = env.PINPIPE_AVAILABILITY_ZONES?.trim();
+  const availabilityZones = zonesText ? listSetting(zonesText) : undefined;
+  if (
+    availabilityZones &&
+    (availabilityZones.length !== 3 || availabilityZones.some((zone) => !zone.startsWith(region)))
+  ) {
+    throw new Error(
+      `PINPIPE_AVAILABILITY_ZONES: "${zonesText}" must be three zones of ${region}, comma-separated`,
+    );
+  }
+  const settings: StackSettings = {
+    id,
+    region,
+    mskMode: mode,
+    availabilityZones,
+    ...rotation,
+  };
+  const vpcId = env.PINPIPE_VPC_ID?.trim();
+  if (vpcId) {
+    if (!/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/.test(vpcId)) {
+      throw new Error(`PINPIPE_VPC_ID: "${vpcId}" is not a VPC id like vpc-0abc12345678`);
+    }
+    const subnets = (name: string) => {
+      const ids = listSetting(env[name] ?? "");
+      if (
+        ids.length !== 3 ||
+        ids.some((subnet) => !/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/.test(subnet))
+      ) {
+        throw new Error(
+          `${name}: with PINPIPE_VPC_ID, three subnet ids (one per zone) are needed, got "${
+            env[name] ?? ""
+          }"`,
+        );
+      }
+      return ids;
+    };
+    settings.existingVpc = {
+      vpcId,
+      privateSubnets: subnets(AWS_SETTINGS.mskSubnets.name),
+      publicSubnets: subnets(STACK_SETTINGS.publicSubnets.name),
+    };
+  }
+  const brokers = env[AWS_SETTINGS.kafkaBrokers.name]?.trim();
+  if (brokers) settings.kafkaBrokers = brokers;
+  return settings;
 }

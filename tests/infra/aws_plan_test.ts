@@ -199,6 +199,15 @@ Deno.test("apply without settings or credentials refuses before any call", async
     assert.match(partial.stderr, /PINPIPE_S3_SINK_PLUGIN_ZIP: ".*" is not a file/);
     assert.match(partial.stderr, /AWS credentials: none found/);
     assert.doesNotMatch(partial.stderr, /PINPIPE_MWAA_BUCKET/);
+
+    // A pipeline id with no DAG file of its name: refused before any call, naming the file.
+    const noDag = await runMain(["apply"], { ...EXAMPLE_ENV, HOME: home, DATABRICKS_TOKEN: "t" });
+    assert.match(noDag.stderr, /dags\/12c0d092d679_dag\.py: not a file \(step \d+, upload the DAG/);
+    assert.doesNotMatch(noDag.stderr, /mwaa_requirements\.txt: not a file/);
+    assert.equal(noDag.stdout, "");
+
+    const badRegion = await runMain(["apply"], { ...EXAMPLE_ENV, AWS_REGION: "mars-1" });
+    assert.match(badRegion.stderr, /AWS_REGION: "mars-1" is not a region name like us-east-1/);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
@@ -207,7 +216,10 @@ Deno.test("apply without settings or credentials refuses before any call", async
 Deno.test("a bad command or pipeline id is a usage error naming it", async () => {
   const bad = await runMain(["deploy"], {});
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /expected "plan", "apply" or "destroy \[--yes\]", got "deploy"/);
+  assert.match(
+    bad.stderr,
+    /expected "synth --out DIR", "diff --against DIR", "plan", "apply" or "destroy \[--yes\]", got "deploy"/,
+  );
   const badId = await runMain(["plan"], { PINPIPE_ID: "XYZ" });
   assert.equal(badId.code, 1);
   assert.match(badId.stderr, /PINPIPE_ID: pipeline id "XYZ" must be 12 lower-case hex digits/);
@@ -298,4 +310,23 @@ Deno.test("apply's Databricks steps create folders, import files, and skip them 
     Deno.chdir(before);
     await server.shutdown();
   }
+});
+
+Deno.test("the connector's flush size and rotation come from the settings", () => {
+  const connectorConfig = (env: Record<string, string>) => {
+    const step = planFor(env).steps.find((s) => s.action === "CreateConnector")!;
+    return step.request.connectorConfiguration as Record<string, string>;
+  };
+  const defaults = connectorConfig({});
+  assert.equal(defaults["flush.size"], "1000");
+  assert.equal(defaults["rotate.schedule.interval.ms"], "60000");
+  const set = connectorConfig({ PINPIPE_SINK_FLUSH_SIZE: "250", PINPIPE_SINK_ROTATE_MS: "0" });
+  assert.equal(set["flush.size"], "250");
+  // 0: objects cut by size alone, so no rotation and no time zone is sent.
+  assert.equal(set["rotate.schedule.interval.ms"], undefined);
+  assert.equal(set.timezone, undefined);
+  assert.throws(
+    () => planFor({ PINPIPE_SINK_FLUSH_SIZE: "many" }),
+    /PINPIPE_SINK_FLUSH_SIZE: "many"/,
+  );
 });

@@ -78,7 +78,10 @@ Deno.test("aws apply, apply again, destroy, destroy again, apply again; a failin
       assert.ok(await bucketExists());
       assert.ok(await streamExists());
       assert.ok(await topicExists());
-      assert.deepEqual(await mwaaKeys(), [`dags/${id}_dag.py`, "requirements.txt"]);
+      assert.deepEqual(await mwaaKeys(), [
+        `dags/${id}_dag.py`,
+        `requirements/${id}_requirements.txt`,
+      ]);
       assert.deepEqual(local!.kafkaconnect.state(), {
         plugins: [`pinpipe-${id}-confluent-s3-sink`],
         connectors: [`pinpipe-${id}-s3-sink`],
