@@ -1,39 +1,82 @@
 /**
- * The chaos run's own local stack: `infra.sh local` with a directory and
- * ports of its own (as a second stack beside the shared one), kinesalite
- * kept on disk (`PINPIPE_KINESIS_PATH`) so that killing it loses no stream,
- * and the environment that points pinpipe's commands at it.
+ * The chaos run's own local stack, shaped like the one users run on AWS:
+ * `infra.sh local` with a directory and ports of its own (as a second
+ * stack beside the shared one), Kafka as a cluster of three KRaft nodes
+ * (topics created with replication factor 3 and `min.insync.replicas=2`,
+ * as on MSK, so a killed broker is a failover), kinesalite kept on disk
+ * (`PINPIPE_KINESIS_PATH`) so that killing it loses no stream, and the
+ * environment that points pinpipe's commands at it: at MariaDB and
+ * kinesalite through the run's TCP proxies (see tcp_proxy.ts), at the
+ * brokers directly (each broker advertises its own address, so a client
+ * bootstrapped through a proxy would go round it at once).
+ *
+ * When the run is root, the bucket and the checkpoint directory are small
+ * tmpfs mounts of their own, which `fillDisk` shrinks to what they hold
+ * (a full disk) and `freeDisk` grows back.
  *
  * @example
  * ```ts
  * import { ChaosStack } from "./stack.ts";
- * const stack = new ChaosStack("/tmp/chaos", 41300);
+ * const stack = new ChaosStack("/tmp/chaos", 32000);
  * await stack.up();
  * await stack.down();
  * ```
  */
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
-import { LocalStack } from "../infra/local/local_stack.ts";
+import { type KafkaNode, LocalStack, type Service } from "../infra/local/local_stack.ts";
+import { TcpProxy } from "./tcp_proxy.ts";
 
-export { type Service, SERVICES } from "../infra/local/local_stack.ts";
+/** A service of the chaos stack: MariaDB, kinesalite or one of the three Kafka nodes. */
+export type ChaosService = Service | KafkaNode;
+export const BROKERS: readonly KafkaNode[] = ["kafka", "kafka2", "kafka3"];
+export const SERVICES: readonly ChaosService[] = ["mysql", ...BROKERS, "kinesis"];
+/** The servers the commands reach through a proxy. */
+export type Proxied = "mysql" | "kinesis";
+export const PROXIED: readonly Proxied[] = ["mysql", "kinesis"];
+/** The directories that are tmpfs mounts of their own when the run is root. */
+export type Volume = "bucket" | "state";
+export const VOLUMES: readonly Volume[] = ["bucket", "state"];
+/** The size of each mount while the disk is not full. */
+const VOLUME_SIZE = "512m";
 
-/** A stack in `dir` on ports `base` (MariaDB), +1 (Kafka), +2 (its controller), +3 (kinesalite). */
+/**
+ * A stack in `dir` on ports from `base`: MariaDB base, Kafka nodes base+1,
+ * +3, +5 (their controllers +2, +4, +6), kinesalite base+7, and the proxies
+ * of MariaDB and kinesalite base+8 and base+9.
+ */
 export class ChaosStack extends LocalStack {
   /** `infra.sh` runs one at a time: two `up`s at once could both start a service. */
   #infraQueue: Promise<unknown> = Promise.resolve();
+  readonly proxies: Record<Proxied, TcpProxy>;
+  /** Mounted tmpfs volumes (none unless root). */
+  readonly mounted = new Set<Volume>();
 
-  constructor(dir: string, base: number) {
-    super(dir, { mysql: base, kafka: base + 1, controller: base + 2, kinesis: base + 3 }, {
+  constructor(dir: string, readonly base: number) {
+    super(dir, { mysql: base, kafka: base + 1, controller: base + 2, kinesis: base + 7 }, {
       kinesisPath: `${dir}/kinesalite`,
+      kafkaBrokers: 3,
     });
+    this.proxies = {
+      mysql: new TcpProxy("mysql", base + 8, base),
+      kinesis: new TcpProxy("kinesis", base + 9, base + 7),
+    };
   }
 
-  /** The environment of `infra.sh` and of every command run against this stack. */
+  /** The environment of `infra.sh` (the servers' own ports). */
   override env(): Record<string, string> {
     return { ...super.env(), PINPIPE_BUCKET: `${this.dir}/bucket`, NO_COLOR: "1" };
   }
 
-  /** The configuration of pipeline `id` on this stack. */
+  /** The environment of every pipeline command: MariaDB and kinesalite through the proxies. */
+  commandEnv(): Record<string, string> {
+    return {
+      ...this.env(),
+      PINPIPE_MYSQL_PORT: String(this.proxies.mysql.port),
+      PINPIPE_KINESIS_ENDPOINT: `http://127.0.0.1:${this.proxies.kinesis.port}`,
+    };
+  }
+
+  /** The configuration of pipeline `id` on this stack, reaching the servers directly. */
   config(id: string): PipelineConfig {
     return loadConfig({ _: [], id }, this.env(), {});
   }
@@ -58,14 +101,70 @@ export class ChaosStack extends LocalStack {
     return { code: run.code, output };
   }
 
-  /** Starts (or restarts what is down) and waits until every service answers; throws if not. */
+  /** Mounts the volumes (when root), starts every service and the proxies; throws if not. */
   async up(): Promise<void> {
+    if (Deno.uid() === 0) {
+      for (const volume of VOLUMES) {
+        const path = `${this.dir}/${volume}`;
+        await Deno.mkdir(path, { recursive: true });
+        await mount(["-t", "tmpfs", "-o", `size=${VOLUME_SIZE}`, `chaos-${volume}`, path]);
+        this.mounted.add(volume);
+      }
+    }
     const { code, output } = await this.infra("up");
     if (code !== 0) throw new Error(`infra.sh local up failed:\n${output}`);
+    for (const proxy of Object.values(this.proxies)) await proxy.listen();
   }
 
-  /** Stops this stack's services (by their pid files, nothing else). */
+  /** Shrinks a volume to what it holds, so the next write finds no space. */
+  async fillDisk(volume: Volume): Promise<void> {
+    const path = `${this.dir}/${volume}`;
+    const { bsize, blocks, bfree } = await statfs(path);
+    const usedKiB = Math.max(4, Math.ceil(((blocks - bfree) * bsize) / 1024));
+    await mount(["-o", `remount,size=${usedKiB}k`, path]);
+  }
+
+  /** Gives a volume its space back. */
+  async freeDisk(volume: Volume): Promise<void> {
+    await mount(["-o", `remount,size=${VOLUME_SIZE}`, `${this.dir}/${volume}`]);
+  }
+
+  /** Stops the proxies and this stack's services (by their pid files, nothing else). */
   async down(): Promise<void> {
+    for (const proxy of Object.values(this.proxies)) await proxy.close();
     await this.infra("down");
   }
+
+  /** Copies the volumes' contents beside them (`bucket.kept`) and unmounts them. */
+  async unmount(keep: boolean): Promise<void> {
+    for (const volume of this.mounted) {
+      const path = `${this.dir}/${volume}`;
+      if (keep) await run("cp", ["-a", path, `${path}.kept`]);
+      await run("umount", [path]);
+    }
+    this.mounted.clear();
+  }
+}
+
+async function run(command: string, args: string[]): Promise<void> {
+  const out = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
+  if (out.code !== 0) {
+    throw new Error(
+      `${command} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr).trim()}`,
+    );
+  }
+}
+
+const mount = (args: string[]) => run("mount", args);
+
+/** Block size, blocks and free blocks of the file system holding `path` (`stat -f`). */
+async function statfs(path: string): Promise<{ bsize: number; blocks: number; bfree: number }> {
+  const out = await new Deno.Command("stat", {
+    args: ["-f", "-c", "%S %b %f", path],
+    stdout: "piped",
+  }).output();
+  const [bsize, blocks, bfree] = new TextDecoder().decode(out.stdout).trim().split(" ").map(
+    Number,
+  );
+  return { bsize, blocks, bfree };
 }
