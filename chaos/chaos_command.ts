@@ -66,7 +66,7 @@ into Kinesis with a consumer each, and MariaDB growing by the generator's next r
 once through every kind, then are drawn from the seed: SIGKILL or SIGSTOP of any command or
 server, a broker killed while another is frozen, a sink and a broker killed together, a sink
 member joining or leaving, a Kinesis stream split or merged, network stalls, delays and resets
-between the commands and MariaDB or kinesalite, the bucket's or the checkpoints' disk full (when
+between the commands and MariaDB, kinesalite or the third Kafka node, the bucket's or the checkpoints' disk full (when
 root), a corrupt checkpoint (its producer must exit naming it). Prints the faults by kind and the
 invariants; exit 1 on any violation.
 
@@ -74,7 +74,8 @@ invariants; exit 1 on any violation.
                         that takes longer, recoveries may stretch it, the drain and checks follow
   --seed S              the faults' seed (random, printed): the same seed, the same schedule
   --port-base P         MariaDB on P, Kafka nodes P+1, P+3, P+5 (controllers P+2, P+4, P+6),
-                        kinesalite P+7, the proxies of MariaDB and kinesalite P+8, P+9 (41300)
+                        kinesalite P+7, the proxies of MariaDB, kinesalite and the third
+                        Kafka node P+8, P+9, P+10 (41300)
   --grow N              rows added to each table per second (20)
   --dir DIR             the stack's directory (a new temporary one); kept after a failure
   --keep                keep the directory (and its logs) after a success too`;
@@ -382,7 +383,7 @@ async function runChaos(
   const stack = new ChaosStack(dir, options.portBase);
   say(
     `chaos: seed ${options.seed}, ${options.minutes} min of faults; stack in ${dir} (ports ${options.portBase}..${
-      options.portBase + 9
+      options.portBase + 10
     })`,
   );
   say(`chaos: replay with deno task chaos --minutes ${options.minutes} --seed ${options.seed}`);

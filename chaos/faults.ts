@@ -12,9 +12,9 @@
  * - `sink member joins or leaves`: a member added to the sink group (or the
  *   added one stopped), so the group rebalances;
  * - `reshard`: a Kinesis stream split or merged while records flow;
- * - `network stall|delay|reset`: the TCP proxy in front of MariaDB or
- *   kinesalite holds every byte, holds each chunk a while, or resets every
- *   open connection (several times over the pause);
+ * - `network stall|delay|reset`: the TCP proxy in front of MariaDB,
+ *   kinesalite or the third Kafka node holds every byte, holds each chunk a
+ *   while, or resets every open connection (several times over the pause);
  * - `disk full (bucket|checkpoints)`: the tmpfs under the bucket or the
  *   checkpoint directory shrunk to what it holds, then grown back (root only);
  * - `corrupt checkpoint`: a producer's checkpoint truncated or overwritten

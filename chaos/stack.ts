@@ -6,9 +6,11 @@
  * as on MSK, so a killed broker is a failover), kinesalite kept on disk
  * (`PINPIPE_KINESIS_PATH`) so that killing it loses no stream, and the
  * environment that points pinpipe's commands at it: at MariaDB and
- * kinesalite through the run's TCP proxies (see tcp_proxy.ts), at the
- * brokers directly (each broker advertises its own address, so a client
- * bootstrapped through a proxy would go round it at once).
+ * kinesalite through the run's TCP proxies (see tcp_proxy.ts). Kafka
+ * clients learn the brokers' addresses from the metadata, so the third
+ * node advertises its proxy's port (`PINPIPE_KAFKA_ADVERTISED_PORT_3`):
+ * the clients and the other brokers' replica fetches reach it through the
+ * proxy, the first two nodes directly.
  *
  * When the run is root, the bucket and the checkpoint directory are small
  * tmpfs mounts of their own, which `fillDisk` shrinks to what they hold
@@ -31,8 +33,8 @@ export type ChaosService = Service | KafkaNode;
 export const BROKERS: readonly KafkaNode[] = ["kafka", "kafka2", "kafka3"];
 export const SERVICES: readonly ChaosService[] = ["mysql", ...BROKERS, "kinesis"];
 /** The servers the commands reach through a proxy. */
-export type Proxied = "mysql" | "kinesis";
-export const PROXIED: readonly Proxied[] = ["mysql", "kinesis"];
+export type Proxied = "mysql" | "kinesis" | "kafka3";
+export const PROXIED: readonly Proxied[] = ["mysql", "kinesis", "kafka3"];
 /** The directories that are tmpfs mounts of their own when the run is root. */
 export type Volume = "bucket" | "state";
 export const VOLUMES: readonly Volume[] = ["bucket", "state"];
@@ -42,7 +44,7 @@ const VOLUME_SIZE = "512m";
 /**
  * A stack in `dir` on ports from `base`: MariaDB base, Kafka nodes base+1,
  * +3, +5 (their controllers +2, +4, +6), kinesalite base+7, and the proxies
- * of MariaDB and kinesalite base+8 and base+9.
+ * of MariaDB, kinesalite and the third Kafka node base+8, base+9, base+10.
  */
 export class ChaosStack extends LocalStack {
   /** `infra.sh` runs one at a time: two `up`s at once could both start a service. */
@@ -59,12 +61,18 @@ export class ChaosStack extends LocalStack {
     this.proxies = {
       mysql: new TcpProxy("mysql", base + 8, base),
       kinesis: new TcpProxy("kinesis", base + 9, base + 7),
+      kafka3: new TcpProxy("kafka3", base + 10, base + 5),
     };
   }
 
   /** The environment of `infra.sh` (the servers' own ports). */
   override env(): Record<string, string> {
-    return { ...super.env(), PINPIPE_BUCKET: `${this.dir}/bucket`, NO_COLOR: "1" };
+    return {
+      ...super.env(),
+      PINPIPE_KAFKA_ADVERTISED_PORT_3: String(this.proxies.kafka3.port),
+      PINPIPE_BUCKET: `${this.dir}/bucket`,
+      NO_COLOR: "1",
+    };
   }
 
   /** The environment of every pipeline command: MariaDB and kinesalite through the proxies. */
@@ -111,9 +119,10 @@ export class ChaosStack extends LocalStack {
         this.mounted.add(volume);
       }
     }
+    // Listening first: the third Kafka node is reached through its proxy from its start.
+    for (const proxy of Object.values(this.proxies)) await proxy.listen();
     const { code, output } = await this.infra("up");
     if (code !== 0) throw new Error(`infra.sh local up failed:\n${output}`);
-    for (const proxy of Object.values(this.proxies)) await proxy.listen();
   }
 
   /** Shrinks a volume to what it holds, so the next write finds no space. */
