@@ -121,19 +121,24 @@ function parseChaosOptions(flags: Flags): ChaosOptions {
   };
 }
 
-const sinkArgs = (id: string, flushSize: string) => [
+const sinkArgs = (id: string, flushSize: string, rotateMs = "1000") => [
   "sink",
   "--id",
   id,
   "--flush-size",
   flushSize,
   "--rotate-ms",
-  "1000",
+  rotateMs,
 ];
-/** A member of the `batch --follow` pipeline's sink group. */
+/**
+ * A member of the `batch --follow` pipeline's sink group. A group cuts objects by size alone
+ * (`--rotate-ms 0`, as the README asks of groups): a member cut off from the group longer than
+ * the session timeout may still land a write after the next owner's, which is harmless only
+ * when both cut the same object. The lone sink of `batch --order random` rotates by time.
+ */
 const followSink = (member: number): ProcessSpec => ({
   name: `sink-follow-${member}`,
-  args: sinkArgs(IDS.follow, "200"),
+  args: sinkArgs(IDS.follow, "200", "0"),
 });
 const consumeArgs = (stack: ChaosStack, id: string) => [
   "consume",

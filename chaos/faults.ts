@@ -232,7 +232,12 @@ async function inject(
       return;
     }
     case "kill sink and broker": {
-      const sinks = scene.processes().filter((p) => p.name.startsWith("sink"));
+      // A sink between restarts has no process to kill: wait (a little) for one that runs.
+      const running = () => scene.processes().filter((p) => p.name.startsWith("sink") && p.pid);
+      for (let i = 0; i < 50 && running().length === 0; i++) await sleep(200);
+      const sinks = running().length
+        ? running()
+        : scene.processes().filter((p) => p.name.startsWith("sink"));
       const sink = choose(sinks, p0);
       const broker = choose(BROKER_NAMES, p1);
       const kill = await signaller(broker);
