@@ -8,8 +8,9 @@
  *
  * Running: `batch --follow` into Kafka with a sink group of two members
  * (a third joins and leaves), `batch --order random` into Kafka with its
- * sink, `stream --follow` and `stream --order random` into Kinesis with a
- * consumer each, and the source growing by the generator's next rows. The
+ * sink writing `s3://` (moto's S3 server), `stream --follow` and
+ * `stream --order random` into Kinesis with a consumer each, and the
+ * source growing by the generator's next rows. The
  * faults (faults.ts) go once through every kind, then are drawn from the
  * seed: kills and freezes of any command or server, two at once, a sink
  * member joining or leaving, resharding, network stalls, delays and
@@ -53,7 +54,7 @@ import {
 } from "./invariants.ts";
 import { reshard } from "./reshard.ts";
 import { type AdminConnection, SourceGrowth } from "./source_growth.ts";
-import { ChaosStack } from "./stack.ts";
+import { ChaosStack, S3_BUCKET } from "./stack.ts";
 import { type ProcessSpec, Supervised } from "./supervisor.ts";
 
 const USAGE = `Usage: deno task chaos --minutes N [flags]
@@ -61,21 +62,22 @@ const USAGE = `Usage: deno task chaos --minutes N [flags]
 Runs the whole local pipeline on a stack of its own (its own directory and ports, three Kafka
 nodes as on MSK) while injecting faults, then drains it and checks that nothing was lost or
 written twice: batch --follow into Kafka with a sink group of two members (a third joins and
-leaves), batch --order random into Kafka with a sink, stream --follow and stream --order random
-into Kinesis with a consumer each, and MariaDB growing by the generator's next rows. Faults go
-once through every kind, then are drawn from the seed: SIGKILL or SIGSTOP of any command or
-server, a broker killed while another is frozen, a sink and a broker killed together, a sink
-member joining or leaving, a Kinesis stream split or merged, network stalls, delays and resets
-between the commands and MariaDB, kinesalite or the third Kafka node, the bucket's or the checkpoints' disk full (when
-root), a corrupt checkpoint (its producer must exit naming it). Prints the faults by kind and the
-invariants; exit 1 on any violation.
+leaves), batch --order random into Kafka with a sink writing s3:// (moto's S3 server),
+stream --follow and stream --order random into Kinesis with a consumer each, and MariaDB
+growing by the generator's next rows. Faults go once through every kind, then are drawn from
+the seed: SIGKILL or SIGSTOP of any command or server, a broker killed while another is frozen,
+a sink and a broker killed together, a sink member joining or leaving, a Kinesis stream split
+or merged, network stalls, delays and resets between the commands and MariaDB, kinesalite or
+the third Kafka node, the bucket's or the checkpoints' disk full (when root), a corrupt
+checkpoint (its producer must exit naming it). Prints the faults by kind and the invariants;
+exit 1 on any violation.
 
   --minutes N           the span the faults are drawn over (2); every kind comes once even when
                         that takes longer, recoveries may stretch it, the drain and checks follow
   --seed S              the faults' seed (random, printed): the same seed, the same schedule
   --port-base P         MariaDB on P, Kafka nodes P+1, P+3, P+5 (controllers P+2, P+4, P+6),
                         kinesalite P+7, the proxies of MariaDB, kinesalite and the third
-                        Kafka node P+8, P+9, P+10 (41300)
+                        Kafka node P+8, P+9, P+10, moto's S3 server P+11 (41300)
   --grow N              rows added to each table per second (20)
   --dir DIR             the stack's directory (a new temporary one); kept after a failure
   --keep                keep the directory (and its logs) after a success too`;
@@ -153,6 +155,14 @@ const consumeArgs = (stack: ChaosStack, id: string) => [
 ];
 const consumerDb = (stack: ChaosStack, id: string) => `${stack.dir}/consumer-${id}.duckdb`;
 
+/** The random pipeline's sink writes `s3://` through moto's S3 server. */
+const s3Flags = (stack: ChaosStack) => [
+  "--bucket",
+  `s3://${S3_BUCKET}`,
+  "--s3-endpoint",
+  stack.s3Endpoint,
+];
+
 /** The pipeline commands, each supervised. */
 function pipelineSpecs(stack: ChaosStack, seed: number, samples: number): ProcessSpec[] {
   const follow = ["--follow", "--poll-interval", "500", "--batch-size", "200"];
@@ -184,7 +194,7 @@ function pipelineSpecs(stack: ChaosStack, seed: number, samples: number): Proces
     },
     followSink(1),
     followSink(2),
-    { name: "sink-random", args: sinkArgs(IDS.random, "50") },
+    { name: "sink-random", args: [...sinkArgs(IDS.random, "50"), ...s3Flags(stack)] },
     { name: "consume", args: consumeArgs(stack, IDS.stream) },
     { name: "consume-random", args: consumeArgs(stack, IDS.streamRandom) },
   ];
@@ -388,7 +398,7 @@ async function runChaos(
   const stack = new ChaosStack(dir, options.portBase);
   say(
     `chaos: seed ${options.seed}, ${options.minutes} min of faults; stack in ${dir} (ports ${options.portBase}..${
-      options.portBase + 10
+      options.portBase + 11
     })`,
   );
   say(`chaos: replay with deno task chaos --minutes ${options.minutes} --seed ${options.seed}`);
@@ -447,8 +457,8 @@ async function runChaos(
     await Promise.all(scene.all.map((process) => process.stop()));
     await bringBack(stack);
     // The sinks and the consumers drain side by side; a last consume must find nothing new.
-    const sinkDrain = (id: string, flushSize: string) =>
-      drainRun(stack, logs, [...sinkArgs(id, flushSize), "--exit-at-end"]);
+    const sinkDrain = (id: string, flushSize: string, ...flags: string[]) =>
+      drainRun(stack, logs, [...sinkArgs(id, flushSize), ...flags, "--exit-at-end"]);
     const consumeDrain = (id: string) =>
       drainRun(stack, logs, [
         "consume",
@@ -474,7 +484,7 @@ async function runChaos(
         ).then((final) => final.code === 0 ? JSON.parse(final.stdout).records as number : -1);
     const [, , lastFollow, lastRandom] = await Promise.all([
       sinkDrain(IDS.follow, "200"),
-      sinkDrain(IDS.random, "50"),
+      sinkDrain(IDS.random, "50", ...s3Flags(stack)),
       consumeDrain(IDS.stream),
       consumeDrain(IDS.streamRandom),
     ]);
@@ -494,6 +504,9 @@ async function runChaos(
       MAX_OFFSET,
       source,
     );
+    // The random pipeline's objects, copied from S3 with their keys, are checked as a directory.
+    const s3Copy = `${dir}/s3-copy`;
+    for (const kind of TABLE_KINDS) await stack.copyS3(`topics/${IDS.random}.${kind}/`, s3Copy);
     const corrupt = injected.filter((f) => f.kind === "corrupt checkpoint" && f.applied);
     checks = [
       ...await checkKafkaPipeline(
@@ -504,8 +517,8 @@ async function runChaos(
           sequentialCheckpoint(stack.config(IDS.follow), "kafka", kind, source[kind], sent),
       ),
       ...await checkKafkaPipeline(
-        "batch --order random",
-        stack.config(IDS.random),
+        "batch --order random (s3://)",
+        { ...stack.config(IDS.random), bucket: s3Copy },
         (kind) => random.draws[kind],
         (kind, sent) => Promise.resolve(randomCheckpoint(random, kind, sent, "topic")),
       ),

@@ -25,7 +25,11 @@
  * ```
  */
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
+import { dirname, join } from "node:path";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { type KafkaNode, LocalStack, type Service } from "../infra/local/local_stack.ts";
+import { startMoto } from "../infra/local/stand_ins/moto.ts";
+import { s3Client } from "../src/util/s3_client.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 
 /** A service of the chaos stack: MariaDB, kinesalite or one of the three Kafka nodes. */
@@ -38,13 +42,16 @@ export const PROXIED: readonly Proxied[] = ["mysql", "kinesis", "kafka3"];
 /** The directories that are tmpfs mounts of their own when the run is root. */
 export type Volume = "bucket" | "state";
 export const VOLUMES: readonly Volume[] = ["bucket", "state"];
+/** The S3 bucket (on moto's server) the random pipeline's sink writes. */
+export const S3_BUCKET = "pinpipe-chaos-random";
 /** The size of each mount while the disk is not full. */
 const VOLUME_SIZE = "512m";
 
 /**
  * A stack in `dir` on ports from `base`: MariaDB base, Kafka nodes base+1,
  * +3, +5 (their controllers +2, +4, +6), kinesalite base+7, and the proxies
- * of MariaDB, kinesalite and the third Kafka node base+8, base+9, base+10.
+ * of MariaDB, kinesalite and the third Kafka node base+8, base+9, base+10;
+ * moto's S3 server base+11.
  */
 export class ChaosStack extends LocalStack {
   /** `infra.sh` runs one at a time: two `up`s at once could both start a service. */
@@ -52,6 +59,9 @@ export class ChaosStack extends LocalStack {
   readonly proxies: Record<Proxied, TcpProxy>;
   /** Mounted tmpfs volumes (none unless root). */
   readonly mounted = new Set<Volume>();
+  /** moto's S3 endpoint. */
+  readonly s3Endpoint: string;
+  #moto: { close(): Promise<void> } | undefined;
 
   constructor(dir: string, readonly base: number) {
     super(dir, { mysql: base, kafka: base + 1, controller: base + 2, kinesis: base + 7 }, {
@@ -63,6 +73,7 @@ export class ChaosStack extends LocalStack {
       kinesis: new TcpProxy("kinesis", base + 9, base + 7),
       kafka3: new TcpProxy("kafka3", base + 10, base + 5),
     };
+    this.s3Endpoint = `http://127.0.0.1:${base + 11}`;
   }
 
   /** The environment of `infra.sh` (the servers' own ports). */
@@ -81,6 +92,9 @@ export class ChaosStack extends LocalStack {
       ...this.env(),
       PINPIPE_MYSQL_PORT: String(this.proxies.mysql.port),
       PINPIPE_KINESIS_ENDPOINT: `http://127.0.0.1:${this.proxies.kinesis.port}`,
+      // moto takes any credentials; the sink's AWS credential chain must find some.
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
     };
   }
 
@@ -123,6 +137,47 @@ export class ChaosStack extends LocalStack {
     for (const proxy of Object.values(this.proxies)) await proxy.listen();
     const { code, output } = await this.infra("up");
     if (code !== 0) throw new Error(`infra.sh local up failed:\n${output}`);
+    this.#moto = await startMoto(this.base + 11);
+    const s3 = this.s3();
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: S3_BUCKET }));
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  /** Copies the S3 bucket's objects under `prefix` to `toDir`, with their keys as paths. */
+  async copyS3(prefix: string, toDir: string): Promise<number> {
+    const s3 = this.s3();
+    let copied = 0;
+    try {
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: S3_BUCKET, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const { Key } of page.Contents ?? []) {
+          const object = await s3.send(new GetObjectCommand({ Bucket: S3_BUCKET, Key }));
+          const path = join(toDir, Key!);
+          await Deno.mkdir(dirname(path), { recursive: true });
+          await Deno.writeTextFile(path, await object.Body!.transformToString());
+          copied++;
+        }
+        token = page.NextContinuationToken;
+      } while (token);
+    } finally {
+      s3.destroy();
+    }
+    return copied;
+  }
+
+  /** A client of moto's S3 server. */
+  s3() {
+    return s3Client({
+      region: "us-east-1",
+      endpoint: this.s3Endpoint,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
   }
 
   /** Shrinks a volume to what it holds, so the next write finds no space. */
@@ -141,6 +196,7 @@ export class ChaosStack extends LocalStack {
   /** Stops the proxies and this stack's services (by their pid files, nothing else). */
   async down(): Promise<void> {
     for (const proxy of Object.values(this.proxies)) await proxy.close();
+    await this.#moto?.close();
     await this.infra("down");
   }
 
