@@ -43,6 +43,7 @@ import {
   injectFaults,
 } from "./faults.ts";
 import {
+  bucketRecords,
   type Check,
   checkKafkaPipeline,
   checkKinesisPipeline,
@@ -238,6 +239,47 @@ async function drainRun(stack: ChaosStack, logs: string, args: string[], tries =
     await bringBack(stack);
   }
   return last;
+}
+
+/**
+ * `sim --incremental` over the random pipeline's `s3://` bucket, as the daily job reads it:
+ * the records it took into bronze this run, per table (undefined when it printed no summary).
+ */
+async function simIncremental(
+  stack: ChaosStack,
+  logs: string,
+  run: number,
+): Promise<Record<TableKind, number> | undefined> {
+  const args = [
+    "sim",
+    "--from",
+    "bucket",
+    ...s3Flags(stack),
+    "--id",
+    IDS.random,
+    "--incremental",
+    "--state",
+    `${stack.dir}/sim-state.duckdb`,
+    "--out",
+    `${stack.dir}/sim-${run}`,
+    "--json",
+    "--quiet",
+  ];
+  const result = await runMainOnce(stack, args, 300_000);
+  await Deno.writeTextFile(
+    `${logs}/sim.log`,
+    `$ ${args.join(" ")} (exit ${result.code})\n${result.output}\n`,
+    { append: true },
+  );
+  try {
+    const added = JSON.parse(result.stdout).incremental.added;
+    return Object.fromEntries(TABLE_KINDS.map((kind) => [kind, added[kind].bronze])) as Record<
+      TableKind,
+      number
+    >;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Waits (up to `timeoutMs`) until a follow producer's checkpoints reach the source's last index. */
@@ -439,6 +481,8 @@ async function runChaos(
     // Everything back up and thawed, then the producers catch up with the source and stop.
     const down = await bringBack(stack);
     if (down) throw new Error(`infra.sh local up failed: ${down}`);
+    // The daily job's first read, of what the sink wrote so far; the second comes after the drain.
+    const simRuns = [await simIncremental(stack, logs, 1)];
     for (const volume of stack.mounted) await stack.freeDisk(volume);
     for (const proxy of Object.values(stack.proxies)) proxy.heal();
     for (const process of scene.all) process.signal("SIGCONT");
@@ -507,6 +551,8 @@ async function runChaos(
     // The random pipeline's objects, copied from S3 with their keys, are checked as a directory.
     const s3Copy = `${dir}/s3-copy`;
     for (const kind of TABLE_KINDS) await stack.copyS3(`topics/${IDS.random}.${kind}/`, s3Copy);
+    simRuns.push(await simIncremental(stack, logs, 2));
+    const copied = await bucketRecords(s3Copy, IDS.random);
     const corrupt = injected.filter((f) => f.kind === "corrupt checkpoint" && f.applied);
     checks = [
       ...await checkKafkaPipeline(
@@ -539,6 +585,18 @@ async function runChaos(
         (kind, sent) => Promise.resolve(randomCheckpoint(streamRandom, kind, sent, "stream")),
         lastRandom,
       ),
+      ...TABLE_KINDS.map((kind): Check => {
+        const read = simRuns.map((run) => run?.[kind]);
+        const total = read.reduce((a: number, b) => a + (b ?? NaN), 0);
+        return {
+          name: `sim --incremental over s3:// ${kind}: every record read once in 2 runs`,
+          rows: copied[kind],
+          held: total === copied[kind],
+          detail: `runs read ${read.map((n) => n ?? "no summary").join(" + ")}, the bucket holds ${
+            copied[kind]
+          }`,
+        };
+      }),
       {
         name: "a corrupt checkpoint stops its producer, naming the file",
         rows: corrupt.length,

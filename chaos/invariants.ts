@@ -122,6 +122,19 @@ async function bucketObjects(bucket: string, topic: string, kind: TableKind) {
   return objects.sort((a, b) => a.partition - b.partition || a.startOffset - b.startOffset);
 }
 
+/** Records in a local bucket's objects of pipeline `id`, per table. */
+export async function bucketRecords(
+  bucket: string,
+  id: string,
+): Promise<Record<TableKind, number>> {
+  const out = {} as Record<TableKind, number>;
+  for (const kind of TABLE_KINDS) {
+    const objects = await bucketObjects(bucket, `${id}.${kind}`, kind);
+    out[kind] = objects.reduce((n, object) => n + object.indexes.length, 0);
+  }
+  return out;
+}
+
 /** Gaps or overlaps between objects of one topic, given each partition's end offset. */
 export function tilingProblems(
   objects: readonly ObjectSummary[],
