@@ -24,7 +24,7 @@
 # is first formatted), node i is broker and controller, on ports
 # KAFKA_PORT+2(i-1) and KAFKA_CONTROLLER_PORT+2(i-1), a quorum of N. PINPIPE_KINESIS_PATH keeps
 # kinesalite's streams in that directory (LevelDB) so they outlive a restart (default: in
-# memory). Readiness is a real protocol answer
+# memory). PINPIPE_KAFKA_ADVERTISED_PORT_<i> makes node i advertise another port (a proxy's). Readiness is a real protocol answer
 # from the new process, waited for up to PINPIPE_READY_WAIT_S (300) seconds,
 # as crash recovery needs.
 set -euo pipefail
@@ -71,6 +71,12 @@ for ((i = 2; i <= KAFKA_NODES; i++)); do KAFKA_SERVICES+=("kafka$i"); done
 kafka_node() { local n=${1#kafka}; echo "${n:-1}"; }
 kafka_port() { echo $((KAFKA_PORT + 2 * ($(kafka_node "$1") - 1))); }
 kafka_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($(kafka_node "$1") - 1))); }
+# The port node i tells clients and the other brokers to reach it on: its own, or
+# PINPIPE_KAFKA_ADVERTISED_PORT_<i> (a proxy in front of it, as the chaos run puts there).
+kafka_advertised_port() {
+  local var="PINPIPE_KAFKA_ADVERTISED_PORT_$(kafka_node "$1")"
+  echo "${!var:-$(kafka_port "$1")}"
+}
 KAFKA_BOOTSTRAP=$(for service in "${KAFKA_SERVICES[@]}"; do echo "127.0.0.1:$(kafka_port "$service")"; done | paste -sd,)
 # Crash recovery (InnoDB redo, Kafka log recovery) can take far longer than a clean start.
 READY_WAIT_S=${PINPIPE_READY_WAIT_S:-300}
@@ -508,7 +514,7 @@ process.roles=broker,controller
 node.id=$node
 controller.quorum.voters=$voters
 listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$service"),CONTROLLER://127.0.0.1:$(kafka_controller_port "$service")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$service")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_advertised_port "$service")
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT

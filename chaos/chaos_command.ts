@@ -1,60 +1,84 @@
 /**
  * `deno task chaos --minutes N [--seed S]`: the whole local pipeline at
- * once on a stack of its own, under faults, then a drain and the checks.
- * It lives beside `bench/`, not in `src/` (it drives the real services and
- * uses the dataset generator, which `src/` may not import) nor in `sim/`
- * (which is offline only).
+ * once on a stack of its own, shaped like the one on AWS (three Kafka
+ * nodes, replication factor 3, `min.insync.replicas=2`), under faults,
+ * then a drain and the checks. It lives beside `bench/`, not in `src/` (it
+ * drives the real services and uses the dataset generator, which `src/`
+ * may not import) nor in `sim/` (which is offline only).
  *
- * Running: `batch --follow` into Kafka with its sink, `batch --order
- * random` into Kafka with its sink, `stream --follow` into Kinesis with the
- * consumer, and the source growing by the generator's next rows. Faults,
- * drawn from the seed: SIGKILL, or SIGSTOP then SIGCONT, of any of those
- * six commands, the broker, MariaDB or kinesalite (kept on disk, so a kill
- * loses no stream). Then the source stops, every service is brought back,
- * the producers catch up and stop, the sinks and the consumer drain, and
- * `invariants.ts` checks the bucket, the cleaned tables and the
- * checkpoints. Exit 0 when every invariant held, 1 otherwise.
+ * Running: `batch --follow` into Kafka with a sink group of two members
+ * (a third joins and leaves), `batch --order random` into Kafka with its
+ * sink writing `s3://` (moto's S3 server), `stream --follow` and
+ * `stream --order random` into Kinesis with a consumer each, and the
+ * source growing by the generator's next rows. The
+ * faults (faults.ts) go once through every kind, then are drawn from the
+ * seed: kills and freezes of any command or server, two at once, a sink
+ * member joining or leaving, resharding, network stalls, delays and
+ * resets, full disks, corrupt checkpoints. Then the source stops, every
+ * service is brought back, the producers catch up and stop, the sinks and
+ * the consumers drain, and `invariants.ts` checks the bucket, the cleaned
+ * tables and the checkpoints. Exit 0 when every invariant held, 1 otherwise.
  *
  * @example
  * ```ts
  * import { main } from "./chaos_command.ts";
- * const code = await main(["--minutes", "1", "--seed", "7"]);
+ * const code = await main(["--minutes", "1", "--seed", "7", "--port-base", "32000"]);
  * ```
  */
 import { type Flags, intFlag, numberFlag, stringFlag } from "../src/core/cli.ts";
 import { type Command, runCommand } from "../src/core/command.ts";
+import { streamName } from "../src/core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
+import { kinesisClient } from "../src/kinesis/client.ts";
 import { CheckpointStore } from "../src/transfer/checkpoint.ts";
 import { sleep } from "../src/util/retry.ts";
 import { DEFAULT_DATASET } from "../sim/datagen/generate.ts";
 import { textTable } from "../sim/text_table.ts";
-import { bringBack, faultSchedule, type Injected, injectFaults } from "./faults.ts";
 import {
+  bringBack,
+  FAULT_KINDS,
+  type FaultScene,
+  faultSchedule,
+  type Injected,
+  injectFaults,
+} from "./faults.ts";
+import {
+  bucketRecords,
   type Check,
   checkKafkaPipeline,
   checkKinesisPipeline,
   failed,
+  randomCheckpoint,
   randomDraws,
   sequentialCheckpoint,
   sourceIndexes,
 } from "./invariants.ts";
+import { reshard } from "./reshard.ts";
 import { type AdminConnection, SourceGrowth } from "./source_growth.ts";
-import { ChaosStack, SERVICES } from "./stack.ts";
-import { Supervised } from "./supervisor.ts";
+import { ChaosStack, S3_BUCKET } from "./stack.ts";
+import { type ProcessSpec, Supervised } from "./supervisor.ts";
 
 const USAGE = `Usage: deno task chaos --minutes N [flags]
 
-Runs the whole local pipeline on a stack of its own (its own directory and ports) while
-injecting faults, then drains it and checks that nothing was lost or written twice:
-batch --follow and batch --order random into Kafka with a sink each, stream --follow into
-Kinesis with the consumer, and MariaDB growing by the generator's next rows. Faults, drawn
-from the seed: SIGKILL, or SIGSTOP then SIGCONT, of any of those commands, the broker,
-MariaDB or kinesalite. Prints the faults by kind and the invariants; exit 1 on any violation.
+Runs the whole local pipeline on a stack of its own (its own directory and ports, three Kafka
+nodes as on MSK) while injecting faults, then drains it and checks that nothing was lost or
+written twice: batch --follow into Kafka with a sink group of two members (a third joins and
+leaves), batch --order random into Kafka with a sink writing s3:// (moto's S3 server),
+stream --follow and stream --order random into Kinesis with a consumer each, and MariaDB
+growing by the generator's next rows. Faults go once through every kind, then are drawn from
+the seed: SIGKILL or SIGSTOP of any command or server, a broker killed while another is frozen,
+a sink and a broker killed together, a sink member joining or leaving, a Kinesis stream split
+or merged, network stalls, delays and resets between the commands and MariaDB, kinesalite or
+the third Kafka node, the bucket's or the checkpoints' disk full (when root), a corrupt
+checkpoint (its producer must exit naming it). Prints the faults by kind and the invariants;
+exit 1 on any violation.
 
-  --minutes N           the span the faults are drawn over (2); recoveries may stretch it, and
-                        the drain and checks come after
+  --minutes N           the span the faults are drawn over (2); every kind comes once even when
+                        that takes longer, recoveries may stretch it, the drain and checks follow
   --seed S              the faults' seed (random, printed): the same seed, the same schedule
-  --port-base P         MariaDB on P, Kafka P+1, its controller P+2, kinesalite P+3 (22300)
+  --port-base P         MariaDB on P, Kafka nodes P+1, P+3, P+5 (controllers P+2, P+4, P+6),
+                        kinesalite P+7, the proxies of MariaDB, kinesalite and the third
+                        Kafka node P+8, P+9, P+10, moto's S3 server P+11 (22300)
   --grow N              rows added to each table per second (20)
   --dir DIR             the stack's directory (a new temporary one); kept after a failure
   --keep                keep the directory (and its logs) after a success too`;
@@ -68,10 +92,17 @@ const FLAGS = {
   keep: { type: "boolean" as const },
 };
 
-/** The three pipelines' ids (the stack is the run's own, so fixed ids collide with nothing). */
-const IDS = { follow: "c4a0500000f1", random: "c4a0500000a2", stream: "c4a0500000c3" };
+/** The four pipelines' ids (the stack is the run's own, so fixed ids collide with nothing). */
+const IDS = {
+  follow: "c4a0500000f1",
+  random: "c4a0500000a2",
+  stream: "c4a0500000c3",
+  streamRandom: "c4a0500000d4",
+};
 /** Random draws stay among the seeded rows, whose offsets never move as the table grows. */
 const MAX_OFFSET = DEFAULT_DATASET.rows - 1;
+/** Samples a second of each random producer. */
+const RANDOM_RATE = 40;
 
 interface ChaosOptions {
   minutes: number;
@@ -86,91 +117,109 @@ function parseChaosOptions(flags: Flags): ChaosOptions {
   return {
     minutes: numberFlag(flags, "minutes", 2, { min: 0.1 }),
     seed: intFlag(flags, "seed", Math.floor(Math.random() * 1_000_000), { min: 0 }),
-    portBase: intFlag(flags, "port-base", 22300, { min: 1024, max: 65530 }),
+    portBase: intFlag(flags, "port-base", 22300, { min: 1024, max: 65520 }),
     grow: intFlag(flags, "grow", 20, { min: 1, max: 5000 }),
     dir: stringFlag(flags, "dir"),
     keep: flags.keep === true,
   };
 }
 
-/** The six pipeline commands, each supervised. */
-function pipelineProcesses(stack: ChaosStack, logs: string, seed: number, samples: number) {
-  const specs = [
-    {
-      name: "batch-follow",
-      args: [
-        "batch",
-        "--id",
-        IDS.follow,
-        "--follow",
-        "--poll-interval",
-        "500",
-        "--partitions",
-        "3",
-        "--batch-size",
-        "200",
-      ],
-    },
+const sinkArgs = (id: string, flushSize: string, rotateMs = "1000") => [
+  "sink",
+  "--id",
+  id,
+  "--flush-size",
+  flushSize,
+  "--rotate-ms",
+  rotateMs,
+];
+/**
+ * A member of the `batch --follow` pipeline's sink group. A group cuts objects by size alone
+ * (`--rotate-ms 0`, as the README asks of groups): a member cut off from the group longer than
+ * the session timeout may still land a write after the next owner's, which is harmless only
+ * when both cut the same object. The lone sink of `batch --order random` rotates by time.
+ */
+const followSink = (member: number): ProcessSpec => ({
+  name: `sink-follow-${member}`,
+  args: sinkArgs(IDS.follow, "200", "0"),
+});
+const consumeArgs = (stack: ChaosStack, id: string) => [
+  "consume",
+  "--id",
+  id,
+  "--db",
+  consumerDb(stack, id),
+  "--poll-ms",
+  "200",
+  "--wait-streams",
+  "300",
+];
+const consumerDb = (stack: ChaosStack, id: string) => `${stack.dir}/consumer-${id}.duckdb`;
+
+/** The random pipeline's sink writes `s3://` through moto's S3 server. */
+const s3Flags = (stack: ChaosStack) => [
+  "--bucket",
+  `s3://${S3_BUCKET}`,
+  "--s3-endpoint",
+  stack.s3Endpoint,
+];
+
+/** The pipeline commands, each supervised. */
+function pipelineSpecs(stack: ChaosStack, seed: number, samples: number): ProcessSpec[] {
+  const follow = ["--follow", "--poll-interval", "500", "--batch-size", "200"];
+  const random = [
+    "--order",
+    "random",
+    "--seed",
+    String(seed),
+    "--max-offset",
+    String(MAX_OFFSET),
+    "--rate",
+    String(RANDOM_RATE),
+    "--limit",
+    String(samples),
+  ];
+  const topics = ["--partitions", "3", "--replication-factor", "3"];
+  return [
+    { name: "batch-follow", args: ["batch", "--id", IDS.follow, ...follow, ...topics] },
     {
       name: "batch-random",
-      args: [
-        "batch",
-        "--id",
-        IDS.random,
-        "--order",
-        "random",
-        "--seed",
-        String(seed),
-        "--max-offset",
-        String(MAX_OFFSET),
-        "--rate",
-        "40",
-        "--limit",
-        String(samples),
-        "--partitions",
-        "3",
-      ],
+      args: ["batch", "--id", IDS.random, ...random, ...topics],
       finishes: true,
     },
+    { name: "stream-follow", args: ["stream", "--id", IDS.stream, ...follow, "--shards", "2"] },
     {
-      name: "stream-follow",
-      args: [
-        "stream",
-        "--id",
-        IDS.stream,
-        "--follow",
-        "--poll-interval",
-        "500",
-        "--shards",
-        "2",
-        "--batch-size",
-        "200",
-      ],
+      name: "stream-random",
+      args: ["stream", "--id", IDS.streamRandom, ...random, "--shards", "2"],
+      finishes: true,
     },
-    {
-      name: "sink-follow",
-      args: ["sink", "--id", IDS.follow, "--flush-size", "200", "--rotate-ms", "1000"],
-    },
-    {
-      name: "sink-random",
-      args: ["sink", "--id", IDS.random, "--flush-size", "50", "--rotate-ms", "1000"],
-    },
-    {
-      name: "consume",
-      args: [
-        "consume",
-        "--id",
-        IDS.stream,
-        "--db",
-        `${stack.dir}/consumer.duckdb`,
-        "--poll-ms",
-        "200",
-        "--wait-streams",
-        "300",
-      ],
-    },
+    followSink(1),
+    followSink(2),
+    { name: "sink-random", args: [...sinkArgs(IDS.random, "50"), ...s3Flags(stack)] },
+    { name: "consume", args: consumeArgs(stack, IDS.stream) },
+    { name: "consume-random", args: consumeArgs(stack, IDS.streamRandom) },
   ];
-  return specs.map((spec) => new Supervised(spec, stack, logs));
+}
+
+/** Runs `main.ts ARGS` against the stack (killed after `timeoutMs`); its exit code and output. */
+async function runMainOnce(
+  stack: ChaosStack,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; output: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    cwd: new URL("../", import.meta.url).pathname,
+    env: stack.commandEnv(),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const run = await child.output();
+  clearTimeout(timer);
+  const [stdout, stderr] = [run.stdout, run.stderr].map((b) => new TextDecoder().decode(b));
+  return { code: run.code, stdout, output: stdout + stderr };
 }
 
 /** Runs `main.ts ARGS` to its end against the stack, up to `tries` times until it exits 0. */
@@ -178,27 +227,59 @@ async function drainRun(stack: ChaosStack, logs: string, args: string[], tries =
   let last = { code: -1, stdout: "" };
   for (let attempt = 1; attempt <= tries; attempt++) {
     const began = Date.now();
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts", ...args],
-      cwd: new URL("../", import.meta.url).pathname,
-      env: stack.env(),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const [stdout, stderr] = [run.stdout, run.stderr].map((b) => new TextDecoder().decode(b));
+    const run = await runMainOnce(stack, args, 600_000);
     await Deno.writeTextFile(
       `${logs}/drain.log`,
       `$ ${args.join(" ")} (exit ${run.code} after ${(Date.now() - began) / 1000} s)\n` +
-        `${stdout}${stderr}\n`,
-      {
-        append: true,
-      },
+        `${run.output}\n`,
+      { append: true },
     );
-    last = { code: run.code, stdout };
+    last = run;
     if (run.code === 0) break;
     await bringBack(stack);
   }
   return last;
+}
+
+/**
+ * `sim --incremental` over the random pipeline's `s3://` bucket, as the daily job reads it:
+ * the records it took into bronze this run, per table (undefined when it printed no summary).
+ */
+async function simIncremental(
+  stack: ChaosStack,
+  logs: string,
+  run: number,
+): Promise<Record<TableKind, number> | undefined> {
+  const args = [
+    "sim",
+    "--from",
+    "bucket",
+    ...s3Flags(stack),
+    "--id",
+    IDS.random,
+    "--incremental",
+    "--state",
+    `${stack.dir}/sim-state.duckdb`,
+    "--out",
+    `${stack.dir}/sim-${run}`,
+    "--json",
+    "--quiet",
+  ];
+  const result = await runMainOnce(stack, args, 300_000);
+  await Deno.writeTextFile(
+    `${logs}/sim.log`,
+    `$ ${args.join(" ")} (exit ${result.code})\n${result.output}\n`,
+    { append: true },
+  );
+  try {
+    const added = JSON.parse(result.stdout).incremental.added;
+    return Object.fromEntries(TABLE_KINDS.map((kind) => [kind, added[kind].bronze])) as Record<
+      TableKind,
+      number
+    >;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Waits (up to `timeoutMs`) until a follow producer's checkpoints reach the source's last index. */
@@ -223,31 +304,128 @@ async function caughtUp(
   return false;
 }
 
-/** Faults by target and action, applied ones only. */
-function faultTable(injected: readonly Injected[], processes: readonly Supervised[]): string {
-  const targets = [...processes.map((p) => p.name), ...SERVICES];
-  const rows = targets.map((target) => {
-    const of = (action: string) =>
-      injected.filter((f) => f.target === target && f.action === action && f.applied).length;
-    const process = processes.find((p) => p.name === target);
+/** Faults by kind: applied, skipped, and what they hit. */
+function faultTable(injected: readonly Injected[]): string {
+  const rows: (string | number)[][] = FAULT_KINDS.map((kind) => {
+    const of = injected.filter((f) => f.kind === kind);
+    const hits = new Map<string, number>();
+    for (const fault of of.filter((f) => f.applied)) {
+      for (const target of fault.targets) hits.set(target, (hits.get(target) ?? 0) + 1);
+    }
     return [
-      target,
-      of("SIGKILL"),
-      of("SIGSTOP"),
-      injected.filter((f) => f.target === target && !f.applied).length,
-      process ? process.starts - 1 : "-",
+      kind,
+      of.filter((f) => f.applied).length,
+      of.filter((f) => !f.applied).length,
+      [...hits].sort().map(([target, n]) => n > 1 ? `${target} x${n}` : target).join(", "),
     ];
   });
   rows.push([
     "total",
-    injected.filter((f) => f.applied && f.action === "SIGKILL").length,
-    injected.filter((f) => f.applied && f.action === "SIGSTOP").length,
+    injected.filter((f) => f.applied).length,
     injected.filter((f) => !f.applied).length,
-    processes.reduce((n, p) => n + p.starts - 1, 0),
+    "",
   ]);
-  return textTable(["target", "SIGKILL", "SIGSTOP+SIGCONT", "skipped", "restarts"], rows, {
+  return textTable(["kind", "applied", "skipped", "targets"], rows, {
     maxRows: Infinity,
+    maxWidth: 200,
   });
+}
+
+/** Commands by name: started again after they died or exited on a fault, non-zero exits. */
+function processTable(processes: readonly Supervised[]): string {
+  const names = [...new Set(processes.map((p) => p.name))];
+  const rows = names.map((name) => {
+    const runs = processes.filter((p) => p.name === name);
+    return [
+      name,
+      runs.reduce((n, p) => n + Math.max(0, p.starts - 1), 0),
+      runs.reduce((n, p) => n + p.exits.filter((code) => code !== 0).length, 0),
+    ];
+  });
+  return textTable(["command", "restarts", "non-zero exits"], rows, { maxRows: Infinity });
+}
+
+/** Lines of the producers' logs saying a send left partitions unanswered and was sent again. */
+async function resendRounds(logs: string): Promise<number> {
+  let rounds = 0;
+  for (const name of ["batch-follow", "batch-random"]) {
+    const text = await Deno.readTextFile(`${logs}/${name}.log`).catch(() => "");
+    rounds += text.split("\n").filter((line) => line.includes("left unanswered by a send")).length;
+  }
+  return rounds;
+}
+
+/** The faults' view of the run: its stack, its commands, and the means to change them. */
+class Scene implements FaultScene {
+  readonly all: Supervised[];
+  #extra: Supervised | undefined;
+  #members = 2;
+
+  constructor(
+    readonly stack: ChaosStack,
+    readonly logs: string,
+    readonly seed: number,
+    specs: ProcessSpec[],
+  ) {
+    this.all = specs.map((spec) => new Supervised(spec, stack, logs));
+  }
+
+  processes(): readonly Supervised[] {
+    return this.all.filter((p) => p.running);
+  }
+
+  async toggleSinkMember(): Promise<string> {
+    if (this.#extra) {
+      const member = this.#extra;
+      this.#extra = undefined;
+      const code = await member.stop();
+      return `${member.name} left the group of sink-follow (exit ${code ?? "-"})`;
+    }
+    const member = new Supervised(followSink(++this.#members), this.stack, this.logs);
+    this.#extra = member;
+    this.all.push(member);
+    member.start();
+    return `${member.name} joined the group of sink-follow`;
+  }
+
+  async reshard(pick: number): Promise<string> {
+    const ids = [IDS.stream, IDS.streamRandom];
+    const id = ids[Math.floor(pick * ids.length) % ids.length];
+    const kind =
+      TABLE_KINDS[Math.floor(pick * ids.length * TABLE_KINDS.length) % TABLE_KINDS.length];
+    const stream = streamName(id, kind);
+    const client = kinesisClient(this.stack.config(id).kinesis);
+    try {
+      return `${stream}: ${await reshard(client, stream, (pick * 7) % 1)}`;
+    } finally {
+      client.destroy();
+    }
+  }
+
+  async checkpointOf([p0, p1]: [number, number]) {
+    const candidates = [
+      { name: "batch-follow", id: IDS.follow, target: "kafka" },
+      { name: "stream-follow", id: IDS.stream, target: "kinesis" },
+      { name: "batch-random", id: IDS.random, target: "kafka" },
+      { name: "stream-random", id: IDS.streamRandom, target: "kinesis" },
+    ];
+    const { name, id, target } = candidates[Math.floor(p0 * candidates.length)];
+    const process = this.all.find((p) => p.name === name)!;
+    const store = new CheckpointStore(this.stack.config(id).stateDir, id, target);
+    const file = name.endsWith("random")
+      ? store.randomFile(this.seed)
+      : store.sequentialFile(TABLE_KINDS[Math.floor(p1 * TABLE_KINDS.length)]);
+    try {
+      await Deno.stat(file);
+      return { process, file };
+    } catch {
+      return undefined;
+    }
+  }
+
+  runOnce(process: Supervised, timeoutMs: number) {
+    return runMainOnce(this.stack, process.spec.args, timeoutMs);
+  }
 }
 
 /** Runs the chaos; returns the checks. */
@@ -262,18 +440,25 @@ async function runChaos(
   const stack = new ChaosStack(dir, options.portBase);
   say(
     `chaos: seed ${options.seed}, ${options.minutes} min of faults; stack in ${dir} (ports ${options.portBase}..${
-      options.portBase + 3
+      options.portBase + 11
     })`,
   );
   say(`chaos: replay with deno task chaos --minutes ${options.minutes} --seed ${options.seed}`);
   const durationMs = options.minutes * 60_000;
-  const samples = Math.ceil((durationMs / 1000) * 40 * 0.8);
-  const processes = pipelineProcesses(stack, logs, options.seed, samples);
+  const schedule = faultSchedule(options.seed, durationMs);
+  const samples = Math.ceil(
+    (Math.max(durationMs, schedule.at(-1)!.atMs) / 1000) * RANDOM_RATE * 0.8,
+  );
+  const scene = new Scene(stack, logs, options.seed, pipelineSpecs(stack, options.seed, samples));
   let injected: Injected[] = [];
   let checks: Check[] = [];
   let growth: SourceGrowth | undefined;
+  let resends = 0;
   try {
     await stack.up();
+    if (stack.mounted.size === 0) {
+      say("chaos: not root: no tmpfs, the disk-full faults are skipped");
+    }
     const secrets = stack.secrets();
     const admin: AdminConnection = {
       host: "127.0.0.1",
@@ -283,19 +468,12 @@ async function runChaos(
       database: "pinterest_data",
     };
     say("chaos: stack up; starting the pipeline and the faults");
-    for (const process of processes) process.start();
+    for (const process of scene.all) process.start();
     growth = new SourceGrowth(admin, options.grow);
     // Every scheduled fault is injected, however long recoveries take: the seed fixes the faults.
     const growthStop = new AbortController();
     const growing = growth.run(AbortSignal.any([interrupt, growthStop.signal]));
-    const targets = [...processes.map((p) => p.name), ...SERVICES];
-    injected = await injectFaults(
-      faultSchedule(options.seed, durationMs, targets),
-      stack,
-      processes,
-      interrupt,
-      (line) => say(`chaos: ${line}`),
-    );
+    injected = await injectFaults(schedule, scene, interrupt, (line) => say(`chaos: ${line}`));
     growthStop.abort();
     await growing;
     say(`chaos: faults over; the source stopped at +${growth.inserted} rows per table; draining`);
@@ -303,7 +481,11 @@ async function runChaos(
     // Everything back up and thawed, then the producers catch up with the source and stop.
     const down = await bringBack(stack);
     if (down) throw new Error(`infra.sh local up failed: ${down}`);
-    for (const process of processes) process.signal("SIGCONT");
+    // The daily job's first read, of what the sink wrote so far; the second comes after the drain.
+    const simRuns = [await simIncremental(stack, logs, 1)];
+    for (const volume of stack.mounted) await stack.freeDisk(volume);
+    for (const proxy of Object.values(stack.proxies)) proxy.heal();
+    for (const process of scene.all) process.signal("SIGCONT");
     const source = await sourceIndexes(admin);
     const last = Object.fromEntries(TABLE_KINDS.map((k) => [k, source[k].at(-1)])) as Record<
       TableKind,
@@ -316,34 +498,62 @@ async function runChaos(
     ]);
     if (!followDone) say("chaos: batch --follow did not catch up");
     if (!streamDone) say("chaos: stream --follow did not catch up");
-    await Promise.all(processes.map((process) => process.stop()));
+    await Promise.all(scene.all.map((process) => process.stop()));
     await bringBack(stack);
-    // The sinks and the consumer drain side by side; a last consume must find nothing new.
-    const db = `${dir}/consumer.duckdb`;
-    const sinkDrain = (id: string, flushSize: string) =>
+    // The sinks and the consumers drain side by side; a last consume must find nothing new.
+    const sinkDrain = (id: string, flushSize: string, ...flags: string[]) =>
+      drainRun(stack, logs, [...sinkArgs(id, flushSize), ...flags, "--exit-at-end"]);
+    const consumeDrain = (id: string) =>
       drainRun(stack, logs, [
-        "sink",
+        "consume",
         "--id",
         id,
-        "--exit-at-end",
-        "--flush-size",
-        flushSize,
-        "--rotate-ms",
-        "1000",
-      ]);
-    const consumeDrain = (...flags: string[]) =>
-      drainRun(stack, logs, ["consume", "--id", IDS.stream, "--db", db, ...flags]);
-    const [, , final] = await Promise.all([
+        "--db",
+        consumerDb(stack, id),
+        "--idle-exit",
+        "5",
+      ])
+        .then(() =>
+          drainRun(stack, logs, [
+            "consume",
+            "--id",
+            id,
+            "--db",
+            consumerDb(stack, id),
+            "--idle-exit",
+            "2",
+            "--json",
+            "--quiet",
+          ])
+        ).then((final) => final.code === 0 ? JSON.parse(final.stdout).records as number : -1);
+    const [, , lastFollow, lastRandom] = await Promise.all([
       sinkDrain(IDS.follow, "200"),
-      sinkDrain(IDS.random, "50"),
-      consumeDrain("--idle-exit", "5").then(() =>
-        consumeDrain("--idle-exit", "2", "--json", "--quiet")
-      ),
+      sinkDrain(IDS.random, "50", ...s3Flags(stack)),
+      consumeDrain(IDS.stream),
+      consumeDrain(IDS.streamRandom),
     ]);
-    const lastRecords = final.code === 0 ? JSON.parse(final.stdout).records as number : -1;
 
     say("chaos: checking");
-    const random = await randomDraws(stack.config(IDS.random), options.seed, MAX_OFFSET, source);
+    const random = await randomDraws(
+      stack.config(IDS.random),
+      "kafka",
+      options.seed,
+      MAX_OFFSET,
+      source,
+    );
+    const streamRandom = await randomDraws(
+      stack.config(IDS.streamRandom),
+      "kinesis",
+      options.seed,
+      MAX_OFFSET,
+      source,
+    );
+    // The random pipeline's objects, copied from S3 with their keys, are checked as a directory.
+    const s3Copy = `${dir}/s3-copy`;
+    for (const kind of TABLE_KINDS) await stack.copyS3(`topics/${IDS.random}.${kind}/`, s3Copy);
+    simRuns.push(await simIncremental(stack, logs, 2));
+    const copied = await bucketRecords(s3Copy, IDS.random);
+    const corrupt = injected.filter((f) => f.kind === "corrupt checkpoint" && f.applied);
     checks = [
       ...await checkKafkaPipeline(
         "batch --follow",
@@ -353,26 +563,48 @@ async function runChaos(
           sequentialCheckpoint(stack.config(IDS.follow), "kafka", kind, source[kind], sent),
       ),
       ...await checkKafkaPipeline(
-        "batch --order random",
-        stack.config(IDS.random),
+        "batch --order random (s3://)",
+        { ...stack.config(IDS.random), bucket: s3Copy },
         (kind) => random.draws[kind],
-        (kind, sent) =>
-          Promise.resolve(
-            random.acknowledged[kind] === random.samples && sent === random.samples
-              ? ""
-              : `${random.samples} samples, acknowledged ${
-                random.acknowledged[kind]
-              }, in the topic ${sent}`,
-          ),
+        (kind, sent) => Promise.resolve(randomCheckpoint(random, kind, sent, "topic")),
       ),
       ...await checkKinesisPipeline(
         "stream --follow",
         stack.config(IDS.stream),
-        db,
-        source,
-        lastRecords,
+        consumerDb(stack, IDS.stream),
+        (kind) => source[kind],
+        (kind, sent) =>
+          sequentialCheckpoint(stack.config(IDS.stream), "kinesis", kind, source[kind], sent),
+        lastFollow,
       ),
+      ...await checkKinesisPipeline(
+        "stream --order random",
+        stack.config(IDS.streamRandom),
+        consumerDb(stack, IDS.streamRandom),
+        (kind) => streamRandom.draws[kind],
+        (kind, sent) => Promise.resolve(randomCheckpoint(streamRandom, kind, sent, "stream")),
+        lastRandom,
+      ),
+      ...TABLE_KINDS.map((kind): Check => {
+        const read = simRuns.map((run) => run?.[kind]);
+        const total = read.reduce((a: number, b) => a + (b ?? NaN), 0);
+        return {
+          name: `sim --incremental over s3:// ${kind}: every record read once in 2 runs`,
+          rows: copied[kind],
+          held: total === copied[kind],
+          detail: `runs read ${read.map((n) => n ?? "no summary").join(" + ")}, the bucket holds ${
+            copied[kind]
+          }`,
+        };
+      }),
+      {
+        name: "a corrupt checkpoint stops its producer, naming the file",
+        rows: corrupt.length,
+        held: corrupt.every((f) => !f.problem),
+        detail: corrupt.filter((f) => f.problem).map((f) => f.problem).join("; "),
+      },
     ];
+    resends = await resendRounds(logs);
   } catch (error) {
     // The run broke off (a stack that would not come up): the servers' own words, and where
     // the rest is kept.
@@ -380,12 +612,18 @@ async function runChaos(
     say(`chaos: logs and data kept in ${dir}`);
     throw error;
   } finally {
-    for (const process of processes) await process.stop(10_000);
+    for (const process of scene.all) await process.stop(10_000);
     await stack.down();
+    const kept = options.keep || options.dir !== undefined || failed(checks).length > 0 ||
+      checks.length === 0;
+    await stack.unmount(kept).catch((error) => say(`chaos: ${error.message}`));
   }
   say("");
   say(`faults (seed ${options.seed}):`);
-  say(faultTable(injected, processes));
+  say(faultTable(injected));
+  say("");
+  say(processTable(scene.all));
+  say(`Kafka sends repeated for partitions a send left unanswered (leader moved): ${resends}`);
   say("");
   say("invariants:");
   say(

@@ -7,9 +7,11 @@
  *   table's rows, copies included, as a multiset of indexes; the consumer's
  *   cleaned table holds each distinct row once (it drops exact copies by
  *   design) and every index of the source;
- * - the random producer samples with replacement, so it sends repeats by
- *   design: its bucket must equal its draws, the first `samples` offsets of
- *   the seeded sampler (the checkpoint's count), each draw exactly once;
+ * - the random producers sample with replacement, so they send repeats by
+ *   design: the bucket must equal the draws, the first `samples` offsets of
+ *   the seeded sampler (the checkpoint's count), each draw exactly once; the
+ *   streams hold as many records as draws, and the cleaned tables each
+ *   distinct draw once;
  * - the bucket's objects tile each partition's offsets from 0 to the end
  *   offset, with no gap and no overlap;
  * - checkpoints agree with what they describe: the producers' last index
@@ -120,6 +122,19 @@ async function bucketObjects(bucket: string, topic: string, kind: TableKind) {
   return objects.sort((a, b) => a.partition - b.partition || a.startOffset - b.startOffset);
 }
 
+/** Records in a local bucket's objects of pipeline `id`, per table. */
+export async function bucketRecords(
+  bucket: string,
+  id: string,
+): Promise<Record<TableKind, number>> {
+  const out = {} as Record<TableKind, number>;
+  for (const kind of TABLE_KINDS) {
+    const objects = await bucketObjects(bucket, `${id}.${kind}`, kind);
+    out[kind] = objects.reduce((n, object) => n + object.indexes.length, 0);
+  }
+  return out;
+}
+
 /** Gaps or overlaps between objects of one topic, given each partition's end offset. */
 export function tilingProblems(
   objects: readonly ObjectSummary[],
@@ -226,20 +241,22 @@ export async function sequentialCheckpoint(
   return problems.join("; ");
 }
 
+/** A random producer's draws so far (its checkpoint's sample count), as source indexes. */
+export interface RandomDraws {
+  samples: number;
+  draws: Record<TableKind, number[]>;
+  acknowledged: Partial<Record<TableKind, number>>;
+}
+
 /** The random producer's draws so far (its checkpoint's sample count), as source indexes. */
 export async function randomDraws(
   config: PipelineConfig,
+  target: "kafka" | "kinesis",
   seed: number,
   maxOffset: number,
   source: Record<TableKind, number[]>,
-): Promise<
-  {
-    samples: number;
-    draws: Record<TableKind, number[]>;
-    acknowledged: Partial<Record<TableKind, number>>;
-  }
-> {
-  const store = new CheckpointStore(config.stateDir, config.id, "kafka");
+): Promise<RandomDraws> {
+  const store = new CheckpointStore(config.stateDir, config.id, target);
   const saved = await store.load(store.randomFile(seed));
   const samples = saved?.samples ?? 0;
   const sampler = new OriginalSampler(seed, maxOffset);
@@ -249,7 +266,21 @@ export async function randomDraws(
   return { samples, draws, acknowledged: saved?.acknowledged ?? {} };
 }
 
-/** Every record in the pipeline's three streams, per table (read from TRIM_HORIZON). */
+/** A random producer's checkpoint: it acknowledged every sample, the target holds each once. */
+export function randomCheckpoint(
+  random: RandomDraws,
+  kind: TableKind,
+  sent: number,
+  where: string,
+): string {
+  return random.acknowledged[kind] === random.samples && sent === random.samples
+    ? ""
+    : `${random.samples} samples, acknowledged ${
+      random.acknowledged[kind]
+    }, in the ${where} ${sent}`;
+}
+
+/** Every record in the pipeline's three streams, per table (read from TRIM_HORIZON, every shard). */
 async function streamCounts(config: PipelineConfig): Promise<Record<TableKind, number>> {
   const client = kinesisClient(config.kinesis);
   try {
@@ -260,22 +291,30 @@ async function streamCounts(config: PipelineConfig): Promise<Record<TableKind, n
     );
     await reader.open(10_000);
     const out: Record<TableKind, number> = { pin: 0, geo: 0, user: 0 };
-    for (;;) {
+    // A child shard is read from the poll after its parents ended, and a parent's last read may
+    // be empty: only several empty polls in a row mean every shard was read (after resharding).
+    for (let empty = 0; empty < 5;) {
       const { reads, behind } = await reader.poll();
       for (const read of reads) out[read.kind] += read.records.length;
-      if (reads.length === 0 && !behind) return out;
+      empty = reads.length === 0 && !behind ? empty + 1 : 0;
     }
+    return out;
   } finally {
     client.destroy();
   }
 }
 
-/** The checks of the Kinesis pipeline: cleaned tables against the source, checkpoints. */
+/**
+ * The checks of a Kinesis pipeline: the cleaned tables hold each distinct
+ * `expected` index once, the producer's checkpoint agrees with the
+ * streams' records, and a last consume read nothing new.
+ */
 export async function checkKinesisPipeline(
   label: string,
   config: PipelineConfig,
   db: string,
-  source: Record<TableKind, number[]>,
+  expected: (kind: TableKind) => number[],
+  producerCheck: (kind: TableKind, streamRecords: number) => Promise<string>,
   lastConsumeRecords: number,
 ): Promise<Check[]> {
   const checks: Check[] = [];
@@ -286,7 +325,7 @@ export async function checkKinesisPipeline(
       const table = `"${cleanTableName(config.id, kind)}"`;
       const { rows } = await duck.query(`SELECT ind FROM ${table}`);
       const indexes = rows.map((row) => Number(row[0]));
-      const distinct = [...new Set(source[kind])];
+      const distinct = [...new Set(expected(kind))];
       checks.push(
         check(
           `${label} ${kind}: cleaned table, each row once`,
@@ -297,7 +336,7 @@ export async function checkKinesisPipeline(
       checks.push(check(
         `${label} ${kind}: producer checkpoint`,
         inStreams[kind],
-        await sequentialCheckpoint(config, "kinesis", kind, source[kind], inStreams[kind]),
+        await producerCheck(kind, inStreams[kind]),
       ));
     }
   } finally {

@@ -33,12 +33,13 @@ const ROOT = new URL("../", import.meta.url).pathname;
 export class Supervised {
   /** Starts so far (the first included). */
   starts = 0;
-  /** Exit codes of every run that ended. */
+  /** Exit codes of the runs that ended on their own or on a fault (not stopped or held). */
   readonly exits: number[] = [];
   /** Exited 0 with `finishes`. */
   done = false;
   #child: Deno.ChildProcess | undefined;
   #stopping = false;
+  #held = false;
   #loop: Promise<void> = Promise.resolve();
 
   constructor(
@@ -49,6 +50,11 @@ export class Supervised {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /** Supervised still: neither stopped nor done. */
+  get running(): boolean {
+    return !this.#stopping && !this.done;
   }
 
   /** The running process's pid, if one runs. */
@@ -62,11 +68,18 @@ export class Supervised {
 
   async #run(): Promise<void> {
     while (!this.#stopping) {
-      this.starts++;
+      while (this.#held && !this.#stopping) await sleep(200);
+      if (this.#stopping) break;
       const log = `${this.logDir}/${this.spec.name}.log`;
-      await Deno.writeTextFile(log, `--- start ${this.starts} at ${new Date().toISOString()}\n`, {
-        append: true,
-      });
+      await Deno.writeTextFile(
+        log,
+        `--- start ${this.starts + 1} at ${new Date().toISOString()}\n`,
+        {
+          append: true,
+        },
+      );
+      if (this.#held) continue; // held while the line was written
+      this.starts++;
       // bash only to send the output to the log; exec makes the pid the command's own.
       this.#child = new Deno.Command("bash", {
         args: [
@@ -80,14 +93,14 @@ export class Supervised {
           ...this.spec.args,
         ],
         cwd: ROOT,
-        env: { ...this.stack.env(), CHAOS_LOG: log },
+        env: { ...this.stack.commandEnv(), CHAOS_LOG: log },
         stdin: "null",
         stdout: "null",
         stderr: "null",
       }).spawn();
       const { code } = await this.#child.status;
       this.#child = undefined;
-      this.exits.push(code);
+      if (!this.#stopping && !this.#held) this.exits.push(code);
       await Deno.writeTextFile(log, `--- exit ${code}\n`, { append: true });
       if (code === 0 && this.spec.finishes) {
         this.done = true;
@@ -95,6 +108,21 @@ export class Supervised {
       }
       if (!this.#stopping) await sleep(1_000);
     }
+  }
+
+  /** Kills the process and starts no other until `release` (a fault that needs it down). */
+  async hold(): Promise<void> {
+    this.#held = true;
+    const child = this.#child;
+    if (!child) return;
+    this.signal("SIGCONT");
+    this.signal("SIGKILL");
+    await child.status;
+  }
+
+  /** Lets the supervisor start the command again. */
+  release(): void {
+    this.#held = false;
   }
 
   /** Sends `signal` to the running process; false when none runs. */
@@ -123,7 +151,8 @@ export class Supervised {
       await child.status;
       clearTimeout(timer);
     }
+    const { code } = child ? await child.status : { code: undefined };
     await this.#loop;
-    return child ? this.exits.at(-1) : undefined;
+    return code;
   }
 }

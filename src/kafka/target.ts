@@ -331,6 +331,13 @@ export class KafkaTarget implements DeliveryTarget {
             } not acknowledged after ${MAX_SEND_ROUNDS} sends`,
           );
         }
+        if (round > 1) {
+          this.#options.log(
+            `Kafka topic ${topic}: partitions ${
+              [...new Set(unanswered.map((m) => m.partition))].join(", ")
+            } left unanswered by a send (their leader moved): sending again (round ${round})`,
+          );
+        }
         unanswered = await this.#sendOnce(kind, topic, unanswered);
       }
     } catch (error) {
