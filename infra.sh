@@ -12,6 +12,7 @@
 #   ./infra.sh local up --aws  the same, and the local AWS endpoint: moto's S3 server on 127.0.0.1:14566
 #   ./infra.sh local aws up|down|status   only the local AWS endpoint (`local down` stops it too)
 #   ./infra.sh aws synth --out DIR  the CDK app's CloudFormation templates, offline (see docs/aws.md)
+#   ./infra.sh aws diff --against DIR  what changed in each template since the ones in DIR, offline
 #   ./infra.sh aws plan|apply|destroy  provision the AWS side, or remove it (see docs/aws.md)
 #   ./infra.sh rehearse        the AWS run against the local endpoints, end to end (see docs/aws.md)
 #
@@ -702,5 +703,5 @@ case "${1:-}" in
   rehearse)
     shift
     exec "$(deno_bin)" run -A infra/aws/rehearse.ts "$@" ;;
-  *) die "usage: ./infra.sh local up [--aws]|down|status|seed|install|with CMD | aws synth|plan|apply|destroy | rehearse" ;;
+  *) die "usage: ./infra.sh local up [--aws]|down|status|seed|install|with CMD | aws synth|diff|plan|apply|destroy | rehearse" ;;
 esac

@@ -33,5 +33,5 @@ Deno.test("infra.sh: an unknown action is a usage error naming the actions", asy
   );
   const top = await infra("gcp");
   assert.equal(top.code, 1);
-  assert.match(top.stderr, /usage: .*\| aws plan\|apply\|destroy \| rehearse/);
+  assert.match(top.stderr, /usage: .*\| aws synth\|diff\|plan\|apply\|destroy \| rehearse/);
 });
