@@ -104,8 +104,9 @@ pid_file() { echo "$LOCAL/run/$1.pid"; }
 process_running() {
   local stat
   if [ -r /proc/self/stat ]; then
-    # Gone, or hidden from this user (a signal then tells what it can).
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { kill -0 "$1" 2>/dev/null; return; }
+    # Gone, or hidden from this user (a signal then tells what it can). The status is returned
+    # explicitly: a bare `return` in the EXIT trap (`with`'s stop) returns the trap's own status.
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { kill -0 "$1" 2>/dev/null && return 0 || return 1; }
     stat=${stat##*) }
     case ${stat:0:1} in Z | X | "") return 1 ;; *) return 0 ;; esac
   fi

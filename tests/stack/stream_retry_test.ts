@@ -173,7 +173,8 @@ Deno.test({
         lines[0],
         /^pinpipe stream: cannot describe stream streaming-[0-9a-f]{12}-pin: .*ECONNREFUSED/,
       );
-      await assert.rejects(Deno.stat(`${dir}/${id}`), Deno.errors.NotFound);
+      // No checkpoint, and the run lock released: no file under the pipeline's state directory.
+      assert.deepEqual(await filesUnder(`${dir}/${id}`), []);
     }),
 });
 
@@ -223,3 +224,17 @@ Deno.test("bad stream flags are usage errors, exit 2", async () => {
     assert.match(run.stderr, message);
   }
 });
+
+/** Every file below `dir` (none if it does not exist). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      files.push(...(entry.isDirectory ? await filesUnder(path) : [path]));
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return files;
+}
