@@ -66,7 +66,10 @@ export class LocalBucket implements Bucket {
     try {
       return await Deno.readTextFile(join(this.location, key));
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
+      // A file where a folder of the key should be holds no object either; the put names it.
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+        return undefined;
+      }
       throw error;
     }
   }

@@ -125,6 +125,8 @@ Deno.test("LocalBucket.get: the object's body, or undefined when there is none",
     assert.equal(await bucket.get(key), "1\n2\n");
     await Deno.writeTextFile(join(dir, "topics/t/partition=0/t+0+0000000002.json"), "");
     assert.equal(await bucket.get("topics/t/partition=0/t+0+0000000002.json"), "");
+    await Deno.writeTextFile(join(dir, "topics/u"), "");
+    assert.equal(await bucket.get("topics/u/partition=0/u+0+0000000000.json"), undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
