@@ -112,11 +112,7 @@ export class S3Bucket implements Bucket {
       const object = await this.client.send(new this.GetObject({ Bucket: this.name, Key: key }));
       return await object.Body?.transformToString() ?? "";
     } catch (error) {
-      const { name, $metadata } = error as {
-        name?: string;
-        $metadata?: { httpStatusCode?: number };
-      };
-      if (name === "NoSuchKey" || $metadata?.httpStatusCode === 404) return undefined;
+      if ((error as Error).name === "NoSuchKey") return undefined;
       throw error;
     }
   }
