@@ -33,6 +33,13 @@ export function objectBody(records: readonly unknown[]): string {
   return records.map((record) => JSON.stringify(record) + "\n").join("");
 }
 
+/** How many records an object body holds: its lines. */
+export function recordsIn(body: string): number {
+  let records = 0;
+  for (let at = body.indexOf("\n"); at !== -1; at = body.indexOf("\n", at + 1)) records++;
+  return records;
+}
+
 /** Parses an object key back into topic, partition and start offset, or null. */
 export function parseObjectKey(
   key: string,

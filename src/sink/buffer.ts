@@ -10,6 +10,10 @@
  * offset (`pinObject`): when the sink reads again from an object it wrote but
  * could not confirm the commit of, it writes that object again byte for byte
  * (same records, same name), whatever the flush size or the clock says.
+ * The same pin adopts an object an earlier owner wrote but never committed:
+ * `startsUnknown` says when a record begins an object the bucket may already
+ * hold (the first one at an offset this buffer did not cut to itself), and
+ * the sink then pins the size of the object it finds there.
  *
  * @example
  * ```ts
@@ -37,6 +41,8 @@ export interface PendingObject {
 export class PartitionBuffer {
   #start = -1;
   #records: unknown[] = [];
+  /** Where the last object this buffer cut ends: the next one there is new, not adopted. */
+  #cutEnd = -1;
   /** The object that must be cut at exactly `records` records if a buffer starts at `start`. */
   #pinned?: { start: number; records: number };
   /** When the last record arrived (ms since epoch), for the rotate interval. */
@@ -75,6 +81,18 @@ export class PartitionBuffer {
     return this.#records.length >= this.#target ? this.take() : undefined;
   }
 
+  /**
+   * Whether the record at `offset` begins an object the bucket may already
+   * hold: it starts an object (the buffer is empty, or the consumer was sent
+   * back), at an offset that is neither where this buffer's last object ended
+   * nor a pinned start. The consumer starts a partition (a join, a restart)
+   * at the committed offset, where an owner's uncommitted object may stand.
+   */
+  startsUnknown(offset: number): boolean {
+    if (this.#records.length && offset === this.nextOffset) return false;
+    return offset !== this.#cutEnd && this.#pinned?.start !== offset;
+  }
+
   /** Records the object being filled is cut at. */
   get #target(): number {
     return this.#pinned?.start === this.#start ? this.#pinned.records : this.flushSize;
@@ -108,6 +126,7 @@ export class PartitionBuffer {
       commitOffset: this.#start + this.#records.length,
     };
     if (this.#pinned?.start === this.#start) this.#pinned = undefined;
+    this.#cutEnd = pending.commitOffset;
     this.clear();
     return pending;
   }

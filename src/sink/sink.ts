@@ -4,8 +4,9 @@
  * `topics/<topic>/partition=<p>/<topic>+<p>+<start offset, 10 digits>.json`,
  * one record per line, `flushSize` records each (or fewer when no record
  * came for `rotateMs`). Offsets are committed only after the object is
- * written, so a crash and restart rewrites the same objects and nothing is
- * duplicated or lost: exactly once into the bucket.
+ * written, so a crash and restart writes the same objects again (the same
+ * bytes: see 2) and nothing is duplicated or lost: exactly once into the
+ * bucket.
  *
  * Any number of sinks may share the group, as MSK Connect runs several
  * tasks: members join, leave and crash while records flow, and the group
@@ -24,9 +25,15 @@
  *    makes a fresh offset manager on each join). A dropped buffer is never
  *    written. A refused commit leaves at most one uncommitted object, the one
  *    at the last committed offset ci; its put finished before the commit was
- *    sent, so before the rebalance ended, and the next owner starts at ci
- *    and replaces that object whole under the same name (a killed member's
- *    object likewise).
+ *    sent, so before the rebalance ended, and the next owner starts at ci,
+ *    finds that object and adopts it: it pins the object's size (its lines),
+ *    so the object it writes at ci is the same one byte for byte, then
+ *    commits it (a killed member's object likewise, and a restarted sink's
+ *    own). An object once written is never replaced by other content, so a
+ *    reader that takes each key once (`sim --incremental`, a file-source
+ *    stream) misses nothing. Only a start the member did not cut to itself
+ *    is looked up (a partition's first in a generation, or after a seek):
+ *    the object after one it cut is new.
  * 3. A commit whose outcome is unknown (the coordinator unreachable or
  *    moved, as in a broker failover) rewinds the partition to the object's
  *    start and pins that object's size: the records are read again and the
@@ -34,14 +41,18 @@
  *    matter whether the first commit landed.
  *
  * Rotation by time (`rotateMs`) cuts objects shorter than `flushSize`, at a
- * moment only this member sees; by 2 the next owner's object at the same
- * start replaces it whole, whatever its length, because the earlier put
- * finished first. The one case this does not cover: a member frozen (SIGSTOP)
- * or cut off in the middle of a put for longer than the session timeout,
- * whose put lands after the next owner wrote past it with a different cut.
- * With `--rotate-ms 0` objects are cut on flush size alone and are the same
- * whoever writes them, so even that late put changes nothing (Confluent's
- * connector has the same rule for wall-clock rotation).
+ * moment only this member sees; by 2 the next owner adopts that cut,
+ * whatever its length, because the earlier put finished before it looked.
+ * The one case this does not cover: a member frozen (SIGSTOP) or cut off in
+ * the middle of a put for longer than the session timeout, whose put lands
+ * after the next owner looked at that offset and found nothing. That owner
+ * cuts its own object there, and the late put replaces it (or, landing
+ * before the owner's put, is replaced by it: the objects still tile, but a
+ * reader may have taken the late one). Adoption does not change this case:
+ * an object not there yet cannot be adopted. With `--rotate-ms 0` and one
+ * flush size objects are cut on flush size alone and are the same whoever
+ * writes them, so even that late put changes nothing (Confluent's connector
+ * has the same rule for wall-clock rotation).
  *
  * The sink keeps one buffer per assigned partition. Three things touch a
  * buffer, each a method below, one at a time per partition: the consumer's
@@ -67,6 +78,7 @@
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { PipelineConfig } from "../core/config.ts";
+import { objectKey, recordsIn } from "../core/bucket_layout.ts";
 import { CliError, TargetError } from "../core/errors.ts";
 import { topicName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";
@@ -332,8 +344,14 @@ export class BucketSink {
     const generation = this.#generation;
     if (this.#stale(generation)) return;
     const buffer = this.#bufferOf(batch.topic, batch.partition);
+    const over = () => !isRunning() || isStale() || this.#stopping || this.#stale(generation);
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.#stopping || this.#stale(generation)) return;
+      if (over()) return;
+      const offset = Number(message.offset);
+      if (buffer.startsUnknown(offset)) {
+        await this.#adopt(buffer, offset);
+        if (over()) return;
+      }
       let record: unknown;
       try {
         record = JSON.parse(message.value?.toString() ?? "null");
@@ -342,7 +360,7 @@ export class BucketSink {
           `${batch.topic} partition ${batch.partition} offset ${message.offset}: value is not JSON`,
         );
       }
-      const pending = buffer.add(Number(message.offset), record);
+      const pending = buffer.add(offset, record);
       resolveOffset(message.offset);
       if (pending) {
         const committed = await this.#writeThenCommit(pending, generation);
@@ -356,6 +374,26 @@ export class BucketSink {
         if (!committed) return;
       }
     }
+  }
+
+  /**
+   * Adoption: the object at `offset`, if the bucket holds one, was written by
+   * an owner that never committed it (killed, or its partition moved). Its
+   * size is pinned, so the object written there is the same one byte for
+   * byte, whatever this member's flush size or clock would cut.
+   */
+  async #adopt(buffer: PartitionBuffer, offset: number): Promise<void> {
+    const key = objectKey(buffer.topic, buffer.partition, offset);
+    let body: string | undefined;
+    try {
+      body = await this.#bucket.get(key);
+    } catch (error) {
+      throw new TargetError(
+        `could not read ${this.#bucket.location}/${key}: ${(error as Error).message}`,
+      );
+    }
+    const records = body === undefined ? 0 : recordsIn(body);
+    if (records > 0) buffer.pinObject(offset, records);
   }
 
   /**

@@ -4,7 +4,8 @@
  * an optional endpoint for S3-compatible servers). Both replace an object of
  * the same key whole: locally by writing a temp file and renaming it, so a
  * partial object never stands, and a failed write removes its temp file;
- * on S3 because PutObject is atomic.
+ * on S3 because PutObject is atomic. `get` reads an object back (the sink
+ * reads the one at a partition's committed offset, to adopt its extent).
  *
  * @example
  * ```ts
@@ -14,7 +15,7 @@
  * ```
  */
 import { dirname, join } from "node:path";
-import type { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DEFAULT_AWS_REGION } from "../core/config.ts";
 import { isS3Location, s3BucketName } from "../util/s3_location.ts";
 
@@ -24,6 +25,8 @@ export interface Bucket {
   readonly location: string;
   /** Writes `body` under `key`, replacing any object of that key whole. */
   put(key: string, body: string): Promise<void>;
+  /** The body of the object at `key`, or undefined when there is none. */
+  get(key: string): Promise<string | undefined>;
 }
 
 /** The folder of a local bucket where objects are written before being renamed into place. */
@@ -58,6 +61,18 @@ export class LocalBucket implements Bucket {
       throw error;
     }
   }
+
+  async get(key: string): Promise<string | undefined> {
+    try {
+      return await Deno.readTextFile(join(this.location, key));
+    } catch (error) {
+      // A file where a folder of the key should be holds no object either; the put names it.
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
 }
 
 /** An S3 bucket, written with PutObject. */
@@ -67,6 +82,7 @@ export class S3Bucket implements Bucket {
   private constructor(
     private client: S3Client,
     private PutObject: typeof PutObjectCommand,
+    private GetObject: typeof GetObjectCommand,
     readonly name: string,
   ) {
     this.location = `s3://${name}`;
@@ -75,9 +91,9 @@ export class S3Bucket implements Bucket {
   /** Opens `s3://name` (the AWS credential chain), or an S3-compatible `endpoint`. */
   static async open(name: string, region: string, endpoint?: string): Promise<S3Bucket> {
     // Loaded only for an s3:// bucket: the SDK is large, and the local sink never needs it.
-    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const { GetObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
     const { s3Client } = await import("../util/s3_client.ts");
-    return new S3Bucket(s3Client({ region, endpoint }), PutObjectCommand, name);
+    return new S3Bucket(s3Client({ region, endpoint }), PutObjectCommand, GetObjectCommand, name);
   }
 
   async put(key: string, body: string): Promise<void> {
@@ -89,6 +105,16 @@ export class S3Bucket implements Bucket {
         ContentType: "application/json",
       }),
     );
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    try {
+      const object = await this.client.send(new this.GetObject({ Bucket: this.name, Key: key }));
+      return await object.Body?.transformToString() ?? "";
+    } catch (error) {
+      if ((error as Error).name === "NoSuchKey") return undefined;
+      throw error;
+    }
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * The sink's partition buffer (objects by start offset, flush size, rotate,
- * replay after a rebalance) and the local bucket (whole-object replace).
+ * replay after a rebalance, adoption of an uncommitted object) and the local
+ * bucket (whole-object replace, reading an object back).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseObjectKey } from "../../src/core/bucket_layout.ts";
+import { objectBody, parseObjectKey, recordsIn } from "../../src/core/bucket_layout.ts";
 import { PartitionBuffer } from "../../src/sink/buffer.ts";
 import { LocalBucket, openBucket, TEMP_DIR } from "../../src/sink/storage.ts";
 
@@ -81,4 +82,52 @@ Deno.test("PartitionBuffer: a pin for another start offset does not apply", () =
   buffer.pinObject(10, 5);
   buffer.add(20, "a");
   assert.equal(buffer.add(21, "b")?.records, 2);
+});
+
+Deno.test("PartitionBuffer: adoption looks up only a start it did not cut to, and rewrites the object found byte for byte", () => {
+  // An owner killed before its commit left the 3 records at offset 5, cut by its own rotation.
+  const earlier = new PartitionBuffer("t", 0, 100);
+  for (let offset = 5; offset < 8; offset++) earlier.add(offset, { offset });
+  const left = earlier.take()!;
+
+  // The next owner starts at the committed offset 5 with a larger flush size and its own clock.
+  const buffer = new PartitionBuffer("t", 0, 4);
+  assert.equal(buffer.startsUnknown(5), true, "a partition's first start is looked up");
+  buffer.pinObject(5, recordsIn(left.body));
+  assert.equal(buffer.startsUnknown(5), false, "a pinned start needs no lookup");
+  assert.equal(buffer.add(5, { offset: 5 }, 1_000), undefined);
+  assert.equal(buffer.startsUnknown(6), false, "a record that continues the buffer");
+  assert.equal(buffer.add(6, { offset: 6 }, 1_000), undefined);
+  assert.equal(buffer.rotateDue(10, 60_000), false, "an adopted object waits for its records");
+  const adopted = buffer.add(7, { offset: 7 }, 1_000)!;
+  assert.equal(adopted.key, left.key);
+  assert.equal(adopted.body, left.body);
+  assert.equal(adopted.commitOffset, 8);
+
+  assert.equal(buffer.startsUnknown(8), false, "the object after one it cut is new");
+  buffer.add(8, { offset: 8 });
+  assert.equal(buffer.startsUnknown(5), true, "sent back (a rejoin): the start is looked up");
+  assert.equal(buffer.startsUnknown(20), true);
+});
+
+Deno.test("recordsIn: an object's records are its lines", () => {
+  assert.equal(recordsIn(objectBody([{ a: 1 }, "x\ny", 3])), 3);
+  assert.equal(recordsIn(""), 0);
+});
+
+Deno.test("LocalBucket.get: the object's body, or undefined when there is none", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bucket = await openBucket(dir);
+    const key = "topics/t/partition=0/t+0+0000000000.json";
+    assert.equal(await bucket.get(key), undefined);
+    await bucket.put(key, "1\n2\n");
+    assert.equal(await bucket.get(key), "1\n2\n");
+    await Deno.writeTextFile(join(dir, "topics/t/partition=0/t+0+0000000002.json"), "");
+    assert.equal(await bucket.get("topics/t/partition=0/t+0+0000000002.json"), "");
+    await Deno.writeTextFile(join(dir, "topics/u"), "");
+    assert.equal(await bucket.get("topics/u/partition=0/u+0+0000000000.json"), undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { loadConfig } from "../../src/core/config.ts";
 import { EXIT_CODES } from "../../src/core/errors.ts";
 import { TEMP_DIR } from "../../src/sink/storage.ts";
 import { topicName } from "../../src/core/names.ts";
@@ -17,12 +18,13 @@ import { randomId, runMain } from "../support/processes.ts";
 Deno.test("sink: missing topics are one line, exit 4", async () => {
   const id = randomId();
   const bucket = await Deno.makeTempDir({ prefix: "pinpipe-sink-errors-" });
+  const brokers = loadConfig({ _: [] }).kafka.brokers.join(",");
   try {
     const run = await runMain(["sink", "--id", id, "--bucket", bucket, "--exit-at-end"]);
     assert.equal(run.code, EXIT_CODES.target, run.stderr);
     assert.equal(
       run.stderr,
-      `pinpipe sink: topics ${id}.pin, ${id}.geo, ${id}.user not found at 127.0.0.1:19092 ` +
+      `pinpipe sink: topics ${id}.pin, ${id}.geo, ${id}.user not found at ${brokers} ` +
         "(run deno task batch first)\n",
     );
   } finally {

@@ -1,6 +1,7 @@
 /**
  * The sink's S3 path (`--bucket s3://name --s3-endpoint URL`): objects go
- * out as signed PutObject requests with the connector's keys and bodies.
+ * out as signed PutObject requests with the connector's keys and bodies,
+ * after one GetObject at the committed offset (nothing there to adopt).
  * There is no S3 server in this environment; the stand-in here is the
  * smallest honest one: a path-style HTTP endpoint on 127.0.0.1 that accepts
  * only SigV4-signed PUTs to the bucket and keeps each body by key.
@@ -20,18 +21,30 @@ Deno.test({
     const bucketName = `user-${id}-bucket`;
     const objects = new Map<string, string>();
     const refused: string[] = [];
+    const gets: string[] = [];
     const server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
       async (request) => {
         const path = decodeURIComponent(new URL(request.url).pathname);
         const signed = request.headers.get("authorization")?.startsWith("AWS4-HMAC-SHA256 ") ??
           false;
-        if (request.method !== "PUT" || !path.startsWith(`/${bucketName}/`) || !signed) {
+        if (
+          !["GET", "PUT"].includes(request.method) || !path.startsWith(`/${bucketName}/`) || !signed
+        ) {
           refused.push(`${request.method} ${path}`);
           await request.body?.cancel();
           return new Response("<Error><Code>AccessDenied</Code></Error>", { status: 403 });
         }
-        objects.set(path.slice(bucketName.length + 2), await request.text());
+        const key = path.slice(bucketName.length + 2);
+        if (request.method === "GET") {
+          // The sink reads the object at each partition's committed offset before it writes there.
+          gets.push(key);
+          const body = objects.get(key);
+          return body === undefined
+            ? new Response("<Error><Code>NoSuchKey</Code></Error>", { status: 404 })
+            : new Response(body);
+        }
+        objects.set(key, await request.text());
         return new Response(null, { status: 200, headers: { etag: '"0"' } });
       },
     );
@@ -76,6 +89,7 @@ Deno.test({
       const topic = topicName(id, "user");
       const keys = [...objects.keys()].sort();
       assert.deepEqual(keys.map((key) => parseObjectKey(key)?.startOffset), [0, 50, 100]);
+      assert.deepEqual(gets, [keys[0]], "only the object at the committed offset is looked up");
       assert.ok(keys.every((key) => parseObjectKey(key)?.topic === topic));
       const records = keys.flatMap((key) =>
         objects.get(key)!.trimEnd().split("\n").map((l) => JSON.parse(l))

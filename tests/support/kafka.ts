@@ -1,7 +1,7 @@
 /**
  * The pipeline's topics on a broker, for the batch and sink tests: the end
- * offset of each partition, every record's key, and deleting a test's
- * topics afterwards.
+ * offset of each partition, a group's committed offsets, every record's key,
+ * and deleting a test's topics afterwards.
  *
  * @example
  * ```ts
@@ -47,6 +47,20 @@ export function endOffsets(
       ends[topic] = offsets.sort((a, b) => a.partition - b.partition).map((o) => Number(o.high));
     }
     return ends;
+  });
+}
+
+/** The offset `group` has committed for each partition of `topic` (-1: none yet). */
+export function committedOffsets(
+  group: string,
+  topic: string,
+  brokers = localBrokers(),
+): Promise<number[]> {
+  return withAdmin(brokers, async (admin) => {
+    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return offsets.partitions.sort((a, b) => a.partition - b.partition).map((p) =>
+      Number(p.offset)
+    );
   });
 }
 
