@@ -398,6 +398,10 @@ export class KafkaTarget implements DeliveryTarget {
    * records beyond them were written after the checkpoint (acknowledged or
    * not before a crash). Since records go to partitions in order, the next
    * `n` records bound for a partition that grew by `n` are already there.
+   * The position starts at the checkpoint's ends and moves one offset per
+   * record the filter passes over: a checkpoint taken while records found
+   * are still ahead (more than one batch's worth) must not count them, or a
+   * later rerun would send them again.
    */
   async resumeFilter(
     kind: TableKind,
@@ -407,6 +411,7 @@ export class KafkaTarget implements DeliveryTarget {
     const now = await this.#fetchEnds(kind);
     this.#ends.set(kind, now);
     if (!stored) return undefined;
+    const ends = new Map(now);
     const topic = this.destination(kind);
     const ahead = new Map<number, number>();
     for (const [partition, end] of now) {
@@ -417,15 +422,20 @@ export class KafkaTarget implements DeliveryTarget {
             `${before}: was it deleted and recreated? Run with --from-start`,
         );
       }
-      if (end > before) ahead.set(partition, end - before);
+      if (end > before) {
+        ahead.set(partition, end - before);
+        ends.set(partition, before);
+      }
     }
     if (ahead.size === 0) return undefined;
+    this.#ends.set(kind, ends);
     const partitionOf = this.#partitions.get(kind)!;
     return (record) => {
       const partition = partitionOf(record.key);
       const left = ahead.get(partition) ?? 0;
       if (left === 0) return false;
       ahead.set(partition, left - 1);
+      ends.set(partition, ends.get(partition)! + 1);
       return true;
     };
   }

@@ -133,3 +133,60 @@ Deno.test({
     }
   },
 });
+
+Deno.test("batch: a checkpoint stale by two batches, a rerun that stops after one, then another: each row once", async () => {
+  const id = randomId();
+  const state = await Deno.makeTempDir({ prefix: "pinpipe-checkpoint-" });
+  const file = join(state, id, "kafka", "sequential-geo.json");
+  const args = [
+    "batch",
+    "--id",
+    id,
+    "--state-dir",
+    state,
+    "--tables",
+    "geo",
+    "--partitions",
+    "3",
+    "--batch-size",
+    "200",
+    "--quiet",
+  ];
+  const topic = topicName(id, "geo");
+  try {
+    const first = await runMain([...args, "--limit", "200"]);
+    assert.equal(first.code, 0, first.stderr);
+    const stale = await Deno.readTextFile(file);
+    // Two more batches go out whose checkpoints are lost (saves that failed on a full disk).
+    const second = await runMain([...args, "--limit", "400"]);
+    assert.equal(second.code, 0, second.stderr);
+    const sent = (await endOffsets(id, undefined, ["geo"]))[topic].reduce((a, b) => a + b, 0);
+    await Deno.writeTextFile(file, stale);
+
+    // One batch: every record already in the topic; the two batches found stay ahead of it.
+    const one = await runMain([...args, "--limit", "200"]);
+    assert.equal(one.code, 0, one.stderr);
+    const after = readJson<Checkpoint>(file)!;
+    const ends = (after.positions.geo as { ends: Record<string, number> }).ends;
+    assert.equal(
+      Object.values(ends).reduce((a, b) => a + b, 0),
+      after.acknowledged.geo,
+      "the checkpoint's ends count what its last index covers, not the batch still ahead",
+    );
+    assert.equal(
+      (await endOffsets(id, undefined, ["geo"]))[topic].reduce((a, b) => a + b, 0),
+      sent,
+      "nothing sent again",
+    );
+
+    const rest = await runMain(args);
+    assert.equal(rest.code, 0, rest.stderr);
+    const last = readJson<Checkpoint>(file)!.lastIndex!;
+    const expected = await geoUpTo(last);
+    assert.equal(expected.length, 11_000, "the rerun went to the end");
+    assert.deepEqual((await topicKeys(id, "geo")).sort(), expected.sort(), "each row once");
+  } finally {
+    await deleteTopics(id);
+    await Deno.remove(state, { recursive: true });
+  }
+});
