@@ -35,6 +35,10 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<BenchMain> 
     summary: "30 daily runs over a growing bucket: incremental beside a full recompute, per day",
     load: async () => (await import("./bench/incremental.ts")).main,
   },
+  watch: {
+    summary: "what deno task watch costs batch: rows/s alone and watched (stack up)",
+    load: async () => (await import("./bench/watch.ts")).main,
+  },
 };
 
 const USAGE = `Usage: deno task bench <name> [flags]

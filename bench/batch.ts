@@ -48,7 +48,7 @@ async function tableRows(database: string): Promise<number> {
 }
 
 /** A database with `rows` rows per table: the seeded one if it fits, else one made here. */
-async function databaseWith(rows: number): Promise<string> {
+export async function databaseWith(rows: number): Promise<string> {
   if ((await tableRows("pinterest_data")) === rows) return "pinterest_data";
   const database = `pinpipe_bench_${rows}`;
   if ((await tableRows(database)) === rows) return database;
@@ -168,10 +168,18 @@ async function producerPerformance(records: number, size: number): Promise<numbe
 
 const number = (value: number) => Math.round(value).toLocaleString("en-US");
 
-/** One run of `deno task batch` over `database`: records acknowledged, rows/s, peak RSS. */
-async function batchRun(database: string) {
+/**
+ * One run of `deno task batch` over `database`: records acknowledged, rows/s, peak RSS.
+ * `beside(id, state)` starts something to run beside it (its pipeline id and state directory
+ * known first) and returns how to stop it.
+ */
+export async function batchRun(
+  database: string,
+  beside?: (id: string, state: string) => Promise<() => Promise<void>>,
+) {
   const id = randomId();
   const state = await Deno.makeTempDir({ prefix: "pinpipe-bench-" });
+  const stopBeside = await beside?.(id, state);
   try {
     const run = await measured([
       "batch",
@@ -193,6 +201,7 @@ async function batchRun(database: string) {
       rssMiB: run.peakRssMiB,
     };
   } finally {
+    await stopBeside?.();
     await deleteTopics(id);
     await Deno.remove(state, { recursive: true });
   }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const BENCHES = ["generate", "sim", "batch", "stream", "stack", "incremental"];
+const BENCHES = ["generate", "sim", "batch", "stream", "stack", "incremental", "watch"];
 
 async function bench(...args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
