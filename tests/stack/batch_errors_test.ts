@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { kafkaClient } from "../../src/kafka/client.ts";
+import { loadConfig } from "../../src/core/config.ts";
 import { EXIT_CODES } from "../../src/core/errors.ts";
 import type { Checkpoint } from "../../src/transfer/checkpoint.ts";
 import { deleteTopics, endOffsets, topicKeys } from "../support/kafka.ts";
@@ -158,7 +159,7 @@ function recordTooLarge(batchSize: string): Promise<void> {
       );
       // The topic accepts any normal record (under 1 KB) but not the huge one.
       const kafka = await kafkaClient(
-        { brokers: ["127.0.0.1:19092"], auth: "none" },
+        { brokers: loadConfig({ _: [] }).kafka.brokers, auth: "none" },
         "pinpipe-test",
       );
       const admin = kafka.admin();

@@ -18,11 +18,13 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
+import { loadConfig, LOCAL_PORTS } from "../../src/core/config.ts";
 // Shared with the benchmarks, so kept beside the local stack.
 export { deleteStreams } from "../../infra/local/stack_admin.ts";
 
-/** The local kinesalite endpoint. */
-export const KINESALITE = "http://127.0.0.1:14567";
+/** The local kinesalite endpoint: the one `infra.sh local with` exports, else the default. */
+export const KINESALITE = loadConfig({ _: [] }).kinesis.endpoint ??
+  `http://127.0.0.1:${LOCAL_PORTS.kinesis}`;
 
 /** Every record of `stream`, all shards, from TRIM_HORIZON, as text. */
 export async function readStream(client: KinesisClient, stream: string): Promise<string[]> {
