@@ -119,6 +119,13 @@ interface Message {
 /** How many times one request's messages are sent before a partition left unanswered fails the run. */
 const MAX_SEND_ROUNDS = 5;
 
+/** What partitions refused as too large in one send: their records, in the order given. */
+class PartitionsRefused extends Error {
+  constructor(readonly messages: Message[]) {
+    super(`${messages.length} record(s) refused as too large`);
+  }
+}
+
 /**
  * The settings of a topic created here: with 3 or more replicas, a write
  * needs 2 in-sync replicas (`min.insync.replicas=2`, as on MSK), so one
@@ -286,6 +293,7 @@ export class KafkaTarget implements DeliveryTarget {
     const partitionOf = this.#partitions.get(kind);
     if (!producer || !partitionOf) throw new Error(`KafkaTarget.send(${kind}) before prepare`);
     if (!this.#ends.has(kind)) this.#ends.set(kind, await this.#fetchEnds(kind));
+    const before = new Map(this.#ends.get(kind)!);
     const messages: Message[] = records.map((record, position) => ({
       key: record.key,
       value: JSON.stringify(record.record),
@@ -307,11 +315,25 @@ export class KafkaTarget implements DeliveryTarget {
       chunk.push(message);
       bytes += size;
     }
-    if (chunk.length) await this.#sendChunk(kind, chunk);
+    try {
+      if (chunk.length) await this.#sendChunk(kind, chunk);
+    } catch (error) {
+      // Requests go partition by partition at once, so records after the refused one may be in
+      // other partitions already: the position keeps only those before it, and a rerun's resume
+      // counts the rest as found beyond the checkpoint instead of sending them again.
+      if (error instanceof RecordRejectedError && error.delivered !== undefined) {
+        const ends = new Map(before);
+        for (const message of messages.slice(0, error.delivered)) {
+          ends.set(message.partition, (ends.get(message.partition) ?? 0) + 1);
+        }
+        this.#ends.set(kind, ends);
+      }
+      throw error;
+    }
   }
 
   /**
-   * Sends one produce request's worth; splits it when the broker says it is
+   * Sends one produce request's worth; splits what a partition refused as
    * too large. A send that resolves without an answer for some partition
    * is sent again for those partitions: kafkajs 2.2.4, retrying after a
    * leader died, skips the partitions that moved to a broker that had
@@ -341,50 +363,79 @@ export class KafkaTarget implements DeliveryTarget {
         unanswered = await this.#sendOnce(kind, topic, unanswered);
       }
     } catch (error) {
-      const tooLarge = hasKafkaErrorType(error, "MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE");
-      if (!tooLarge) throw this.#fail(error, topic);
-      if (chunk.length === 1) {
+      if (!(error instanceof PartitionsRefused)) throw this.#fail(error, topic);
+      const refused = error.messages;
+      if (refused.length === 1) {
         throw new RecordRejectedError(
-          `record too large for ${topic}: ${kind} index ${chunk[0].index} is ${
-            new TextEncoder().encode(chunk[0].value).length
+          `record too large for ${topic}: ${kind} index ${refused[0].index} is ${
+            new TextEncoder().encode(refused[0].value).length
           } bytes, over the topic's max.message.bytes`,
-          // Requests go in order and halves in order: every record before this one is acknowledged.
-          chunk[0].position,
+          // Halves go in order, and a partition's batch is refused whole: every record before
+          // this one is acknowledged.
+          refused[0].position,
         );
       }
-      // A whole request is refused atomically: send it in halves to find the culprit.
-      const half = Math.ceil(chunk.length / 2);
-      await this.#sendChunk(kind, chunk.slice(0, half));
-      await this.#sendChunk(kind, chunk.slice(half));
+      // Only the refused partitions' records, in halves, to find the culprit.
+      const half = Math.ceil(refused.length / 2);
+      await this.#sendChunk(kind, refused.slice(0, half));
+      await this.#sendChunk(kind, refused.slice(half));
     }
   }
 
-  /** One send of `messages`; returns those of the partitions the answer does not cover. */
+  /**
+   * One send of `messages`, one request per partition at once; returns those of the partitions
+   * the answer does not cover. Never one request for several partitions: kafkajs 2.2.4 retries
+   * such a send by the brokers that answered, and after a reconnect a broker that did answer is
+   * a new object there, so its partitions go again under new sequence numbers and are appended
+   * twice (a three-broker chaos run found 12 records repeated so, at consecutive offsets). Alone
+   * in its request, a partition is sent again only when it was not answered, with the same
+   * sequence numbers. A partition that refused its batch as too large throws `PartitionsRefused`
+   * with its records, once the others are answered.
+   */
   async #sendOnce(kind: TableKind, topic: string, messages: Message[]): Promise<Message[]> {
-    const metadata = await this.#withDeadline(
-      this.#producers.get(kind)!.send({
-        topic,
-        acks: -1,
-        compression: this.#options.compression === "gzip"
-          ? CompressionTypes.GZIP
-          : CompressionTypes.None,
-        messages, // key, value and partition are what the producer reads of each
-      }),
-      "sending",
-      topic,
-    );
-    const ends = this.#ends.get(kind)!;
-    const counts = new Map<number, number>();
+    const producer = this.#producers.get(kind)!;
+    const byPartition = new Map<number, Message[]>();
     for (const message of messages) {
-      counts.set(message.partition, (counts.get(message.partition) ?? 0) + 1);
+      const part = byPartition.get(message.partition);
+      if (part) part.push(message);
+      else byPartition.set(message.partition, [message]);
     }
-    const answered = new Set<number>();
-    for (const answer of metadata) {
-      if (!counts.has(answer.partition)) continue;
-      answered.add(answer.partition);
-      ends.set(answer.partition, Number(answer.baseOffset) + counts.get(answer.partition)!);
+    const parts = [...byPartition.values()];
+    const settled = await Promise.allSettled(parts.map((part) =>
+      this.#withDeadline(
+        producer.send({
+          topic,
+          acks: -1,
+          compression: this.#options.compression === "gzip"
+            ? CompressionTypes.GZIP
+            : CompressionTypes.None,
+          messages: part, // key, value and partition are what the producer reads of each
+        }),
+        "sending",
+        topic,
+      )
+    ));
+    const ends = this.#ends.get(kind)!;
+    const unanswered: Message[] = [];
+    const refused: Message[] = [];
+    let failure: unknown;
+    settled.forEach((outcome, i) => {
+      const part = parts[i];
+      if (outcome.status === "rejected") {
+        if (hasKafkaErrorType(outcome.reason, "MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE")) {
+          refused.push(...part);
+        } else failure ??= outcome.reason;
+        return;
+      }
+      const answer = outcome.value.find((entry) => entry.partition === part[0].partition);
+      if (!answer) unanswered.push(...part);
+      else ends.set(answer.partition, Number(answer.baseOffset) + part.length);
+    });
+    if (failure !== undefined) throw failure;
+    if (refused.length) {
+      throw new PartitionsRefused(refused.sort((a, b) => a.position - b.position));
     }
-    return messages.filter((message) => !answered.has(message.partition));
+    return unanswered.sort((a, b) => a.position - b.position);
   }
 
   /** The end offset of each partition after the last acknowledged send of `kind`. */

@@ -134,10 +134,10 @@ Deno.test("batch errors: broker unreachable", () =>
 
 /**
  * A pin table of the first 100 rows in a database of its own, the 50th made
- * larger than the topic accepts, and the topic with that limit; then `batch`
- * with `batchSize` rows per batch, twice.
+ * larger than the topic accepts, and the topic with that limit and
+ * `partitions` partitions; then `batch` with `batchSize` rows per batch, twice.
  */
-function recordTooLarge(batchSize: string): Promise<void> {
+function recordTooLarge(batchSize: string, partitions = 1): Promise<void> {
   return withPipeline(async (pipeline) => {
     const database = `pinpipe_r_${pipeline.id}`;
     await rootSql(
@@ -168,7 +168,7 @@ function recordTooLarge(batchSize: string): Promise<void> {
         waitForLeaders: true,
         topics: [{
           topic: topicName(pipeline.id, "pin"),
-          numPartitions: 1,
+          numPartitions: partitions,
           replicationFactor: 1,
           configEntries: [{ name: "max.message.bytes", value: "2000" }],
         }],
@@ -186,7 +186,7 @@ function recordTooLarge(batchSize: string): Promise<void> {
       );
       const checkpointFile = join(pipeline.state, pipeline.id, "kafka", "sequential-pin.json");
       // The rerun must stop at the same row, not skip it, and send nothing before it again.
-      for (const run of ["first run", "rerun"]) {
+      for (const run of ["first run", "rerun", ...(partitions > 1 ? ["second rerun"] : [])]) {
         const result = await runMain(args);
         assert.equal(result.code, EXIT_CODES.record, `${run}: ${result.stderr}`);
         assert.match(
@@ -200,14 +200,28 @@ function recordTooLarge(batchSize: string): Promise<void> {
         const saved = readJson<Checkpoint>(checkpointFile)!;
         assert.equal(saved.lastIndex, before.at(-1), `${run}: checkpoint at the row before`);
         assert.equal(saved.acknowledged.pin, before.length, `${run}: acknowledged`);
-        const end =
-          (await endOffsets(pipeline.id, undefined, ["pin"]))[topicName(pipeline.id, "pin")][0];
-        assert.equal(end, before.length, `${run}: Kafka holds the rows before the refused one`);
-        assert.deepEqual(
-          await topicKeys(pipeline.id, "pin"),
-          before.map(String),
-          `${run}: each row before the refused one once, in order`,
+        const position = saved.positions.pin as { ends: Record<string, number> };
+        assert.equal(
+          Object.values(position.ends).reduce((sum, end) => sum + end, 0),
+          before.length,
+          `${run}: the checkpoint's offsets count the rows before the refused one`,
         );
+        const keys = await topicKeys(pipeline.id, "pin");
+        if (partitions === 1) {
+          const end =
+            (await endOffsets(pipeline.id, undefined, ["pin"]))[topicName(pipeline.id, "pin")][0];
+          assert.equal(end, before.length, `${run}: Kafka holds the rows before the refused one`);
+          assert.deepEqual(keys, before.map(String), `${run}: each row before it once, in order`);
+        } else {
+          // Partitions are sent at once: rows after the refused one may be in other partitions
+          // already, each once, and no rerun sends one of them again.
+          const sorted = [...keys].sort((a, b) => Number(a) - Number(b));
+          assert.deepEqual(sorted.slice(0, before.length), before.map(String), run);
+          const inSource = (key: string) => indexes.filter((index) => String(index) === key).length;
+          const inTopic = (key: string) => keys.filter((other) => other === key).length;
+          assert.ok(keys.every((key) => inTopic(key) <= inSource(key)), `${run}: no row twice`);
+          assert.ok(sorted.slice(before.length).every((key) => Number(key) > huge), run);
+        }
       }
     } finally {
       await rootSql(
@@ -223,3 +237,6 @@ Deno.test("batch errors: record too large in the first batch: the rows before it
 
 Deno.test("batch errors: record too large mid-batch after checkpointed batches: the same", () =>
   recordTooLarge("10"));
+
+Deno.test("batch errors: record too large in a three-partition topic: rows after it in other partitions are not sent twice", () =>
+  recordTooLarge("1000", 3));
