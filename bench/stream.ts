@@ -26,6 +26,7 @@ import type { OutgoingRecord } from "../src/core/records.ts";
 import { kinesisClient } from "../src/kinesis/client.ts";
 import { type KinesisEntry, planBatches } from "../src/kinesis/batches.ts";
 import { KinesisTarget } from "../src/kinesis/target.ts";
+import { SdkTransport } from "../src/kinesis/sdk_transport.ts";
 import { sleep } from "../src/util/retry.ts";
 import { streamName } from "../src/core/names.ts";
 import { openSource } from "../src/source/rds_reader.ts";
@@ -75,7 +76,7 @@ async function readSource(config: PipelineConfig, rows: number) {
 /** Creates the streams of `id` and waits until ACTIVE (not timed). */
 async function createStreams(config: PipelineConfig, id: string): Promise<void> {
   const target = new KinesisTarget({
-    client: kinesisClient(config.kinesis),
+    transport: new SdkTransport(kinesisClient(config.kinesis)),
     id,
     shards: 1,
     log: () => {},
@@ -134,7 +135,7 @@ async function streamRun(
   const cfg = { ...config, stateDir };
   const options = parseTransferOptions({ _: [], limit: String(rows), quiet: true });
   const target = new KinesisTarget({
-    client: kinesisClient(config.kinesis),
+    transport: new SdkTransport(kinesisClient(config.kinesis)),
     id: config.id,
     shards: 1,
     inFlight,
@@ -247,7 +248,11 @@ export async function main(args: string[]): Promise<number> {
         },
       );
       const target = stamping(
-        new KinesisTarget({ client: kinesisClient(base.kinesis), id, shards: 1 }),
+        new KinesisTarget({
+          transport: new SdkTransport(kinesisClient(base.kinesis)),
+          id,
+          shards: 1,
+        }),
         stamps,
       );
       await runTransfer(

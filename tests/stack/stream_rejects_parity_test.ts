@@ -18,6 +18,7 @@ import type { SourceRecord } from "../../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
+import { SdkTransport } from "../../src/kinesis/sdk_transport.ts";
 import { openDuckDb, type ResultTable, SQL_DIR } from "../../src/warehouse/duckdb_runner.ts";
 import { consumerTables } from "../support/cleaned_tables.ts";
 import { deleteStreams } from "../support/kinesis.ts";
@@ -90,7 +91,7 @@ Deno.test({
     const client = kinesisClient(config.kinesis);
     try {
       const target = new KinesisTarget({
-        client: kinesisClient(config.kinesis),
+        transport: new SdkTransport(kinesisClient(config.kinesis)),
         id,
         shards: 1,
         log: () => {},
