@@ -503,29 +503,19 @@ async function runChaos(
     // The sinks and the consumers drain side by side; a last consume must find nothing new.
     const sinkDrain = (id: string, flushSize: string, ...flags: string[]) =>
       drainRun(stack, logs, [...sinkArgs(id, flushSize), ...flags, "--exit-at-end"]);
+    const drainArgs = (id: string, idleExit: string) => [
+      "consume",
+      "--id",
+      id,
+      "--db",
+      consumerDb(stack, id),
+      "--idle-exit",
+      idleExit,
+    ];
     const consumeDrain = (id: string) =>
-      drainRun(stack, logs, [
-        "consume",
-        "--id",
-        id,
-        "--db",
-        consumerDb(stack, id),
-        "--idle-exit",
-        "5",
-      ])
-        .then(() =>
-          drainRun(stack, logs, [
-            "consume",
-            "--id",
-            id,
-            "--db",
-            consumerDb(stack, id),
-            "--idle-exit",
-            "2",
-            "--json",
-            "--quiet",
-          ])
-        ).then((final) => final.code === 0 ? JSON.parse(final.stdout).records as number : -1);
+      drainRun(stack, logs, drainArgs(id, "5"))
+        .then(() => drainRun(stack, logs, [...drainArgs(id, "2"), "--json", "--quiet"]))
+        .then((last) => last.code === 0 ? JSON.parse(last.stdout).records as number : -1);
     const [, , lastFollow, lastRandom] = await Promise.all([
       sinkDrain(IDS.follow, "200"),
       sinkDrain(IDS.random, "50", ...s3Flags(stack)),
