@@ -31,7 +31,7 @@ import { streamName } from "../src/core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
 import { kinesisClient } from "../src/kinesis/client.ts";
 import { CheckpointStore } from "../src/transfer/checkpoint.ts";
-import { sleep } from "../src/util/retry.ts";
+import { retry, sleep } from "../src/util/retry.ts";
 import { DEFAULT_DATASET } from "../sim/datagen/generate.ts";
 import { textTable } from "../sim/text_table.ts";
 import {
@@ -225,7 +225,8 @@ async function runMainOnce(
 /** Runs `main.ts ARGS` to its end against the stack, up to `tries` times until it exits 0. */
 async function drainRun(stack: ChaosStack, logs: string, args: string[], tries = 3) {
   let last = { code: -1, stdout: "" };
-  for (let attempt = 1; attempt <= tries; attempt++) {
+  // Between tries the stack is brought back up, which is the wait.
+  await retry(async () => {
     const began = Date.now();
     const run = await runMainOnce(stack, args, 600_000);
     await Deno.writeTextFile(
@@ -235,9 +236,11 @@ async function drainRun(stack: ChaosStack, logs: string, args: string[], tries =
       { append: true },
     );
     last = run;
-    if (run.code === 0) break;
-    await bringBack(stack);
-  }
+    if (run.code !== 0) {
+      await bringBack(stack);
+      throw new Error(`exit ${run.code}`);
+    }
+  }, { maxAttempts: tries, baseMs: 0, capMs: 0 }).catch(() => {});
   return last;
 }
 

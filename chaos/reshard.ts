@@ -21,7 +21,7 @@ import {
   type Shard,
   SplitShardCommand,
 } from "@aws-sdk/client-kinesis";
-import { sleep } from "../src/util/retry.ts";
+import { pollUntil } from "../src/util/retry.ts";
 
 /** Open shards at most before a reshard merges rather than splits. */
 const MOST_OPEN = 4;
@@ -45,12 +45,11 @@ const compare = (a: string, b: string) =>
   BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
 
 async function untilActive(client: KinesisClient, stream: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  const active = await pollUntil(async () => {
     const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === "ACTIVE") return;
-    await sleep(200);
-  }
-  throw new Error(`${stream} not ACTIVE 20 s after resharding`);
+    return summary.StreamDescriptionSummary?.StreamStatus === "ACTIVE";
+  }, { everyMs: 200, timeoutMs: 20_000 });
+  if (!active) throw new Error(`${stream} not ACTIVE 20 s after resharding`);
 }
 
 /** Splits `shard` at the middle of its hash key range (the stream is UPDATING after). */

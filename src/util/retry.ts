@@ -4,7 +4,8 @@
  * many clients retrying at once spread out; an optional limit on attempts
  * and an optional deadline; and a sleep that an `AbortSignal` cuts short.
  * `retry` runs a call until it succeeds; `Backoff` serves loops that decide
- * for themselves what a failure is (an HTTP status, a shard to skip).
+ * for themselves what a failure is (an HTTP status, a shard to skip);
+ * `pollUntil` asks a condition at a steady pace until it holds.
  *
  * @example
  * ```ts
@@ -134,5 +135,32 @@ export async function retry<T>(
       await sleep(wait, options.signal);
       if (options.signal?.aborted) throw error;
     }
+  }
+}
+
+/** Settings of `pollUntil`. */
+export interface PollOptions {
+  /** The pause between two looks. */
+  everyMs: number;
+  /** Give up after this long without the condition holding. */
+  timeoutMs: number;
+  /** Stops the polling: answers false at once. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Asks `check` every `everyMs` until it answers true (then true), or until
+ * `timeoutMs` passed or `signal` aborted (then false). What `check` throws
+ * ends the polling with that error.
+ */
+export async function pollUntil(
+  check: () => boolean | Promise<boolean>,
+  { everyMs, timeoutMs, signal }: PollOptions,
+): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (signal?.aborted || Date.now() >= until) return false;
+    await sleep(Math.min(everyMs, until - Date.now()), signal);
   }
 }

@@ -4,7 +4,7 @@
  * signal cuts short.
  */
 import assert from "node:assert/strict";
-import { Backoff, backoffDelay, retry, sleep } from "../../src/util/retry.ts";
+import { Backoff, backoffDelay, pollUntil, retry, sleep } from "../../src/util/retry.ts";
 
 Deno.test("backoff grows exponentially with full jitter, capped", () => {
   const options = { baseMs: 50, capMs: 1_000 };
@@ -110,4 +110,24 @@ Deno.test("retry: an aborted signal ends the waiting with the last failure", asy
     /still down/,
   );
   assert.ok(performance.now() - started < 1_000);
+});
+
+Deno.test("pollUntil: true once the condition holds, false after the timeout or an abort", async () => {
+  let looks = 0;
+  assert.equal(await pollUntil(() => ++looks === 3, { everyMs: 1, timeoutMs: 5_000 }), true);
+  assert.equal(looks, 3);
+  const started = performance.now();
+  assert.equal(await pollUntil(() => false, { everyMs: 10, timeoutMs: 60 }), false);
+  assert.ok(performance.now() - started >= 55);
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(), 20);
+  assert.equal(
+    await pollUntil(() => false, { everyMs: 5_000, timeoutMs: 60_000, signal: stop.signal }),
+    false,
+  );
+  assert.ok(performance.now() - started < 2_000);
+  await assert.rejects(
+    pollUntil(() => Promise.reject(new Error("broken")), { everyMs: 1, timeoutMs: 100 }),
+    /broken/,
+  );
 });
