@@ -25,7 +25,7 @@ import type { DeliveryTarget } from "../src/transfer/target.ts";
 import type { OutgoingRecord } from "../src/core/records.ts";
 import { kinesisClient } from "../src/kinesis/client.ts";
 import { type KinesisEntry, planBatches } from "../src/kinesis/batches.ts";
-import { KinesisTarget } from "../src/kinesis/target.ts";
+import { KinesisTarget, prepareStreams } from "../src/kinesis/target.ts";
 import { SdkTransport } from "../src/kinesis/sdk_transport.ts";
 import { sleep } from "../src/util/retry.ts";
 import { streamName } from "../src/core/names.ts";
@@ -74,15 +74,8 @@ async function readSource(config: PipelineConfig, rows: number) {
 }
 
 /** Creates the streams of `id` and waits until ACTIVE (not timed). */
-async function createStreams(config: PipelineConfig, id: string): Promise<void> {
-  const target = new KinesisTarget({
-    transport: new SdkTransport(kinesisClient(config.kinesis)),
-    id,
-    shards: 1,
-    log: () => {},
-  });
-  await target.prepare(TABLE_KINDS);
-  await target.close();
+function createStreams(config: PipelineConfig, id: string): Promise<void> {
+  return prepareStreams(config.kinesis, id, TABLE_KINDS);
 }
 
 /** The bare loop: the same records, the same batches, PutRecords back to back, a loop per stream. */

@@ -7,7 +7,7 @@
  */
 import { intFlag, parseFlags } from "../src/core/cli.ts";
 import { retry } from "../src/util/retry.ts";
-import { batchRun, databaseWith } from "./batch.ts";
+import { batchRun, databaseWith, pipelineFlags } from "./batch.ts";
 import { median } from "./measure.ts";
 import { requireStack, ROOT } from "./prerequisites.ts";
 
@@ -30,12 +30,7 @@ async function watching(database: string, id: string, state: string) {
       "-A",
       "main.ts",
       "watch",
-      "--id",
-      id,
-      "--mysql-database",
-      database,
-      "--state-dir",
-      state,
+      ...pipelineFlags(id, database, state),
       "--port",
       String(WATCH_PORT),
     ],

@@ -527,20 +527,10 @@ async function runChaos(
     ]);
 
     say("chaos: checking");
-    const random = await randomDraws(
-      stack.config(IDS.random),
-      "kafka",
-      options.seed,
-      MAX_OFFSET,
-      source,
-    );
-    const streamRandom = await randomDraws(
-      stack.config(IDS.streamRandom),
-      "kinesis",
-      options.seed,
-      MAX_OFFSET,
-      source,
-    );
+    const draws = (id: string, target: "kafka" | "kinesis") =>
+      randomDraws(stack.config(id), target, options.seed, MAX_OFFSET, source);
+    const random = await draws(IDS.random, "kafka");
+    const streamRandom = await draws(IDS.streamRandom, "kinesis");
     // The random pipeline's objects, copied from S3 with their keys, are checked as a directory.
     const s3Copy = `${dir}/s3-copy`;
     for (const kind of TABLE_KINDS) await stack.copyS3(`topics/${IDS.random}.${kind}/`, s3Copy);

@@ -39,6 +39,9 @@ import {
 import { CallFailure } from "./errors.ts";
 import { heldRecordsFilter, isShardPositions, laterSequence, type ShardPositions } from "./tail.ts";
 import type { KinesisTransport } from "./transport.ts";
+import type { KinesisConfig } from "../core/config.ts";
+import { kinesisClient } from "./client.ts";
+import { SdkTransport } from "./sdk_transport.ts";
 
 /** Settings of a Kinesis target. */
 export interface KinesisTargetOptions extends KinesisDeliveryOptions {
@@ -178,5 +181,24 @@ export class KinesisTarget implements DeliveryTarget {
       backoff: this.#options.backoff,
       throttleTimeoutMs: this.#options.throttleTimeoutMs,
     });
+  }
+}
+
+/**
+ * Creates the streams of `id` for `kinds` with the SDK where missing, and
+ * waits until they are ACTIVE: a target's `prepare` alone, for setups.
+ */
+export async function prepareStreams(
+  kinesis: KinesisConfig,
+  id: string,
+  kinds: readonly TableKind[],
+  shards = 1,
+): Promise<void> {
+  const transport = new SdkTransport(kinesisClient(kinesis));
+  const target = new KinesisTarget({ transport, id, shards, log: () => {} });
+  try {
+    await target.prepare(kinds);
+  } finally {
+    await target.close();
   }
 }
