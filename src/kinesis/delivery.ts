@@ -182,7 +182,7 @@ export async function retryUntilAccepted<T extends { label: string }>(
       outcome = await attempt(pending);
     } catch (error) {
       if (!(error instanceof CallFailure)) throw error;
-      if (error.failureClass === "fatal") throw new TargetError(`${what} failed: ${error.message}`);
+      if (!error.retriable) throw new TargetError(`${what} failed: ${error.message}`);
       if (error.failureClass === "throttle") throttled();
       else if (++attempts >= maxAttempts) {
         throw new TargetError(`${what} failed ${attempts} times: ${error.message}`);

@@ -21,7 +21,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { TargetError } from "../core/errors.ts";
 import type { KinesisEntry } from "./batches.ts";
-import { CallFailure, classifyKinesisError, describeKinesisError } from "./errors.ts";
+import { describeKinesisError, kinesisFailure } from "./errors.ts";
 import { readTail, type ShardPositions, type TailRecord } from "./tail.ts";
 import type { KinesisTransport, PutResult } from "./transport.ts";
 
@@ -71,7 +71,7 @@ export class SdkTransport implements KinesisTransport {
       );
       return answer.Records ?? [];
     } catch (error) {
-      throw new CallFailure(classifyKinesisError(error), describeKinesisError(error));
+      throw kinesisFailure(error);
     }
   }
 
