@@ -168,6 +168,11 @@ async function producerPerformance(records: number, size: number): Promise<numbe
 
 const number = (value: number) => Math.round(value).toLocaleString("en-US");
 
+/** The flags that point a command at a benchmark's pipeline: its id, database and state. */
+export function pipelineFlags(id: string, database: string, state: string): string[] {
+  return ["--id", id, "--mysql-database", database, "--state-dir", state];
+}
+
 /**
  * One run of `deno task batch` over `database`: records acknowledged, rows/s, peak RSS.
  * `beside(id, state)` starts something to run beside it (its pipeline id and state directory
@@ -183,12 +188,7 @@ export async function batchRun(
   try {
     const run = await measured([
       "batch",
-      "--id",
-      id,
-      "--mysql-database",
-      database,
-      "--state-dir",
-      state,
+      ...pipelineFlags(id, database, state),
       "--json",
       "--quiet",
     ]);

@@ -96,12 +96,9 @@ async function runRound(bucket: string, order: string[]): Promise<Round> {
         bucket,
         ID,
       ], { cwd: ROOT });
-      const figures = checked(run, "DuckDB");
-      round.duckWallMs = run.wallMs;
-      round.duckRssMiB = run.peakRssMiB;
-      round.duckEngineMs = figures.read_ms! + figures.clean_ms + figures.queries_ms +
-        figures.checks_ms!;
-      rowsOut.duckdb = JSON.stringify(figures.rows_out);
+      const engine = engineRun(run, "DuckDB");
+      [round.duckWallMs, round.duckRssMiB, round.duckEngineMs] = engine.times;
+      rowsOut.duckdb = engine.rowsOut;
     } else if (contender === "spark") {
       const run = await measureCommand(
         `${ROOT}${SPARK_PYTHON}`,
@@ -110,12 +107,9 @@ async function runRound(bucket: string, order: string[]): Promise<Round> {
           cwd: ROOT,
         },
       );
-      const figures = checked(run, "Spark");
-      round.sparkWallMs = run.wallMs;
-      round.sparkRssMiB = run.peakRssMiB;
-      round.sparkEngineMs = figures.read_ms! + figures.clean_ms + figures.queries_ms +
-        figures.checks_ms!;
-      rowsOut.spark = JSON.stringify(figures.rows_out);
+      const engine = engineRun(run, "Spark");
+      [round.sparkWallMs, round.sparkRssMiB, round.sparkEngineMs] = engine.times;
+      rowsOut.spark = engine.rowsOut;
     } else {
       const run = await measureCommand(
         `${ROOT}${SPARK_PYTHON}`,
@@ -138,6 +132,19 @@ function checked(run: MeasuredRun, engine: string): EngineFigures {
   const figures = lastJsonLine<EngineFigures>(run.stdout);
   if (figures.checks_failed) throw new Error(`${engine}: ${figures.checks_failed} checks failed`);
   return figures;
+}
+
+/**
+ * An engine's run, its checks passed: wall time, peak RSS and the engine's
+ * own time (read, clean, queries, checks), and its cleaned row counts as text.
+ */
+function engineRun(run: MeasuredRun, engine: string) {
+  const figures = checked(run, engine);
+  const engineMs = figures.read_ms! + figures.clean_ms + figures.queries_ms + figures.checks_ms!;
+  return {
+    times: [run.wallMs, run.peakRssMiB, engineMs] as const,
+    rowsOut: JSON.stringify(figures.rows_out),
+  };
 }
 
 export async function main(args: string[]): Promise<number> {

@@ -25,7 +25,8 @@ import type { DeliveryTarget } from "../src/transfer/target.ts";
 import type { OutgoingRecord } from "../src/core/records.ts";
 import { kinesisClient } from "../src/kinesis/client.ts";
 import { type KinesisEntry, planBatches } from "../src/kinesis/batches.ts";
-import { KinesisTarget } from "../src/kinesis/target.ts";
+import { KinesisTarget, prepareStreams } from "../src/kinesis/target.ts";
+import { SdkTransport } from "../src/kinesis/sdk_transport.ts";
 import { sleep } from "../src/util/retry.ts";
 import { streamName } from "../src/core/names.ts";
 import { openSource } from "../src/source/rds_reader.ts";
@@ -73,15 +74,8 @@ async function readSource(config: PipelineConfig, rows: number) {
 }
 
 /** Creates the streams of `id` and waits until ACTIVE (not timed). */
-async function createStreams(config: PipelineConfig, id: string): Promise<void> {
-  const target = new KinesisTarget({
-    client: kinesisClient(config.kinesis),
-    id,
-    shards: 1,
-    log: () => {},
-  });
-  await target.prepare(TABLE_KINDS);
-  await target.close();
+function createStreams(config: PipelineConfig, id: string): Promise<void> {
+  return prepareStreams(config.kinesis, id, TABLE_KINDS);
 }
 
 /** The bare loop: the same records, the same batches, PutRecords back to back, a loop per stream. */
@@ -134,7 +128,7 @@ async function streamRun(
   const cfg = { ...config, stateDir };
   const options = parseTransferOptions({ _: [], limit: String(rows), quiet: true });
   const target = new KinesisTarget({
-    client: kinesisClient(config.kinesis),
+    transport: new SdkTransport(kinesisClient(config.kinesis)),
     id: config.id,
     shards: 1,
     inFlight,
@@ -247,7 +241,11 @@ export async function main(args: string[]): Promise<number> {
         },
       );
       const target = stamping(
-        new KinesisTarget({ client: kinesisClient(base.kinesis), id, shards: 1 }),
+        new KinesisTarget({
+          transport: new SdkTransport(kinesisClient(base.kinesis)),
+          id,
+          shards: 1,
+        }),
         stamps,
       );
       await runTransfer(

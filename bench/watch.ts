@@ -6,7 +6,8 @@
  * median rows per second with watching to without (the target: at least 0.95, a cost under 5%).
  */
 import { intFlag, parseFlags } from "../src/core/cli.ts";
-import { batchRun, databaseWith } from "./batch.ts";
+import { retry } from "../src/util/retry.ts";
+import { batchRun, databaseWith, pipelineFlags } from "./batch.ts";
 import { median } from "./measure.ts";
 import { requireStack, ROOT } from "./prerequisites.ts";
 
@@ -29,12 +30,7 @@ async function watching(database: string, id: string, state: string) {
       "-A",
       "main.ts",
       "watch",
-      "--id",
-      id,
-      "--mysql-database",
-      database,
-      "--state-dir",
-      state,
+      ...pipelineFlags(id, database, state),
       "--port",
       String(WATCH_PORT),
     ],
@@ -45,19 +41,17 @@ async function watching(database: string, id: string, state: string) {
   const events = new AbortController();
   let received = 0;
   const url = `http://127.0.0.1:${WATCH_PORT}/events`;
-  for (let attempt = 0;; attempt++) {
-    try {
-      const response = await fetch(url, { signal: events.signal });
-      const reader = response.body!.getReader();
-      (async () => {
-        while (!(await reader.read()).done) received++;
-      })().catch(() => {});
-      break;
-    } catch (error) {
-      if (attempt > 100) throw new Error(`watch did not answer at ${url}: ${error}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const response = await retry(() => fetch(url, { signal: events.signal }), {
+    baseMs: 50,
+    capMs: 200,
+    deadlineMs: 10_000,
+  }).catch((error) => {
+    throw new Error(`watch did not answer at ${url}: ${error}`);
+  });
+  const reader = response.body!.getReader();
+  (async () => {
+    while (!(await reader.read()).done) received++;
+  })().catch(() => {});
   return async () => {
     events.abort();
     watch.kill("SIGTERM");

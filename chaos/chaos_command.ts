@@ -31,7 +31,7 @@ import { streamName } from "../src/core/names.ts";
 import { TABLE_KINDS, type TableKind } from "../src/core/tables.ts";
 import { kinesisClient } from "../src/kinesis/client.ts";
 import { CheckpointStore } from "../src/transfer/checkpoint.ts";
-import { sleep } from "../src/util/retry.ts";
+import { retry, sleep } from "../src/util/retry.ts";
 import { DEFAULT_DATASET } from "../sim/datagen/generate.ts";
 import { textTable } from "../sim/text_table.ts";
 import {
@@ -225,7 +225,8 @@ async function runMainOnce(
 /** Runs `main.ts ARGS` to its end against the stack, up to `tries` times until it exits 0. */
 async function drainRun(stack: ChaosStack, logs: string, args: string[], tries = 3) {
   let last = { code: -1, stdout: "" };
-  for (let attempt = 1; attempt <= tries; attempt++) {
+  // Between tries the stack is brought back up, which is the wait.
+  await retry(async () => {
     const began = Date.now();
     const run = await runMainOnce(stack, args, 600_000);
     await Deno.writeTextFile(
@@ -235,9 +236,11 @@ async function drainRun(stack: ChaosStack, logs: string, args: string[], tries =
       { append: true },
     );
     last = run;
-    if (run.code === 0) break;
-    await bringBack(stack);
-  }
+    if (run.code !== 0) {
+      await bringBack(stack);
+      throw new Error(`exit ${run.code}`);
+    }
+  }, { maxAttempts: tries, baseMs: 0, capMs: 0 }).catch(() => {});
   return last;
 }
 
@@ -503,29 +506,19 @@ async function runChaos(
     // The sinks and the consumers drain side by side; a last consume must find nothing new.
     const sinkDrain = (id: string, flushSize: string, ...flags: string[]) =>
       drainRun(stack, logs, [...sinkArgs(id, flushSize), ...flags, "--exit-at-end"]);
+    const drainArgs = (id: string, idleExit: string) => [
+      "consume",
+      "--id",
+      id,
+      "--db",
+      consumerDb(stack, id),
+      "--idle-exit",
+      idleExit,
+    ];
     const consumeDrain = (id: string) =>
-      drainRun(stack, logs, [
-        "consume",
-        "--id",
-        id,
-        "--db",
-        consumerDb(stack, id),
-        "--idle-exit",
-        "5",
-      ])
-        .then(() =>
-          drainRun(stack, logs, [
-            "consume",
-            "--id",
-            id,
-            "--db",
-            consumerDb(stack, id),
-            "--idle-exit",
-            "2",
-            "--json",
-            "--quiet",
-          ])
-        ).then((final) => final.code === 0 ? JSON.parse(final.stdout).records as number : -1);
+      drainRun(stack, logs, drainArgs(id, "5"))
+        .then(() => drainRun(stack, logs, [...drainArgs(id, "2"), "--json", "--quiet"]))
+        .then((last) => last.code === 0 ? JSON.parse(last.stdout).records as number : -1);
     const [, , lastFollow, lastRandom] = await Promise.all([
       sinkDrain(IDS.follow, "200"),
       sinkDrain(IDS.random, "50", ...s3Flags(stack)),
@@ -534,20 +527,10 @@ async function runChaos(
     ]);
 
     say("chaos: checking");
-    const random = await randomDraws(
-      stack.config(IDS.random),
-      "kafka",
-      options.seed,
-      MAX_OFFSET,
-      source,
-    );
-    const streamRandom = await randomDraws(
-      stack.config(IDS.streamRandom),
-      "kinesis",
-      options.seed,
-      MAX_OFFSET,
-      source,
-    );
+    const draws = (id: string, target: "kafka" | "kinesis") =>
+      randomDraws(stack.config(id), target, options.seed, MAX_OFFSET, source);
+    const random = await draws(IDS.random, "kafka");
+    const streamRandom = await draws(IDS.streamRandom, "kinesis");
     // The random pipeline's objects, copied from S3 with their keys, are checked as a directory.
     const s3Copy = `${dir}/s3-copy`;
     for (const kind of TABLE_KINDS) await stack.copyS3(`topics/${IDS.random}.${kind}/`, s3Copy);

@@ -33,7 +33,7 @@
  * faultSchedule(7, 60_000).length >= FAULT_KINDS.length; // true
  * ```
  */
-import { sleep } from "../src/util/retry.ts";
+import { retry, sleep } from "../src/util/retry.ts";
 import { type ChaosService, type ChaosStack, PROXIED, SERVICES, type Volume } from "./stack.ts";
 import type { Supervised } from "./supervisor.ts";
 
@@ -343,15 +343,14 @@ async function inject(
 }
 
 /** `infra.sh local up`, tried three times; the last failure's line, or undefined once up. */
-export async function bringBack(stack: ChaosStack): Promise<string | undefined> {
-  let failure: string | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
+export function bringBack(stack: ChaosStack): Promise<string | undefined> {
+  return retry(async () => {
     const up = await stack.infra("up");
-    if (up.code === 0) return undefined;
-    failure = up.output.trim().split("\n").at(-1);
-    await sleep(2_000);
-  }
-  return failure;
+    if (up.code !== 0) throw new Error(up.output.trim().split("\n").at(-1));
+  }, { maxAttempts: 3, baseMs: 1_000, capMs: 2_000 }).then(
+    () => undefined,
+    (error) => (error as Error).message,
+  );
 }
 
 /** Sends a signal to a service's current process, found by its pid file. */

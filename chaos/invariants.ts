@@ -28,7 +28,7 @@
  */
 import { join } from "node:path";
 import mysql from "mysql2/promise";
-import { parseObjectKey } from "../src/core/bucket_layout.ts";
+import { listTopicFolder, parseObjectKey } from "../src/core/bucket_layout.ts";
 import type { PipelineConfig } from "../src/core/config.ts";
 import { cleanTableName, streamName } from "../src/core/names.ts";
 import { TABLE_KINDS, type TableKind, TABLES } from "../src/core/tables.ts";
@@ -100,24 +100,15 @@ export interface ObjectSummary {
 /** The objects of `topic` in a local bucket. */
 async function bucketObjects(bucket: string, topic: string, kind: TableKind) {
   const objects: ObjectSummary[] = [];
-  const base = join(bucket, "topics", topic);
-  let folders: Deno.DirEntry[] = [];
-  try {
-    folders = [...Deno.readDirSync(base)];
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  for (const folder of folders) {
-    for (const file of Deno.readDirSync(join(base, folder.name))) {
-      const key = `topics/${topic}/${folder.name}/${file.name}`;
-      const parsed = parseObjectKey(key);
-      if (!parsed) throw new Error(`unexpected file in the bucket: ${key}`);
-      const text = await Deno.readTextFile(join(bucket, key));
-      const indexes = text.trim().split("\n").map((line) =>
-        Number(JSON.parse(line)[TABLES[kind].indexColumn])
-      );
-      objects.push({ partition: parsed.partition, startOffset: parsed.startOffset, indexes });
-    }
+  for (const file of await listTopicFolder(join(bucket, "topics", topic))) {
+    const key = `topics/${topic}/${file}`;
+    const parsed = parseObjectKey(key);
+    if (!parsed) throw new Error(`unexpected file in the bucket: ${key}`);
+    const text = await Deno.readTextFile(join(bucket, key));
+    const indexes = text.trim().split("\n").map((line) =>
+      Number(JSON.parse(line)[TABLES[kind].indexColumn])
+    );
+    objects.push({ partition: parsed.partition, startOffset: parsed.startOffset, indexes });
   }
   return objects.sort((a, b) => a.partition - b.partition || a.startOffset - b.startOffset);
 }

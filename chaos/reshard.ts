@@ -21,12 +21,13 @@ import {
   type Shard,
   SplitShardCommand,
 } from "@aws-sdk/client-kinesis";
-import { sleep } from "../src/util/retry.ts";
+import { pollUntil } from "../src/util/retry.ts";
 
 /** Open shards at most before a reshard merges rather than splits. */
 const MOST_OPEN = 4;
 
-async function openShards(client: KinesisClient, stream: string): Promise<Shard[]> {
+/** The open shards of `stream` (no ending sequence number), in hash key order. */
+export async function openShards(client: KinesisClient, stream: string): Promise<Shard[]> {
   const shards: Shard[] = [];
   let token: string | undefined;
   do {
@@ -44,12 +45,44 @@ const compare = (a: string, b: string) =>
   BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
 
 async function untilActive(client: KinesisClient, stream: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  const active = await pollUntil(async () => {
     const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === "ACTIVE") return;
-    await sleep(200);
-  }
-  throw new Error(`${stream} not ACTIVE 20 s after resharding`);
+    return summary.StreamDescriptionSummary?.StreamStatus === "ACTIVE";
+  }, { everyMs: 200, timeoutMs: 20_000 });
+  if (!active) throw new Error(`${stream} not ACTIVE 20 s after resharding`);
+}
+
+/** Splits `shard` at the middle of its hash key range (the stream is UPDATING after). */
+export async function splitShard(
+  client: KinesisClient,
+  stream: string,
+  shard: Shard,
+): Promise<void> {
+  const { StartingHashKey, EndingHashKey } = shard.HashKeyRange!;
+  const middle = (BigInt(StartingHashKey!) + BigInt(EndingHashKey!)) / 2n;
+  await client.send(
+    new SplitShardCommand({
+      StreamName: stream,
+      ShardToSplit: shard.ShardId,
+      NewStartingHashKey: String(middle),
+    }),
+  );
+}
+
+/** Merges the adjacent open shards `a` and `b` (the stream is UPDATING after). */
+export async function mergeShards(
+  client: KinesisClient,
+  stream: string,
+  a: Shard,
+  b: Shard,
+): Promise<void> {
+  await client.send(
+    new MergeShardsCommand({
+      StreamName: stream,
+      ShardToMerge: a.ShardId,
+      AdjacentShardToMerge: b.ShardId,
+    }),
+  );
 }
 
 /**
@@ -66,27 +99,13 @@ export async function reshard(
   const split = open.length < 2 || (open.length < MOST_OPEN && pick < 0.6);
   if (split) {
     const shard = open[Math.floor(pick * open.length) % open.length];
-    const { StartingHashKey, EndingHashKey } = shard.HashKeyRange!;
-    const middle = (BigInt(StartingHashKey!) + BigInt(EndingHashKey!)) / 2n;
-    await client.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: shard.ShardId,
-        NewStartingHashKey: String(middle),
-      }),
-    );
+    await splitShard(client, stream, shard);
     await untilActive(client, stream);
     return `split ${shard.ShardId} (${open.length} open shards before)`;
   }
   const first = Math.floor(pick * (open.length - 1)) % (open.length - 1);
   const [a, b] = [open[first], open[first + 1]];
-  await client.send(
-    new MergeShardsCommand({
-      StreamName: stream,
-      ShardToMerge: a.ShardId,
-      AdjacentShardToMerge: b.ShardId,
-    }),
-  );
+  await mergeShards(client, stream, a, b);
   await untilActive(client, stream);
   return `merged ${a.ShardId} and ${b.ShardId} (${open.length} open shards before)`;
 }

@@ -10,7 +10,7 @@ import { loadConfig } from "../../src/core/config.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { ListStreamsCommand } from "@aws-sdk/client-kinesis";
 import { KAFKA_RETRY, kafkaClient } from "../../src/kafka/client.ts";
-import { sleep } from "../../src/util/retry.ts";
+import { retry } from "../../src/util/retry.ts";
 import mysql from "mysql2/promise";
 
 const config = loadConfig({ _: [] });
@@ -66,17 +66,13 @@ if (import.meta.main) {
     console.error(`usage: health.ts <${Object.keys(CHECKS).join("|")}> [--wait SECONDS]`);
     Deno.exit(2);
   }
-  const deadline = Date.now() + Number(values.wait) * 1000;
-  for (;;) {
-    try {
-      console.log(await check());
-      Deno.exit(0);
-    } catch (error) {
-      if (Date.now() >= deadline) {
-        console.error(`${positionals[0]}: ${(error as Error).message}`);
-        Deno.exit(1);
-      }
-      await sleep(250);
-    }
+  try {
+    console.log(
+      await retry(check, { baseMs: 125, capMs: 250, deadlineMs: Number(values.wait) * 1000 }),
+    );
+    Deno.exit(0);
+  } catch (error) {
+    console.error(`${positionals[0]}: ${(error as Error).message}`);
+    Deno.exit(1);
   }
 }

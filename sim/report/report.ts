@@ -264,6 +264,20 @@ function topRows(values: (number | null)[]): number[] {
     .slice(0, MAX_BARS);
 }
 
+/**
+ * The rows a bar chart shows, in order: all of them, or past `MAX_BARS` the
+ * top ones by `measure`, with the note that says so.
+ */
+function barOrder(answer: QueryAnswer, measure: number): { order: number[]; note: string | null } {
+  const { columns, rows } = answer;
+  if (rows.length <= MAX_BARS) return { order: rows.map((_, i) => i), note: null };
+  return {
+    order: topRows(rows.map((row) => chartNumber(row[measure]))),
+    note: `Showing the top ${MAX_BARS} of ${rows.length} rows by ${columns[measure]}; ` +
+      `the table lists them all.`,
+  };
+}
+
 function noChart(answer: QueryAnswer, note: string): ChartSpec {
   return {
     kind: "none",
@@ -337,13 +351,7 @@ export function chartSpecFor(answer: QueryAnswer): ChartSpec {
   }
 
   const values = valueColumnsFor(answer, numeric, measure);
-  let order = rows.map((_, i) => i);
-  let note: string | null = null;
-  if (rows.length > MAX_BARS) {
-    order = topRows(rows.map((row) => chartNumber(row[measure])));
-    note = `Showing the top ${MAX_BARS} of ${rows.length} rows by ${columns[measure]}; ` +
-      `the table lists them all.`;
-  }
+  const { order, note } = barOrder(answer, measure);
   const allLabels = labels(label);
   const categories = uniqueLabels(order.map((i) => allLabels[i]));
   return {
@@ -425,13 +433,7 @@ function colouredSpec(
   colourByGroup: boolean,
 ): ChartSpec {
   const { columns, rows } = answer;
-  let order = rows.map((_, i) => i);
-  let note: string | null = null;
-  if (rows.length > MAX_BARS) {
-    order = topRows(rows.map((row) => chartNumber(row[measure])));
-    note = `Showing the top ${MAX_BARS} of ${rows.length} rows by ${columns[measure]}; ` +
-      `the table lists them all.`;
-  }
+  const { order, note } = barOrder(answer, measure);
   const categories = uniqueLabels(
     order.map((i) => `${labelText(rows[i][label])} · ${labelText(rows[i][group])}`),
   );

@@ -42,7 +42,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { TargetError } from "../core/errors.ts";
 import type { TableKind } from "../core/tables.ts";
-import { classifyKinesisError, describeKinesisError } from "../kinesis/errors.ts";
+import { describeKinesisError, kinesisFailure } from "../kinesis/errors.ts";
 import { backoffDelay, retry } from "../util/retry.ts";
 
 /** How long a shard is skipped after a throttled or failed read: up to 400 ms, doubling, at most 5 s. */
@@ -284,7 +284,7 @@ export class ShardReader {
         baseMs: 250,
         capMs: 2_000,
         deadlineMs: RELIST_DEADLINE_MS,
-        retryIf: (error) => !isMissing(error) && classifyKinesisError(error) !== "fatal",
+        retryIf: (error) => !isMissing(error) && kinesisFailure(error).retriable,
         signal: this.#signal,
       }).catch((error) => {
         if (isMissing(error)) return this.#awaitRecreated(source);
@@ -389,8 +389,7 @@ export class ShardReader {
           vanished.add(shard.source);
           continue;
         }
-        const failure = classifyKinesisError(error);
-        if (failure === "fatal" || ++shard.failures > 8) {
+        if (!kinesisFailure(error).retriable || ++shard.failures > 8) {
           throw new TargetError(
             `GetRecords on ${shard.source.stream} ${shard.shardId}: ${describeKinesisError(error)}`,
           );

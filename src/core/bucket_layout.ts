@@ -4,7 +4,7 @@
  * `topics/<topic>/partition=<p>/<topic>+<p>+<start offset, 10 digits>.json`,
  * one JSON record per line. Names derive from offsets, so a replay rewrites
  * the same object instead of adding a duplicate. The sink and the simulator
- * both name objects here.
+ * both name objects here, and a local bucket's topic folder is listed here.
  *
  * @example
  * ```ts
@@ -47,4 +47,25 @@ export function parseObjectKey(
   const match = /(?:^|\/)topics\/([^/]+)\/partition=(\d+)\/\1\+\2\+(\d{10})\.json$/.exec(key);
   if (!match) return null;
   return { topic: match[1], partition: Number(match[2]), startOffset: Number(match[3]) };
+}
+
+/**
+ * The files in the folders of one topic's folder of a local bucket
+ * (`<bucket>/topics/<topic>`), as `<folder>/<name>` below it, sorted; none
+ * when the topic has no folder yet. What is not an object (a stray file,
+ * another folder's) is the caller's to skip or refuse.
+ */
+export async function listTopicFolder(topicDir: string): Promise<string[]> {
+  const files: string[] = [];
+  try {
+    for await (const folder of Deno.readDir(topicDir)) {
+      if (!folder.isDirectory) continue;
+      for await (const file of Deno.readDir(`${topicDir}/${folder.name}`)) {
+        if (file.isFile) files.push(`${folder.name}/${file.name}`);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return files.sort();
 }

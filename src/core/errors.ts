@@ -75,6 +75,21 @@ export class TargetError extends CliError {
 }
 
 /**
+ * A target failure that may pass if tried again (throttled, a 5xx, a
+ * service briefly away): `retriable` tells the retry loops so
+ * (`util/retry.ts`'s `isRetriable`), and `retryAfterMs` is the least wait
+ * the service asked for. Not retried, or retried in vain, it ends the
+ * command as any `TargetError` does.
+ */
+export class RetriableTargetError extends TargetError {
+  readonly retriable = true;
+  constructor(message: string, readonly retryAfterMs = 0) {
+    super(message);
+    this.name = "RetriableTargetError";
+  }
+}
+
+/**
  * A record the target refused (names table and index); exit 5. `delivered`,
  * when the target knows it: how many of the records given to that send,
  * from the first, it acknowledged before the refused one (the driver

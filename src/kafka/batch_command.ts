@@ -10,13 +10,13 @@
  * const exitCode = await main(["--limit", "100", "--json"]);
  * ```
  */
-import { choiceFlag, type Flags, intFlag, onOffFlag, stringFlag } from "../core/cli.ts";
+import { choiceFlag, type Flags, intFlag, onOffFlag } from "../core/cli.ts";
 import { type Command, runCommand } from "../core/command.ts";
-import { UsageError } from "../core/errors.ts";
 import { loadConfig, type PipelineConfig } from "../core/config.ts";
 import type { DeliveryTarget } from "../transfer/target.ts";
 import { KafkaTarget } from "./target.ts";
 import { KafkaRestTarget } from "./rest_target.ts";
+import { viaFlag } from "../transfer/via.ts";
 import {
   parseTransferOptions,
   runTransfer,
@@ -57,27 +57,21 @@ ${TRANSFER_USAGE}`;
 
 /** Builds the target `--via` asks for. */
 export function batchTarget(config: PipelineConfig, flags: Flags): DeliveryTarget {
-  const [via, ...rest] = (stringFlag(flags, "via", "kafka")).split(/\s+/);
-  const url = rest[0] ?? flags._[0];
+  const via = viaFlag(flags, {
+    direct: "kafka",
+    proxy: "rest",
+    urlName: "the endpoint URL",
+    example: "http://host:port",
+  });
   const waitMs = intFlag(flags, "broker-wait", 120, { min: 1 }) * 1000;
-  if (via === "rest") {
-    if (!url) {
-      throw new UsageError("--via rest needs the endpoint URL: --via rest http://host:port");
-    }
-    try {
-      new URL(url);
-    } catch {
-      throw new UsageError(`--via rest: "${url}" is not a URL`);
-    }
+  if (via.name === "rest") {
     return new KafkaRestTarget({
       id: config.id,
-      url,
+      url: via.url.href,
       recordsPerRequest: intFlag(flags, "request-records", 500, { min: 1, max: 100_000 }),
       giveUpAfterMs: waitMs,
     });
   }
-  if (via !== "kafka") throw new UsageError(`--via must be kafka or rest URL, got "${via}"`);
-  if (flags._.length) throw new UsageError(`unexpected argument "${flags._[0]}"`);
   return new KafkaTarget({
     id: config.id,
     kafka: config.kafka,

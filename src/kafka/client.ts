@@ -33,6 +33,8 @@ export const KAFKA_RETRY = {
   quick: { retries: 2, initialRetryTime: 300, maxRetryTime: 2_000 },
   /** Admin calls right after a topic was created: a few more. */
   settling: { retries: 5, initialRetryTime: 300, maxRetryTime: 2_000 },
+  /** Tests' clients that ride out a broker restart or failover: eight retries, kafkajs's pacing. */
+  recovering: { retries: 8 },
   /** Probes (health checks): one try. */
   none: { retries: 0 },
 } as const satisfies Record<string, RetryOptions>;

@@ -18,10 +18,10 @@
  */
 import { type DeliveryTarget, type TargetOptions } from "../transfer/target.ts";
 import { type OutgoingRecord } from "../core/records.ts";
-import { RecordRejectedError, TargetError } from "../core/errors.ts";
+import { RecordRejectedError, RetriableTargetError, TargetError } from "../core/errors.ts";
 import { topicName } from "../core/names.ts";
 import type { TableKind } from "../core/tables.ts";
-import { Backoff, type BackoffOptions, sleep } from "../util/retry.ts";
+import { type BackoffOptions, isRetriable, retry } from "../util/retry.ts";
 
 /** The content type of Kafka REST Proxy v2 JSON records. */
 export const KAFKA_JSON_V2 = "application/vnd.kafka.json.v2+json";
@@ -106,47 +106,44 @@ export class KafkaRestTarget implements DeliveryTarget {
     const body = JSON.stringify({
       records: records.map((record) => ({ key: record.key, value: record.record })),
     });
-    const backoff = new Backoff({
-      ...(this.options.backoff ?? { baseMs: 200, capMs: 5_000 }),
-      deadlineMs: this.options.giveUpAfterMs ?? 120_000,
-    });
-    for (let attempt = 1;; attempt++) {
-      let problem: string;
-      let retryAfterMs = 0;
+    let attempts = 0;
+    await retry(async () => {
+      attempts++;
+      let response: Response;
+      let text: string;
       try {
-        const response = await fetch(url, {
+        response = await fetch(url, {
           method: "POST",
           headers: { "content-type": KAFKA_JSON_V2, accept: "application/vnd.kafka.v2+json" },
           body,
         });
-        const text = await response.text();
-        if (response.ok) {
-          this.#checkOffsets(topic, kind, records, text);
-          return;
-        }
-        problem = `${response.status} ${text.slice(0, 200)}`;
-        if (response.status === 413) {
-          throw new RecordRejectedError(
-            `record too large for ${topic} behind ${this.endpoint}: a request of ${records.length} ` +
-              `record(s) from ${kind} index ${records[0].index} was refused (413)`,
-          );
-        }
-        if (response.status !== 429 && response.status < 500) {
-          throw new TargetError(`Kafka REST endpoint ${url} refused the records: ${problem}`);
-        }
-        retryAfterMs = Number(response.headers.get("retry-after") ?? 0) * 1000;
+        text = await response.text();
       } catch (error) {
-        if (error instanceof TargetError || error instanceof RecordRejectedError) throw error;
-        problem = (error as Error).message;
+        throw new RetriableTargetError((error as Error).message);
       }
-      const wait = backoff.next(retryAfterMs);
-      if (wait === undefined) {
-        throw new TargetError(
-          `Kafka REST endpoint ${url} still failing after ${attempt} attempt(s): ${problem}`,
+      if (response.ok) return this.#checkOffsets(topic, kind, records, text);
+      const problem = `${response.status} ${text.slice(0, 200)}`;
+      if (response.status === 413) {
+        throw new RecordRejectedError(
+          `record too large for ${topic} behind ${this.endpoint}: a request of ${records.length} ` +
+            `record(s) from ${kind} index ${records[0].index} was refused (413)`,
         );
       }
-      await sleep(wait);
-    }
+      if (response.status === 429 || response.status >= 500) {
+        const retryAfterMs = Number(response.headers.get("retry-after") ?? 0) * 1000;
+        throw new RetriableTargetError(problem, retryAfterMs);
+      }
+      throw new TargetError(`Kafka REST endpoint ${url} refused the records: ${problem}`);
+    }, {
+      ...(this.options.backoff ?? { baseMs: 200, capMs: 5_000 }),
+      deadlineMs: this.options.giveUpAfterMs ?? 120_000,
+      retryIf: isRetriable,
+    }).catch((error) => {
+      if (!isRetriable(error)) throw error;
+      throw new TargetError(
+        `Kafka REST endpoint ${url} still failing after ${attempts} attempt(s): ${error.message}`,
+      );
+    });
   }
 
   /** A 200 can still carry per-record errors: each one fails the send. */

@@ -3,7 +3,7 @@
  * limits: at most 500 records and 5 MiB per call, 1 MiB per record, where a
  * record's size is its data plus its partition key (as AWS counts it), and a
  * partition key of 1 to 256 characters. A record over the limit is an error
- * naming it, never a silent drop. Both Kinesis targets batch here.
+ * naming it, never a silent drop. The Kinesis target batches here, whatever its transport.
  *
  * @example
  * ```ts

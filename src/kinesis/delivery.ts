@@ -1,6 +1,6 @@
 /**
- * What both Kinesis targets (the SDK's PutRecords and the API Gateway
- * proxy) do alike: their common settings, building an entry per record,
+ * The Kinesis target's delivery, the same through either transport (the
+ * SDK's PutRecords or the API Gateway proxy): its settings, building an entry per record,
  * waiting for a stream to be ACTIVE, reading a PutRecords answer, and
  * retrying until Kinesis accepted every entry: failed entries are retried
  * alone after a jittered backoff, throttling slows every later call down
@@ -32,7 +32,7 @@ import { CallFailure, isRetryableRecordError, isThrottle, oneLine } from "./erro
 /** How records are spread over shards: by row index (stable) or a random uuid (the original's). */
 export type PartitionKeyMode = "index" | "uuid";
 
-/** Settings both Kinesis targets take. */
+/** Settings of the Kinesis target, whatever its transport. */
 export interface KinesisDeliveryOptions extends TargetOptions {
   /** Shards of a stream this target creates. */
   shards: number;
@@ -182,7 +182,7 @@ export async function retryUntilAccepted<T extends { label: string }>(
       outcome = await attempt(pending);
     } catch (error) {
       if (!(error instanceof CallFailure)) throw error;
-      if (error.failureClass === "fatal") throw new TargetError(`${what} failed: ${error.message}`);
+      if (!error.retriable) throw new TargetError(`${what} failed: ${error.message}`);
       if (error.failureClass === "throttle") throttled();
       else if (++attempts >= maxAttempts) {
         throw new TargetError(`${what} failed ${attempts} times: ${error.message}`);

@@ -1,14 +1,16 @@
 /**
  * What a Kinesis failure means: throttling (slow down and retry), transient
- * (retry a few times), or fatal (stop). Both producer targets and the
- * streaming consumer classify SDK errors and per-record error codes here,
- * and describe them in one line.
+ * (retry a few times), or fatal (stop). An SDK error becomes a `CallFailure`
+ * here (`kinesisFailure`), which carries its class and whether it is
+ * `retriable`, for the producer's and the consumer's retry loops; per-record
+ * error codes are read here too, and errors described in one line.
  *
  * @example
  * ```ts
- * import { classifyKinesisError, describeKinesisError } from "./errors.ts";
+ * import { describeKinesisError, kinesisFailure } from "./errors.ts";
  * const error = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
- * classifyKinesisError(error); // "throttle"
+ * kinesisFailure(error).failureClass; // "throttle"
+ * kinesisFailure(error).retriable; // true
  * describeKinesisError(error); // "ThrottlingException: Rate exceeded"
  * ```
  */
@@ -16,11 +18,14 @@
 /** How a failed call should be answered: slow down, retry a few times, or stop. */
 export type FailureClass = "throttle" | "transient" | "fatal";
 
-/** A whole call failed; `failureClass` says whether to retry it. */
+/** A whole call failed; `failureClass` says how to answer it, `retriable` whether to try again. */
 export class CallFailure extends Error {
-  constructor(readonly failureClass: FailureClass, message: string) {
-    super(message);
+  readonly retriable: boolean;
+
+  constructor(readonly failureClass: FailureClass, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "CallFailure";
+    this.retriable = failureClass !== "fatal";
   }
 }
 
@@ -56,8 +61,16 @@ export function isThrottle(code: string): boolean {
   return THROTTLE_ERRORS.has(code);
 }
 
-/** Classifies an error thrown by an SDK call. */
-export function classifyKinesisError(error: unknown): FailureClass {
+/** An error thrown by an SDK call as a `CallFailure`: its class, and its one-line description. */
+export function kinesisFailure(error: unknown): CallFailure {
+  if (error instanceof CallFailure) return error;
+  return new CallFailure(classifyKinesisError(error), describeKinesisError(error), {
+    cause: error,
+  });
+}
+
+/** How to answer an error thrown by an SDK call. */
+function classifyKinesisError(error: unknown): FailureClass {
   const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   if (e?.name && THROTTLE_ERRORS.has(e.name)) return "throttle";
   const status = e?.$metadata?.httpStatusCode;

@@ -11,13 +11,14 @@
  * const exitCode = await main(["--limit", "100", "--shards", "2"]);
  * ```
  */
-import { choiceFlag, type Flags, intFlag, stringFlag } from "../core/cli.ts";
+import { choiceFlag, type Flags, intFlag } from "../core/cli.ts";
 import { type Command, runCommand } from "../core/command.ts";
-import { UsageError } from "../core/errors.ts";
 import { loadConfig, type PipelineConfig } from "../core/config.ts";
 import type { DeliveryTarget } from "../transfer/target.ts";
-import { KinesisApiTarget } from "./api_target.ts";
+import { viaFlag } from "../transfer/via.ts";
+import { ApiTransport } from "./api_transport.ts";
 import { kinesisClient } from "./client.ts";
+import { SdkTransport } from "./sdk_transport.ts";
 import { KinesisTarget } from "./target.ts";
 import {
   parseTransferOptions,
@@ -62,9 +63,13 @@ ${TRANSFER_USAGE}`;
 
 /** Builds the target `--via` asks for. */
 export function streamTarget(config: PipelineConfig, flags: Flags): DeliveryTarget {
-  const [via, ...rest] = stringFlag(flags, "via", "kinesis").split(/\s+/);
-  const url = rest[0] ?? flags._[0];
-  const common = {
+  const via = viaFlag(flags, {
+    direct: "kinesis",
+    proxy: "api",
+    urlName: "the API's URL",
+    example: "https://...",
+  });
+  const options = {
     id: config.id,
     shards: intFlag(flags, "shards", 1, { min: 1, max: 10_000 }),
     partitionKey: choiceFlag(flags, "partition-key", ["index", "uuid"] as const, "index"),
@@ -72,25 +77,20 @@ export function streamTarget(config: PipelineConfig, flags: Flags): DeliveryTarg
     inFlight: intFlag(flags, "in-flight", 2, { min: 1, max: 16 }),
     throttleTimeoutMs: intFlag(flags, "throttle-wait", 600, { min: 1 }) * 1000,
   };
-  if (via === "api") {
-    if (!url) throw new UsageError("--via api needs the API's URL: --via api https://...");
-    try {
-      new URL(url);
-    } catch {
-      throw new UsageError(`--via api: "${url}" is not a URL`);
-    }
-    const apiKey = Deno.env.get("PINPIPE_API_KEY");
-    return new KinesisApiTarget({
-      ...common,
-      url,
-      route: choiceFlag(flags, "api-route", ["records", "record"] as const, "records"),
-      concurrency: intFlag(flags, "api-concurrency", 8, { min: 1, max: 256 }),
-      headers: apiKey ? { "x-api-key": apiKey } : {},
+  if (via.name === "kinesis") {
+    return new KinesisTarget({
+      ...options,
+      transport: new SdkTransport(kinesisClient(config.kinesis)),
     });
   }
-  if (via !== "kinesis") throw new UsageError(`--via must be kinesis or api URL, got "${via}"`);
-  if (flags._.length) throw new UsageError(`unexpected argument "${flags._[0]}"`);
-  return new KinesisTarget({ ...common, client: kinesisClient(config.kinesis) });
+  const apiKey = Deno.env.get("PINPIPE_API_KEY");
+  const transport = new ApiTransport({
+    url: via.url,
+    route: choiceFlag(flags, "api-route", ["records", "record"] as const, "records"),
+    concurrency: intFlag(flags, "api-concurrency", 8, { min: 1, max: 256 }),
+    headers: apiKey ? { "x-api-key": apiKey } : {},
+  });
+  return new KinesisTarget({ ...options, transport });
 }
 
 /** `deno task stream`. */

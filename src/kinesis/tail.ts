@@ -3,7 +3,7 @@
  * A checkpoint stores, per shard, the highest sequence number Kinesis had
  * acknowledged when it was written; after a crash, the records beyond those
  * positions are the ones sent but not checkpointed, and the producer skips
- * them instead of sending them twice.
+ * them instead of sending them twice (`heldRecordsFilter`).
  *
  * @example
  * ```ts
@@ -11,7 +11,7 @@
  * import { readTail } from "./tail.ts";
  * const client = kinesisClient({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" });
  * const tail = await readTail(client, "streaming-0123456789ab-pin", { "shardId-000000000000": "4968..." });
- * tail.texts.length; // records after the position
+ * tail.length; // records after the position
  * ```
  */
 import {
@@ -36,16 +36,23 @@ export function isShardPositions(value: unknown): value is ShardPositions {
     Object.values(value).every((v) => typeof v === "string" && /^\d+$/.test(v));
 }
 
+/** A record read beyond a checkpoint's position: its shard, sequence number and UTF-8 text. */
+export interface TailRecord {
+  shard: string;
+  sequence: string;
+  text: string;
+}
+
 /**
- * Every record of `stream` after `positions`, as UTF-8 text, and the last
- * sequence number per shard. Shards without a position are not read (what
- * they hold may predate the checkpoint).
+ * Every record of `stream` after `positions`, shard by shard, each shard's
+ * in sequence order. Shards without a position are not read (what they hold
+ * may predate the checkpoint).
  */
 export async function readTail(
   client: KinesisClient,
   stream: string,
   positions: ShardPositions,
-): Promise<{ texts: string[]; last: ShardPositions }> {
+): Promise<TailRecord[]> {
   const shards: Shard[] = [];
   let token: string | undefined;
   do {
@@ -56,15 +63,14 @@ export async function readTail(
     token = answer.NextToken;
   } while (token);
   const decoder = new TextDecoder();
-  const texts: string[] = [];
-  const last: ShardPositions = { ...positions };
-  for (const shard of shards) {
-    const after = positions[shard.ShardId!];
+  const tail: TailRecord[] = [];
+  for (const { ShardId: shard } of shards) {
+    const after = positions[shard!];
     if (after === undefined) continue;
     let iterator = (await client.send(
       new GetShardIteratorCommand({
         StreamName: stream,
-        ShardId: shard.ShardId,
+        ShardId: shard,
         ShardIteratorType: "AFTER_SEQUENCE_NUMBER",
         StartingSequenceNumber: after,
       }),
@@ -75,13 +81,55 @@ export async function readTail(
       );
       const records = answer.Records ?? [];
       for (const record of records) {
-        texts.push(decoder.decode(record.Data));
-        last[shard.ShardId!] = laterSequence(last[shard.ShardId!], record.SequenceNumber!);
+        tail.push({
+          shard: shard!,
+          sequence: record.SequenceNumber!,
+          text: decoder.decode(record.Data),
+        });
       }
       // Caught up: an empty page with nothing behind it.
       if (records.length === 0 && !answer.MillisBehindLatest) break;
       iterator = answer.NextShardIterator;
     }
   }
-  return { texts, last };
+  return tail;
+}
+
+/**
+ * The resume filter over what a stream held beyond the checkpoint: answers
+ * true for a record whose text is among `held`, once per copy. `positions`
+ * (the checkpoint's, which the caller then keeps as its own) moves, per
+ * shard, only across the held records the filter has passed over and every
+ * one before them: a checkpoint taken while held records are still ahead
+ * must not cover them, or a rerun from it would not find them and would
+ * send them again.
+ */
+export function heldRecordsFilter(
+  held: readonly TailRecord[],
+  positions: ShardPositions,
+): (text: string) => boolean {
+  const copies = new Map<string, { shard: string; at: number }[]>();
+  const shards = new Map<string, { sequences: string[]; passed: boolean[]; next: number }>();
+  for (const { shard, sequence, text } of held) {
+    let inShard = shards.get(shard);
+    if (!inShard) shards.set(shard, inShard = { sequences: [], passed: [], next: 0 });
+    inShard.sequences.push(sequence);
+    inShard.passed.push(false);
+    const ofText = copies.get(text) ?? [];
+    ofText.push({ shard, at: inShard.sequences.length - 1 });
+    copies.set(text, ofText);
+  }
+  return (text) => {
+    const copy = copies.get(text)?.shift();
+    if (!copy) return false;
+    const inShard = shards.get(copy.shard)!;
+    inShard.passed[copy.at] = true;
+    while (inShard.next < inShard.sequences.length && inShard.passed[inShard.next]) {
+      positions[copy.shard] = laterSequence(
+        positions[copy.shard],
+        inShard.sequences[inShard.next++],
+      );
+    }
+    return true;
+  };
 }

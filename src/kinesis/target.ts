@@ -1,29 +1,25 @@
 /**
  * The Kinesis delivery target of `deno task stream`: creates the three
  * streams `streaming-<id>-pin|geo|user` if missing and waits until they are
- * ACTIVE, then sends records with PutRecords in calls that respect the
- * service limits. Records a call reports as failed are retried, alone, with
- * exponential backoff and jitter; throttling slows every later call down and
- * never drops a record. `send` resolves only when every record is accepted,
- * so the shared transfer loop checkpoints only what Kinesis holds.
+ * ACTIVE, then sends records in calls that respect the service limits.
+ * Records a call reports as failed are retried, alone, with exponential
+ * backoff and jitter; throttling slows every later call down and never
+ * drops a record. `send` resolves only when every record is accepted, so
+ * the shared transfer loop checkpoints only what Kinesis holds. How it
+ * reaches the streams is its transport: the SDK's PutRecords
+ * (`SdkTransport`) or an API Gateway proxy (`ApiTransport`, `--via api`).
  *
  * @example
  * ```ts
  * import { kinesisClient } from "./client.ts";
+ * import { SdkTransport } from "./sdk_transport.ts";
  * import { KinesisTarget } from "./target.ts";
  * const client = kinesisClient({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" });
- * const target = new KinesisTarget({ id: "0123456789ab", client, shards: 1 });
+ * const target = new KinesisTarget({ id: "0123456789ab", transport: new SdkTransport(client), shards: 1 });
  * await target.prepare(["pin"]);
  * await target.close();
  * ```
  */
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  type KinesisClient,
-  PutRecordsCommand,
-  type PutRecordsResultEntry,
-} from "@aws-sdk/client-kinesis";
 import { inLanes } from "../util/lanes.ts";
 import { type DeliveryTarget, logToStderr } from "../transfer/target.ts";
 import { type OutgoingRecord } from "../core/records.ts";
@@ -40,55 +36,61 @@ import {
   toKinesisEntry,
   waitUntilActive,
 } from "./delivery.ts";
-import { CallFailure, classifyKinesisError, describeKinesisError } from "./errors.ts";
-import { isShardPositions, laterSequence, readTail, type ShardPositions } from "./tail.ts";
+import { CallFailure } from "./errors.ts";
+import { heldRecordsFilter, isShardPositions, laterSequence, type ShardPositions } from "./tail.ts";
+import type { KinesisTransport } from "./transport.ts";
+import type { KinesisConfig } from "../core/config.ts";
+import { kinesisClient } from "./client.ts";
+import { SdkTransport } from "./sdk_transport.ts";
 
 /** Settings of a Kinesis target. */
 export interface KinesisTargetOptions extends KinesisDeliveryOptions {
-  /** The SDK client (`kinesisClient(config.kinesis)`); the target destroys it on close. */
-  client: KinesisClient;
+  /** How the streams are reached; the target closes it on close. */
+  transport: KinesisTransport;
 }
 
-/** Sends records to the three Kinesis streams with the SDK. */
+/** Sends records to the three Kinesis streams through its transport. */
 export class KinesisTarget implements DeliveryTarget {
-  readonly name = "kinesis";
-  readonly #client: KinesisClient;
-  readonly #options: Required<Omit<KinesisTargetOptions, "client">>;
+  readonly name: string;
+  readonly #transport: KinesisTransport;
+  readonly #options: Required<Omit<KinesisTargetOptions, "transport">>;
   readonly #pacer = new ThrottlePacer();
   /** Per table, the highest acknowledged sequence number of each shard. */
   readonly #positions = new Map<TableKind, ShardPositions>();
 
-  constructor({ client, ...options }: KinesisTargetOptions) {
-    this.#client = client;
+  constructor({ transport, ...options }: KinesisTargetOptions) {
+    this.#transport = transport;
+    this.name = transport.name;
     this.#options = { ...KINESIS_DELIVERY_DEFAULTS, log: logToStderr, ...options };
   }
 
   /** Creates each missing stream with `shards` shards, then waits for all to be ACTIVE. */
   async prepare(kinds: readonly TableKind[]): Promise<void> {
+    const { where } = this.#transport;
     for (const kind of kinds) {
       const stream = streamName(this.#options.id, kind);
-      const status = await this.#status(stream);
+      const status = await this.#transport.status(stream);
       if (status === undefined) {
-        try {
-          await this.#client.send(
-            new CreateStreamCommand({ StreamName: stream, ShardCount: this.#options.shards }),
+        // Another producer may have created it a moment ago: that is fine.
+        if (await this.#transport.create(stream, this.#options.shards)) {
+          this.#options.log(
+            `${where}created stream ${stream} with ${this.#options.shards} shard(s)`,
           );
-          this.#options.log(`created stream ${stream} with ${this.#options.shards} shard(s)`);
-        } catch (error) {
-          // Another producer may have created it a moment ago: that is fine.
-          if ((error as Error).name !== "ResourceInUseException") {
-            throw new TargetError(`cannot create stream ${stream}: ${describeKinesisError(error)}`);
-          }
         }
       } else if (status === "DELETING") {
         throw new TargetError(
-          `stream ${stream} is being deleted; wait for it to go, then run again`,
+          `${where}stream ${stream} is being deleted; wait for it to go, then run again`,
         );
       }
     }
     for (const kind of kinds) {
       const stream = streamName(this.#options.id, kind);
-      await waitUntilActive(stream, () => this.#status(stream), this.#options.activeTimeoutMs);
+      await waitUntilActive(
+        stream,
+        () => this.#transport.status(stream),
+        this.#options.activeTimeoutMs,
+        where,
+      );
     }
   }
 
@@ -104,9 +106,16 @@ export class KinesisTarget implements DeliveryTarget {
       toKinesisEntry(kind, record, this.#options.partitionKey)
     );
     const { fitting, refused } = fittingPrefix(entries);
-    const batches = planBatches(fitting, this.#options.batchRecords);
+    const batches = planBatches(
+      fitting,
+      this.#transport.recordsPerCall ?? this.#options.batchRecords,
+    );
     // A few calls in flight keep the stream busy while answers travel; all must succeed.
-    await inLanes(batches, this.#options.inFlight, (batch) => this.#putAll(kind, stream, batch));
+    await inLanes(
+      batches,
+      this.#transport.callsInFlight ?? this.#options.inFlight,
+      (batch) => this.#putAll(kind, stream, batch),
+    );
     // Those before the refused record are in the stream: the driver checkpoints them.
     if (refused) throw new RecordRejectedError(`${stream}: ${refused}`, fitting.length);
   }
@@ -119,77 +128,39 @@ export class KinesisTarget implements DeliveryTarget {
   /**
    * After a crash: reads what the stream holds beyond the checkpoint's
    * positions (sent, never checkpointed) and answers true for each record
-   * among them, once per copy, so it is not sent twice. Shards without a
-   * position are not read: at worst a record goes twice (the consumer drops
-   * it), never is a record skipped that Kinesis does not hold.
+   * among them, once per copy, so it is not sent twice. The position moves
+   * on only across what the filter has passed (`heldRecordsFilter`). Shards
+   * without a position are not read: at worst a record goes twice (the
+   * consumer drops it), never is a record skipped that Kinesis does not
+   * hold. A transport that cannot read a stream gives no filter.
    */
   async resumeFilter(
     kind: TableKind,
     saved: unknown,
   ): Promise<((record: OutgoingRecord) => boolean) | undefined> {
+    if (!this.#transport.readTail) return undefined;
     if (!isShardPositions(saved) || Object.keys(saved).length === 0) return undefined;
     const stream = streamName(this.#options.id, kind);
-    let tail: { texts: string[]; last: ShardPositions };
-    try {
-      tail = await readTail(this.#client, stream, saved);
-    } catch (error) {
-      throw new TargetError(
-        `cannot read ${stream} after the checkpoint: ${describeKinesisError(error)}`,
-      );
+    const held = await this.#transport.readTail(stream, saved);
+    const positions = { ...saved };
+    this.#positions.set(kind, positions);
+    if (held.length > 0) {
+      this.#options.log(`${stream}: ${held.length} record(s) already sent after the checkpoint`);
     }
-    this.#positions.set(kind, tail.last);
-    const held = new Map<string, number>();
-    for (const text of tail.texts) held.set(text, (held.get(text) ?? 0) + 1);
-    if (tail.texts.length > 0) {
-      this.#options.log(
-        `${stream}: ${tail.texts.length} record(s) already sent after the checkpoint`,
-      );
-    }
-    return (record) => {
-      const text = JSON.stringify(record.record);
-      const count = held.get(text) ?? 0;
-      if (count === 0) return false;
-      held.set(text, count - 1);
-      return true;
-    };
+    const isHeld = heldRecordsFilter(held, positions);
+    return (record) => isHeld(JSON.stringify(record.record));
   }
 
-  /** Releases the client's connections. */
+  /** Releases the transport's connections. */
   close(): Promise<void> {
-    this.#client.destroy();
+    this.#transport.close();
     return Promise.resolve();
   }
 
-  async #status(stream: string): Promise<string | undefined> {
-    try {
-      const answer = await this.#client.send(
-        new DescribeStreamSummaryCommand({ StreamName: stream }),
-      );
-      return answer.StreamDescriptionSummary?.StreamStatus;
-    } catch (error) {
-      if ((error as Error).name === "ResourceNotFoundException") return undefined;
-      throw new TargetError(`cannot describe stream ${stream}: ${describeKinesisError(error)}`);
-    }
-  }
-
-  /** PutRecords until every entry is accepted, retrying only the failed ones. */
+  /** Puts until every entry is accepted, retrying only the failed ones. */
   #putAll(kind: TableKind, stream: string, entries: KinesisEntry[]): Promise<void> {
     return retryUntilAccepted(entries, async (pending) => {
-      let results: PutRecordsResultEntry[];
-      try {
-        const answer = await this.#client.send(
-          new PutRecordsCommand({
-            StreamName: stream,
-            Records: pending.map((entry) => ({
-              Data: entry.data,
-              PartitionKey: entry.partitionKey,
-            })),
-          }),
-        );
-        results = answer.Records ?? [];
-      } catch (error) {
-        throw new CallFailure(classifyKinesisError(error), describeKinesisError(error));
-      }
+      const results = await this.#transport.put(stream, pending);
       if (results.length !== pending.length) {
         throw new CallFailure(
           "fatal",
@@ -204,11 +175,30 @@ export class KinesisTarget implements DeliveryTarget {
       this.#positions.set(kind, positions);
       return collectFailures(stream, pending, results);
     }, {
-      what: `PutRecords to ${stream}`,
+      what: this.#transport.putName(stream),
       pacer: this.#pacer,
       maxAttempts: this.#options.maxAttempts,
       backoff: this.#options.backoff,
       throttleTimeoutMs: this.#options.throttleTimeoutMs,
     });
+  }
+}
+
+/**
+ * Creates the streams of `id` for `kinds` with the SDK where missing, and
+ * waits until they are ACTIVE: a target's `prepare` alone, for setups.
+ */
+export async function prepareStreams(
+  kinesis: KinesisConfig,
+  id: string,
+  kinds: readonly TableKind[],
+  shards = 1,
+): Promise<void> {
+  const transport = new SdkTransport(kinesisClient(kinesis));
+  const target = new KinesisTarget({ transport, id, shards, log: () => {} });
+  try {
+    await target.prepare(kinds);
+  } finally {
+    await target.close();
   }
 }

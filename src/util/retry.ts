@@ -4,7 +4,11 @@
  * many clients retrying at once spread out; an optional limit on attempts
  * and an optional deadline; and a sleep that an `AbortSignal` cuts short.
  * `retry` runs a call until it succeeds; `Backoff` serves loops that decide
- * for themselves what a failure is (an HTTP status, a shard to skip).
+ * for themselves what a failure is (an HTTP status, a shard to skip);
+ * `pollUntil` asks a condition at a steady pace until it holds. Whether a
+ * failure is worth another try is the error's to say (`isRetriable`: its
+ * `retriable` property, as `core/errors.ts`'s `RetriableTargetError` and
+ * the services' call failures carry it), not a list of codes at each loop.
  *
  * @example
  * ```ts
@@ -106,9 +110,20 @@ export class Backoff {
   }
 }
 
+/** Whether `error` says trying again may succeed: `retriable: true` on it. */
+export function isRetriable(error: unknown): boolean {
+  return (error as { retriable?: unknown } | undefined)?.retriable === true;
+}
+
+/** The least wait before another try that `error` carries (`retryAfterMs`), else 0. */
+function retryAfter(error: unknown): number {
+  const ms = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof ms === "number" && ms > 0 ? ms : 0;
+}
+
 /** Settings of `retry`. */
 export interface RetryOptions extends RetryLimits {
-  /** Whether a failure is worth another try (default: every failure). */
+  /** Whether a failure is worth another try (default: every failure; `isRetriable` asks the error). */
   retryIf?: (error: unknown) => boolean;
   /** Stops the waiting: the last failure is thrown at once. */
   signal?: AbortSignal;
@@ -116,7 +131,7 @@ export interface RetryOptions extends RetryLimits {
 
 /**
  * Calls `work` until it resolves, waiting with jittered backoff between
- * tries. Rethrows the last failure when it is not worth retrying, the
+ * tries (at least what a failure's `retryAfterMs` asks). Rethrows the last failure when it is not worth retrying, the
  * attempts are used up, the deadline would pass, or `signal` aborted.
  */
 export async function retry<T>(
@@ -129,10 +144,37 @@ export async function retry<T>(
       return await work(backoff.failures + 1);
     } catch (error) {
       if (options.signal?.aborted || !(options.retryIf?.(error) ?? true)) throw error;
-      const wait = backoff.next();
+      const wait = backoff.next(retryAfter(error));
       if (wait === undefined) throw error;
       await sleep(wait, options.signal);
       if (options.signal?.aborted) throw error;
     }
+  }
+}
+
+/** Settings of `pollUntil`. */
+export interface PollOptions {
+  /** The pause between two looks. */
+  everyMs: number;
+  /** Give up after this long without the condition holding. */
+  timeoutMs: number;
+  /** Stops the polling: answers false at once. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Asks `check` every `everyMs` until it answers true (then true), or until
+ * `timeoutMs` passed or `signal` aborted (then false). What `check` throws
+ * ends the polling with that error.
+ */
+export async function pollUntil(
+  check: () => boolean | Promise<boolean>,
+  { everyMs, timeoutMs, signal }: PollOptions,
+): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (signal?.aborted || Date.now() >= until) return false;
+    await sleep(Math.min(everyMs, until - Date.now()), signal);
   }
 }

@@ -40,7 +40,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from "@duckdb/node-api";
-import { objectBody } from "../core/bucket_layout.ts";
+import { listTopicFolder, objectBody } from "../core/bucket_layout.ts";
 import { toDuckDb } from "./dialect.ts";
 import manifest from "../../notebooks/sql/manifest.json" with { type: "json" };
 import { topicName } from "../core/names.ts";
@@ -304,19 +304,9 @@ async function _largeObjects(objects: readonly string[]): Promise<boolean> {
 
 /** The `.json` objects of every `partition=*` folder under `topicDir`, sorted; none if absent. */
 export async function listObjects(topicDir: string): Promise<string[]> {
-  const files: string[] = [];
-  try {
-    for await (const partition of Deno.readDir(topicDir)) {
-      if (!partition.isDirectory || !partition.name.startsWith("partition=")) continue;
-      const folder = `${topicDir}/${partition.name}`;
-      for await (const object of Deno.readDir(folder)) {
-        if (object.isFile && object.name.endsWith(".json")) files.push(`${folder}/${object.name}`);
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return files.sort();
+  return (await listTopicFolder(topicDir))
+    .filter((file) => file.startsWith("partition=") && file.endsWith(".json"))
+    .map((file) => `${topicDir}/${file}`);
 }
 
 async function _concatObjects(objects: readonly string[], target: string): Promise<void> {

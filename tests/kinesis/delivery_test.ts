@@ -1,5 +1,5 @@
 /**
- * What both Kinesis targets share: entries per record, reading a
+ * The Kinesis target's delivery, whatever the transport: entries per record, reading a
  * PutRecords answer, retrying until every entry is accepted, waiting for ACTIVE.
  */
 import assert from "node:assert/strict";

@@ -10,6 +10,7 @@ import { outgoing } from "../../src/core/records.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { sleep } from "../../src/util/retry.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
+import { SdkTransport } from "../../src/kinesis/sdk_transport.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { parseConsumerOptions } from "../../src/consumer/consume_command.ts";
 import { runConsumer } from "../../src/consumer/consumer.ts";
@@ -22,7 +23,7 @@ async function setUp() {
   const id = randomId();
   const config = loadConfig({ _: [], id });
   const target = new KinesisTarget({
-    client: kinesisClient(config.kinesis),
+    transport: new SdkTransport(kinesisClient(config.kinesis)),
     id,
     shards: 1,
     log: () => {},

@@ -17,6 +17,7 @@ import { parseConsumerOptions } from "../../src/consumer/consume_command.ts";
 import { runConsumer } from "../../src/consumer/consumer.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
+import { SdkTransport } from "../../src/kinesis/sdk_transport.ts";
 import { outgoing } from "../../src/core/records.ts";
 import { sleep } from "../../src/util/retry.ts";
 import { consumerTables } from "../support/cleaned_tables.ts";
@@ -35,7 +36,7 @@ const user = (ind: number) =>
 /** Creates the three streams (if missing) and puts users `inds` into the user stream. */
 async function sendUsers(config: PipelineConfig, inds: number[]): Promise<void> {
   const target = new KinesisTarget({
-    client: kinesisClient(config.kinesis),
+    transport: new SdkTransport(kinesisClient(config.kinesis)),
     id: config.id,
     shards: 1,
     log: () => {},

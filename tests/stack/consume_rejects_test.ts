@@ -11,6 +11,7 @@ import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { loadConfig } from "../../src/core/config.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
+import { SdkTransport } from "../../src/kinesis/sdk_transport.ts";
 import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { parseConsumerOptions } from "../../src/consumer/consume_command.ts";
@@ -30,7 +31,7 @@ Deno.test({
     const encoder = new TextEncoder();
     try {
       const target = new KinesisTarget({
-        client: kinesisClient(config.kinesis),
+        transport: new SdkTransport(kinesisClient(config.kinesis)),
         id,
         shards: 2,
         log: () => {},

@@ -11,10 +11,9 @@ import {
   CreateStreamCommand,
   type KinesisClient,
   ListShardsCommand,
-  MergeShardsCommand,
   type Shard,
-  SplitShardCommand,
 } from "@aws-sdk/client-kinesis";
+import { mergeShards, openShards, splitShard } from "../../chaos/reshard.ts";
 import { loadConfig, type PipelineConfig } from "../../src/core/config.ts";
 import { streamName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
@@ -88,8 +87,6 @@ function assertParentsFirst(shards: readonly Shard[], reads: Reads): void {
   }
 }
 
-const isOpen = (shard: Shard) => shard.SequenceNumberRange?.EndingSequenceNumber === undefined;
-
 Deno.test("split and merge while stream sends and the consumer reads: each record once, parents first", async () => {
   const id = randomId();
   const config = loadConfig({ _: [], id });
@@ -129,30 +126,13 @@ Deno.test("split and merge while stream sends and the consumer reads: each recor
     // Split shard 0 at its hash range's middle once the consumer has read from it.
     await waitFor("the first records read", () => count() >= 300, 120_000);
     const [first] = await shardsOf(client, stream);
-    const { StartingHashKey, EndingHashKey } = first.HashKeyRange!;
-    const middle = (BigInt(StartingHashKey!) + BigInt(EndingHashKey!)) / 2n;
-    await client.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: first.ShardId,
-        NewStartingHashKey: String(middle),
-      }),
-    );
+    await splitShard(client, stream, first);
     // Merge the split's upper child with its neighbour, shard 1, once more records flowed.
     await waitFor("more records read", () => count() >= 1_200, 120_000);
     await sleep(200);
-    const open = (await shardsOf(client, stream)).filter(isOpen)
-      .sort((a, b) =>
-        Number(BigInt(a.HashKeyRange!.StartingHashKey!) - BigInt(b.HashKeyRange!.StartingHashKey!))
-      );
+    const open = await openShards(client, stream);
     assert.equal(open.length, 3, "two children of the split and shard 1");
-    await client.send(
-      new MergeShardsCommand({
-        StreamName: stream,
-        ShardToMerge: open[1].ShardId,
-        AdjacentShardToMerge: open[2].ShardId,
-      }),
-    );
+    await mergeShards(client, stream, open[1], open[2]);
 
     const { code, stderr } = await produced;
     assert.equal(code, 0, new TextDecoder().decode(stderr));

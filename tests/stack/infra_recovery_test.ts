@@ -8,13 +8,14 @@ import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { listeningAddresses } from "../support/sockets.ts";
 import { alive, killHard, PrivateStack, type Service, SERVICES } from "../support/private_stack.ts";
+import { KAFKA_RETRY } from "../../src/kafka/client.ts";
 
 function kafka(stack: PrivateStack): Kafka {
   return new Kafka({
     clientId: "pinpipe-recovery-test",
     brokers: [`127.0.0.1:${stack.ports.kafka}`],
     logLevel: logLevel.NOTHING,
-    retry: { retries: 8 },
+    retry: KAFKA_RETRY.recovering,
   });
 }
 

@@ -19,6 +19,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { readStream } from "../support/kinesis.ts";
 import { alive, PrivateStack, SERVICES } from "../support/private_stack.ts";
+import { KAFKA_RETRY } from "../../src/kafka/client.ts";
 
 const PORTS = { mysql: 20406, kafka: 20192, controller: 20193, kinesis: 20667 };
 const TOPIC = "restart-topic";
@@ -30,7 +31,7 @@ function kafka(stack: PrivateStack): Kafka {
     clientId: "pinpipe-restart-test",
     brokers: [`127.0.0.1:${stack.ports.kafka}`],
     logLevel: logLevel.NOTHING,
-    retry: { retries: 8 },
+    retry: KAFKA_RETRY.recovering,
   });
 }
 

@@ -14,14 +14,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Admin } from "kafkajs";
 import { topicName } from "../../src/core/names.ts";
-import { kafkaClient } from "../../src/kafka/client.ts";
+import { KAFKA_RETRY, kafkaClient } from "../../src/kafka/client.ts";
 import { countObjects, readBucket } from "../support/bucket.ts";
 import { killHard, PrivateStack } from "../support/private_stack.ts";
 import { finish, type Finished, randomId, spawnMain, waitFor } from "../support/processes.ts";
 
 async function withAdmin<T>(brokers: string, use: (admin: Admin) => Promise<T>): Promise<T> {
   const kafka = await kafkaClient({ brokers: brokers.split(","), auth: "none" }, "pinpipe-test");
-  const admin = kafka.admin({ retry: { retries: 8 } });
+  const admin = kafka.admin({ retry: KAFKA_RETRY.recovering });
   await admin.connect();
   try {
     return await use(admin);

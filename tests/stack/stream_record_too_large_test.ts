@@ -11,6 +11,7 @@ import { streamName } from "../../src/core/names.ts";
 import { outgoing } from "../../src/core/records.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
+import { SdkTransport } from "../../src/kinesis/sdk_transport.ts";
 import { deleteStreams, readStream } from "../support/kinesis.ts";
 import { randomId } from "../support/processes.ts";
 import { sourceRecords } from "../support/source.ts";
@@ -20,7 +21,7 @@ Deno.test("stream: a record over 1 MiB is refused after the records before it ar
   const config = loadConfig({ _: [], id });
   const reader = kinesisClient(config.kinesis);
   const target = new KinesisTarget({
-    client: kinesisClient(config.kinesis),
+    transport: new SdkTransport(kinesisClient(config.kinesis)),
     id,
     shards: 1,
     log: () => {},

@@ -17,7 +17,7 @@ import { cleanTableName, streamName } from "../../src/core/names.ts";
 import type { SourceRecord } from "../../src/core/records.ts";
 import { TABLE_KINDS, type TableKind } from "../../src/core/tables.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
-import { KinesisTarget } from "../../src/kinesis/target.ts";
+import { prepareStreams } from "../../src/kinesis/target.ts";
 import { openDuckDb, type ResultTable, SQL_DIR } from "../../src/warehouse/duckdb_runner.ts";
 import { consumerTables } from "../support/cleaned_tables.ts";
 import { deleteStreams } from "../support/kinesis.ts";
@@ -89,14 +89,7 @@ Deno.test({
     const config = loadConfig({ _: [], id });
     const client = kinesisClient(config.kinesis);
     try {
-      const target = new KinesisTarget({
-        client: kinesisClient(config.kinesis),
-        id,
-        shards: 1,
-        log: () => {},
-      });
-      await target.prepare(TABLE_KINDS);
-      await target.close();
+      await prepareStreams(config.kinesis, id, TABLE_KINDS);
       const golden = JSON.parse(
         await Deno.readTextFile(new URL("tests/fixtures/golden_records.json", ROOT_URL)),
       );

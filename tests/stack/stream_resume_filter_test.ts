@@ -8,6 +8,7 @@ import { loadConfig } from "../../src/core/config.ts";
 import { outgoing } from "../../src/core/records.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
+import { SdkTransport } from "../../src/kinesis/sdk_transport.ts";
 import { laterSequence } from "../../src/kinesis/tail.ts";
 import { deleteStreams } from "../support/kinesis.ts";
 import { randomId } from "../support/processes.ts";
@@ -38,7 +39,7 @@ Deno.test({
     const client = kinesisClient(config.kinesis);
     try {
       const first = new KinesisTarget({
-        client: kinesisClient(config.kinesis),
+        transport: new SdkTransport(kinesisClient(config.kinesis)),
         id,
         shards: 2,
         log: () => {},
@@ -52,7 +53,7 @@ Deno.test({
       await first.close();
 
       const second = new KinesisTarget({
-        client: kinesisClient(config.kinesis),
+        transport: new SdkTransport(kinesisClient(config.kinesis)),
         id,
         shards: 2,
         log: () => {},
@@ -69,6 +70,51 @@ Deno.test({
       assert.equal(await second.resumeFilter("geo", {}), undefined);
       assert.equal(await second.resumeFilter("geo", { bad: "x" }), undefined);
       await second.close();
+    } finally {
+      await deleteStreams(client, id);
+      client.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "a resume's position covers only the held records it passed, not all it found",
+  async fn() {
+    const id = randomId();
+    const config = loadConfig({ _: [], id });
+    const client = kinesisClient(config.kinesis);
+    const target = () =>
+      new KinesisTarget({
+        transport: new SdkTransport(kinesisClient(config.kinesis)),
+        id,
+        shards: 2,
+        log: () => {},
+      });
+    const rows = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => geo(from + i));
+    try {
+      const first = target();
+      await first.prepare(["geo"]);
+      await first.send("geo", rows(1, 40));
+      const stale = first.position("geo");
+      // Two batches' worth acknowledged, their checkpoints lost.
+      await first.send("geo", rows(41, 80));
+      await first.close();
+
+      // A rerun stops after rows 41 to 50, all found in the stream, and checkpoints there.
+      const second = target();
+      const filter = (await second.resumeFilter("geo", stale))!;
+      assert.ok(rows(41, 50).every(filter));
+      const checkpoint = second.position("geo");
+      await second.close();
+
+      // The next rerun still finds 51 to 80, and only those: none is sent again, none skipped.
+      const third = target();
+      const next = (await third.resumeFilter("geo", checkpoint))!;
+      assert.ok(next, "records still held after the checkpoint");
+      assert.deepEqual(rows(41, 50).map(next), Array(10).fill(false));
+      assert.deepEqual(rows(51, 80).map(next), Array(30).fill(true));
+      await third.close();
     } finally {
       await deleteStreams(client, id);
       client.destroy();

@@ -14,6 +14,7 @@ import {
   type StackPorts,
 } from "../../infra/local/local_stack.ts";
 import { processRunning } from "../../src/core/process_state.ts";
+import { pollUntil } from "../../src/util/retry.ts";
 
 export { type KafkaNode, type Service, SERVICES } from "../../infra/local/local_stack.ts";
 export type Ports = StackPorts;
@@ -98,6 +99,6 @@ export const alive: (pid: number) => boolean = processRunning;
 /** SIGKILL, then wait (at most 10 s) until the process is gone (a zombie counts as gone). */
 export async function killHard(pid: number): Promise<void> {
   Deno.kill(pid, "SIGKILL");
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  await pollUntil(() => !alive(pid), { everyMs: 100, timeoutMs: 10_000 });
   assert.ok(!alive(pid), `pid ${pid} still running after SIGKILL`);
 }

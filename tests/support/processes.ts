@@ -10,6 +10,8 @@
  * const { code } = await runMain(["batch", "--id", randomId(), "--limit", "10"]);
  * ```
  */
+import { pollUntil } from "../../src/util/retry.ts";
+
 // Shared with the benchmarks, so kept beside the local stack.
 export { randomId } from "../../infra/local/stack_admin.ts";
 
@@ -81,10 +83,8 @@ export async function waitFor(
   timeoutMs = 60_000,
   everyMs = 100,
 ): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  if (!(await pollUntil(check, { everyMs, timeoutMs }))) {
+    throw new Error(`timed out waiting for ${what}`);
   }
 }
 

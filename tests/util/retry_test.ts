@@ -4,7 +4,15 @@
  * signal cuts short.
  */
 import assert from "node:assert/strict";
-import { Backoff, backoffDelay, retry, sleep } from "../../src/util/retry.ts";
+import {
+  Backoff,
+  backoffDelay,
+  isRetriable,
+  pollUntil,
+  retry,
+  sleep,
+} from "../../src/util/retry.ts";
+import { RetriableTargetError, TargetError } from "../../src/core/errors.ts";
 
 Deno.test("backoff grows exponentially with full jitter, capped", () => {
   const options = { baseMs: 50, capMs: 1_000 };
@@ -110,4 +118,46 @@ Deno.test("retry: an aborted signal ends the waiting with the last failure", asy
     /still down/,
   );
   assert.ok(performance.now() - started < 1_000);
+});
+
+Deno.test("pollUntil: true once the condition holds, false after the timeout or an abort", async () => {
+  let looks = 0;
+  assert.equal(await pollUntil(() => ++looks === 3, { everyMs: 1, timeoutMs: 5_000 }), true);
+  assert.equal(looks, 3);
+  const started = performance.now();
+  assert.equal(await pollUntil(() => false, { everyMs: 10, timeoutMs: 60 }), false);
+  assert.ok(performance.now() - started >= 55);
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(), 20);
+  assert.equal(
+    await pollUntil(() => false, { everyMs: 5_000, timeoutMs: 60_000, signal: stop.signal }),
+    false,
+  );
+  assert.ok(performance.now() - started < 2_000);
+  await assert.rejects(
+    pollUntil(() => Promise.reject(new Error("broken")), { everyMs: 1, timeoutMs: 100 }),
+    /broken/,
+  );
+});
+
+Deno.test("isRetriable asks the error; retry waits at least the retryAfterMs a failure carries", async () => {
+  assert.equal(isRetriable(new RetriableTargetError("503")), true);
+  assert.equal(isRetriable(new TargetError("403")), false);
+  assert.equal(isRetriable(new Error("plain")), false);
+  assert.equal(isRetriable(undefined), false);
+  let tries = 0;
+  const started = performance.now();
+  const answer = await retry(() => {
+    if (++tries === 1) return Promise.reject(new RetriableTargetError("429", 150));
+    return Promise.resolve("in");
+  }, { baseMs: 1, capMs: 1, retryIf: isRetriable });
+  assert.equal(answer, "in");
+  assert.ok(performance.now() - started >= 140, "waited what the failure asked");
+  await assert.rejects(
+    retry(() => {
+      tries++;
+      return Promise.reject(new TargetError("refused"));
+    }, { retryIf: isRetriable }),
+    /refused/,
+  );
 });

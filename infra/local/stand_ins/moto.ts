@@ -12,6 +12,7 @@
  * await moto.close();
  * ```
  */
+import { pollUntil } from "../../../src/util/retry.ts";
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
 /** Where `./infra.sh local install` puts moto's server. */
@@ -56,14 +57,14 @@ export async function startMoto(
     if (!exited) child.kill("SIGTERM");
     await status;
   };
-  const deadline = Date.now() + waitMs;
-  while (!(await motoAnswers(endpoint))) {
+  const answered = await pollUntil(async () => {
+    if (await motoAnswers(endpoint)) return true;
     if (exited) throw new Error(`moto on port ${port} exited at start (is the port free?)`);
-    if (Date.now() > deadline) {
-      await close();
-      throw new Error(`moto on port ${port} did not answer in ${waitMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    return false;
+  }, { everyMs: 200, timeoutMs: waitMs });
+  if (!answered) {
+    await close();
+    throw new Error(`moto on port ${port} did not answer in ${waitMs} ms`);
   }
   return { endpoint, close };
 }
