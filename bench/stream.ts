@@ -128,7 +128,7 @@ async function streamRun(
   const cfg = { ...config, stateDir };
   const options = parseTransferOptions({ _: [], limit: String(rows), quiet: true });
   const target = new KinesisTarget({
-    transport: new SdkTransport(kinesisClient(config.kinesis)),
+    transport: new SdkTransport(config.kinesis),
     id: config.id,
     shards: 1,
     inFlight,
@@ -242,7 +242,7 @@ export async function main(args: string[]): Promise<number> {
       );
       const target = stamping(
         new KinesisTarget({
-          transport: new SdkTransport(kinesisClient(base.kinesis)),
+          transport: new SdkTransport(base.kinesis),
           id,
           shards: 1,
         }),

@@ -14,11 +14,21 @@ import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { KinesisConfig } from "../core/config.ts";
 
-/** A client for `config`: the AWS credential chain, or local dummies for an endpoint. */
-export function kinesisClient(config: KinesisConfig): KinesisClient {
-  if (config.endpoint === undefined) return new KinesisClient({ region: config.region });
+/**
+ * A client for `config`: the AWS credential chain, or local dummies for an
+ * endpoint. `maxAttempts` 1 leaves retrying to the caller (the SDK's default
+ * retries a call whose answer was lost, which writes a PutRecords twice).
+ */
+export function kinesisClient(
+  config: KinesisConfig,
+  { maxAttempts }: { maxAttempts?: number } = {},
+): KinesisClient {
+  if (config.endpoint === undefined) {
+    return new KinesisClient({ region: config.region, maxAttempts });
+  }
   return new KinesisClient({
     region: config.region,
+    maxAttempts,
     endpoint: config.endpoint,
     requestHandler: new NodeHttpHandler({ connectionTimeout: 2000 }),
     credentials: { accessKeyId: "local", secretAccessKey: "local" },

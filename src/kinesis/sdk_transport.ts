@@ -4,11 +4,8 @@
  *
  * @example
  * ```ts
- * import { kinesisClient } from "./client.ts";
  * import { SdkTransport } from "./sdk_transport.ts";
- * const transport = new SdkTransport(
- *   kinesisClient({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" }),
- * );
+ * const transport = new SdkTransport({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" });
  * await transport.status("streaming-0123456789ab-pin"); // undefined: no such stream
  * transport.close();
  * ```
@@ -20,19 +17,27 @@ import {
   PutRecordsCommand,
 } from "@aws-sdk/client-kinesis";
 import { TargetError } from "../core/errors.ts";
+import type { KinesisConfig } from "../core/config.ts";
+import { kinesisClient } from "./client.ts";
 import type { KinesisEntry } from "./batches.ts";
 import { describeKinesisError, kinesisFailure } from "./errors.ts";
 import { readTail, type ShardPositions, type TailRecord } from "./tail.ts";
 import type { KinesisTransport, PutResult } from "./transport.ts";
 
-/** Reaches the streams with the SDK client it is given; `close` destroys the client. */
+/**
+ * Reaches the streams of `config` with two SDK clients: PutRecords through
+ * one that never retries by itself (the target decides what an unanswered
+ * call needs), everything else through one with the SDK's retries.
+ */
 export class SdkTransport implements KinesisTransport {
   readonly name = "kinesis";
   readonly where = "";
   readonly #client: KinesisClient;
+  readonly #putClient: KinesisClient;
 
-  constructor(client: KinesisClient) {
-    this.#client = client;
+  constructor(config: KinesisConfig) {
+    this.#client = kinesisClient(config);
+    this.#putClient = kinesisClient(config, { maxAttempts: 1 });
   }
 
   async status(stream: string): Promise<string | undefined> {
@@ -63,7 +68,7 @@ export class SdkTransport implements KinesisTransport {
 
   async put(stream: string, entries: readonly KinesisEntry[]): Promise<PutResult[]> {
     try {
-      const answer = await this.#client.send(
+      const answer = await this.#putClient.send(
         new PutRecordsCommand({
           StreamName: stream,
           Records: entries.map((entry) => ({ Data: entry.data, PartitionKey: entry.partitionKey })),
@@ -75,9 +80,9 @@ export class SdkTransport implements KinesisTransport {
     }
   }
 
-  async readTail(stream: string, positions: ShardPositions): Promise<TailRecord[]> {
+  async readTail(stream: string, positions: ShardPositions, since?: Date): Promise<TailRecord[]> {
     try {
-      return await readTail(this.#client, stream, positions);
+      return await readTail(this.#client, stream, positions, since);
     } catch (error) {
       throw new TargetError(
         `cannot read ${stream} after the checkpoint: ${describeKinesisError(error)}`,
@@ -87,5 +92,6 @@ export class SdkTransport implements KinesisTransport {
 
   close(): void {
     this.#client.destroy();
+    this.#putClient.destroy();
   }
 }

@@ -17,7 +17,6 @@ import { loadConfig, type PipelineConfig } from "../core/config.ts";
 import type { DeliveryTarget } from "../transfer/target.ts";
 import { viaFlag } from "../transfer/via.ts";
 import { ApiTransport } from "./api_transport.ts";
-import { kinesisClient } from "./client.ts";
 import { SdkTransport } from "./sdk_transport.ts";
 import { KinesisTarget } from "./target.ts";
 import {
@@ -80,7 +79,7 @@ export function streamTarget(config: PipelineConfig, flags: Flags): DeliveryTarg
   if (via.name === "kinesis") {
     return new KinesisTarget({
       ...options,
-      transport: new SdkTransport(kinesisClient(config.kinesis)),
+      transport: new SdkTransport(config.kinesis),
     });
   }
   const apiKey = Deno.env.get("PINPIPE_API_KEY");

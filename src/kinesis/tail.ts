@@ -46,12 +46,14 @@ export interface TailRecord {
 /**
  * Every record of `stream` after `positions`, shard by shard, each shard's
  * in sequence order. Shards without a position are not read (what they hold
- * may predate the checkpoint).
+ * may predate the checkpoint), unless `since` is given: then they are read
+ * from the records that arrived at or after it.
  */
 export async function readTail(
   client: KinesisClient,
   stream: string,
   positions: ShardPositions,
+  since?: Date,
 ): Promise<TailRecord[]> {
   const shards: Shard[] = [];
   let token: string | undefined;
@@ -66,14 +68,23 @@ export async function readTail(
   const tail: TailRecord[] = [];
   for (const { ShardId: shard } of shards) {
     const after = positions[shard!];
-    if (after === undefined) continue;
+    if (after === undefined && since === undefined) continue;
     let iterator = (await client.send(
-      new GetShardIteratorCommand({
-        StreamName: stream,
-        ShardId: shard,
-        ShardIteratorType: "AFTER_SEQUENCE_NUMBER",
-        StartingSequenceNumber: after,
-      }),
+      new GetShardIteratorCommand(
+        after === undefined
+          ? {
+            StreamName: stream,
+            ShardId: shard,
+            ShardIteratorType: "AT_TIMESTAMP",
+            Timestamp: since,
+          }
+          : {
+            StreamName: stream,
+            ShardId: shard,
+            ShardIteratorType: "AFTER_SEQUENCE_NUMBER",
+            StartingSequenceNumber: after,
+          },
+      ),
     )).ShardIterator;
     while (iterator) {
       const answer = await client.send(

@@ -11,8 +11,8 @@
  *
  * @example
  * ```ts
- * import { kinesisClient } from "./client.ts";
  * import { SdkTransport } from "./sdk_transport.ts";
+import { stillMissing } from "./unanswered.ts";
  * import { KinesisTarget } from "./target.ts";
  * const client = kinesisClient({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" });
  * const target = new KinesisTarget({ id: "0123456789ab", transport: new SdkTransport(client), shards: 1 });
@@ -40,8 +40,15 @@ import { CallFailure } from "./errors.ts";
 import { heldRecordsFilter, isShardPositions, laterSequence, type ShardPositions } from "./tail.ts";
 import type { KinesisTransport } from "./transport.ts";
 import type { KinesisConfig } from "../core/config.ts";
-import { kinesisClient } from "./client.ts";
 import { SdkTransport } from "./sdk_transport.ts";
+import { stillMissing } from "./unanswered.ts";
+
+/** The entries of a call that got no answer: they may be in the stream, or not. */
+class Unanswered extends Error {
+  constructor(readonly entries: KinesisEntry[]) {
+    super(`${entries.length} record(s) sent without an answer`);
+  }
+}
 
 /** Settings of a Kinesis target. */
 export interface KinesisTargetOptions extends KinesisDeliveryOptions {
@@ -106,16 +113,32 @@ export class KinesisTarget implements DeliveryTarget {
       toKinesisEntry(kind, record, this.#options.partitionKey)
     );
     const { fitting, refused } = fittingPrefix(entries);
-    const batches = planBatches(
-      fitting,
-      this.#transport.recordsPerCall ?? this.#options.batchRecords,
-    );
+    // A lost answer is looked up after where this send started; in a shard with no position yet
+    // (a new stream, a child shard after a reshard), after a moment before it started (clocks
+    // differ): an older copy found there is in the stream all the same.
+    const started = {
+      positions: { ...this.#positions.get(kind) },
+      at: new Date(Date.now() - 5000),
+    };
+    const reading = this.#transport.readTail !== undefined;
+    const calls = { acknowledged: [] as KinesisEntry[], unanswered: [] as KinesisEntry[] };
     // A few calls in flight keep the stream busy while answers travel; all must succeed.
-    await inLanes(
-      batches,
-      this.#transport.callsInFlight ?? this.#options.inFlight,
-      (batch) => this.#putAll(kind, stream, batch),
-    );
+    const putAll = (entries: KinesisEntry[]) =>
+      inLanes(
+        planBatches(entries, this.#transport.recordsPerCall ?? this.#options.batchRecords),
+        this.#transport.callsInFlight ?? this.#options.inFlight,
+        (batch) => this.#putAll(kind, stream, batch, reading ? calls : undefined),
+      );
+    await putAll(fitting);
+    for (let round = 1; calls.unanswered.length > 0; round++) {
+      if (round > this.#options.maxAttempts) {
+        throw new TargetError(
+          `${this.#transport.putName(stream)}: ${calls.unanswered.length} record(s) still ` +
+            `unanswered after ${round - 1} rounds`,
+        );
+      }
+      await putAll(await this.#unanswered(kind, stream, started, calls));
+    }
     // Those before the refused record are in the stream: the driver checkpoints them.
     if (refused) throw new RecordRejectedError(`${stream}: ${refused}`, fitting.length);
   }
@@ -157,10 +180,77 @@ export class KinesisTarget implements DeliveryTarget {
     return Promise.resolve();
   }
 
-  /** Puts until every entry is accepted, retrying only the failed ones. */
-  #putAll(kind: TableKind, stream: string, entries: KinesisEntry[]): Promise<void> {
+  /**
+   * After calls that got no answer: what the stream holds beyond where the
+   * send started, less what calls acknowledged, is what those calls wrote
+   * (one producer per stream, the run lock sees to it); returns the rest, to
+   * send again, and moves the positions over what landed.
+   */
+  async #unanswered(
+    kind: TableKind,
+    stream: string,
+    started: { positions: ShardPositions; at: Date },
+    calls: { acknowledged: KinesisEntry[]; unanswered: KinesisEntry[] },
+  ): Promise<KinesisEntry[]> {
+    const tail = await this.#transport.readTail!(stream, started.positions, started.at);
+    const decoder = new TextDecoder();
+    const text = (entry: KinesisEntry) => decoder.decode(entry.data);
+    const missing = stillMissing(
+      calls.unanswered.map((entry) => ({ entry, text: text(entry) })),
+      calls.acknowledged.map(text),
+      tail.map((record) => record.text),
+    ).map(({ entry }) => entry);
+    const positions = this.#positions.get(kind) ?? {};
+    for (const record of tail) {
+      positions[record.shard] = laterSequence(positions[record.shard], record.sequence);
+    }
+    this.#positions.set(kind, positions);
+    this.#options.log(
+      `${stream}: ${calls.unanswered.length} record(s) sent without an answer: ` +
+        `${
+          calls.unanswered.length - missing.length
+        } found in the stream, ${missing.length} sent again`,
+    );
+    calls.acknowledged.push(...calls.unanswered.filter((entry) => !missing.includes(entry)));
+    calls.unanswered = [];
+    return missing;
+  }
+
+  /**
+   * Puts until every entry is accepted, retrying only the failed ones. With
+   * `calls`, a call that got no answer (a lost connection, a timeout, a 5xx:
+   * it may have been written) is not sent again blindly: its entries go to
+   * `calls.unanswered`, for `send` to look up once every call has settled.
+   */
+  async #putAll(
+    kind: TableKind,
+    stream: string,
+    entries: KinesisEntry[],
+    calls?: { acknowledged: KinesisEntry[]; unanswered: KinesisEntry[] },
+  ): Promise<void> {
+    try {
+      await this.#putUntilAccepted(kind, stream, entries, calls);
+    } catch (error) {
+      if (!(error instanceof Unanswered) || !calls) throw error;
+      calls.unanswered.push(...error.entries);
+    }
+  }
+
+  #putUntilAccepted(
+    kind: TableKind,
+    stream: string,
+    entries: KinesisEntry[],
+    calls?: { acknowledged: KinesisEntry[]; unanswered: KinesisEntry[] },
+  ): Promise<void> {
     return retryUntilAccepted(entries, async (pending) => {
-      const results = await this.#transport.put(stream, pending);
+      let results;
+      try {
+        results = await this.#transport.put(stream, pending);
+      } catch (error) {
+        const lost = error instanceof CallFailure && error.failureClass === "transient";
+        if (lost && calls) throw new Unanswered(pending);
+        throw error;
+      }
       if (results.length !== pending.length) {
         throw new CallFailure(
           "fatal",
@@ -168,10 +258,11 @@ export class KinesisTarget implements DeliveryTarget {
         );
       }
       const positions = this.#positions.get(kind) ?? {};
-      for (const result of results) {
-        if (result.ErrorCode || !result.ShardId || !result.SequenceNumber) continue;
+      results.forEach((result, i) => {
+        if (result.ErrorCode || !result.ShardId || !result.SequenceNumber) return;
         positions[result.ShardId] = laterSequence(positions[result.ShardId], result.SequenceNumber);
-      }
+        calls?.acknowledged.push(pending[i]);
+      });
       this.#positions.set(kind, positions);
       return collectFailures(stream, pending, results);
     }, {
@@ -194,7 +285,7 @@ export async function prepareStreams(
   kinds: readonly TableKind[],
   shards = 1,
 ): Promise<void> {
-  const transport = new SdkTransport(kinesisClient(kinesis));
+  const transport = new SdkTransport(kinesis);
   const target = new KinesisTarget({ transport, id, shards, log: () => {} });
   try {
     await target.prepare(kinds);

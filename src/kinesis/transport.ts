@@ -42,7 +42,10 @@ export interface KinesisTransport {
   putName(stream: string): string;
   /** Sends `entries`; throws a `CallFailure` when the whole call failed. */
   put(stream: string, entries: readonly KinesisEntry[]): Promise<PutResult[]>;
-  /** Every record after `positions`, per shard in order; absent where the transport cannot read. */
-  readTail?(stream: string, positions: ShardPositions): Promise<TailRecord[]>;
+  /**
+   * Every record after `positions`, per shard in order (and in shards without a position, those
+   * that arrived since `since`, when given); absent where the transport cannot read.
+   */
+  readTail?(stream: string, positions: ShardPositions, since?: Date): Promise<TailRecord[]>;
   close(): void;
 }

@@ -23,7 +23,7 @@ async function setUp() {
   const id = randomId();
   const config = loadConfig({ _: [], id });
   const target = new KinesisTarget({
-    transport: new SdkTransport(kinesisClient(config.kinesis)),
+    transport: new SdkTransport(config.kinesis),
     id,
     shards: 1,
     log: () => {},

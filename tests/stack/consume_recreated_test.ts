@@ -36,7 +36,7 @@ const user = (ind: number) =>
 /** Creates the three streams (if missing) and puts users `inds` into the user stream. */
 async function sendUsers(config: PipelineConfig, inds: number[]): Promise<void> {
   const target = new KinesisTarget({
-    transport: new SdkTransport(kinesisClient(config.kinesis)),
+    transport: new SdkTransport(config.kinesis),
     id: config.id,
     shards: 1,
     log: () => {},

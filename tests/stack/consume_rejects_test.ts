@@ -31,7 +31,7 @@ Deno.test({
     const encoder = new TextEncoder();
     try {
       const target = new KinesisTarget({
-        transport: new SdkTransport(kinesisClient(config.kinesis)),
+        transport: new SdkTransport(config.kinesis),
         id,
         shards: 2,
         log: () => {},

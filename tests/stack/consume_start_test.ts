@@ -23,7 +23,7 @@ Deno.test({
     const config = loadConfig({ _: [], id });
     const client = kinesisClient(config.kinesis);
     const target = new KinesisTarget({
-      transport: new SdkTransport(kinesisClient(config.kinesis)),
+      transport: new SdkTransport(config.kinesis),
       id,
       shards: 1,
       log: () => {},
@@ -88,7 +88,7 @@ Deno.test({
     const config = loadConfig({ _: [], id });
     const client = kinesisClient(config.kinesis);
     const target = new KinesisTarget({
-      transport: new SdkTransport(kinesisClient(config.kinesis)),
+      transport: new SdkTransport(config.kinesis),
       id,
       shards: 1,
       log: () => {},

@@ -21,7 +21,7 @@ Deno.test("stream: a record over 1 MiB is refused after the records before it ar
   const config = loadConfig({ _: [], id });
   const reader = kinesisClient(config.kinesis);
   const target = new KinesisTarget({
-    transport: new SdkTransport(kinesisClient(config.kinesis)),
+    transport: new SdkTransport(config.kinesis),
     id,
     shards: 1,
     log: () => {},

@@ -39,7 +39,7 @@ Deno.test({
     const client = kinesisClient(config.kinesis);
     try {
       const first = new KinesisTarget({
-        transport: new SdkTransport(kinesisClient(config.kinesis)),
+        transport: new SdkTransport(config.kinesis),
         id,
         shards: 2,
         log: () => {},
@@ -53,7 +53,7 @@ Deno.test({
       await first.close();
 
       const second = new KinesisTarget({
-        transport: new SdkTransport(kinesisClient(config.kinesis)),
+        transport: new SdkTransport(config.kinesis),
         id,
         shards: 2,
         log: () => {},
@@ -85,7 +85,7 @@ Deno.test({
     const client = kinesisClient(config.kinesis);
     const target = () =>
       new KinesisTarget({
-        transport: new SdkTransport(kinesisClient(config.kinesis)),
+        transport: new SdkTransport(config.kinesis),
         id,
         shards: 2,
         log: () => {},

@@ -81,6 +81,38 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "calls written but answered 500 (the answer lost) are looked up in the stream, not sent twice",
+  fn: () =>
+    withStreams(async (id, dir) => {
+      // Every third call lands and is answered 500; every fifth is refused whole, unwritten.
+      const proxy = startFaultProxy(undefined, { lostAnswerEvery: 3, entryCallEvery: 1000 });
+      try {
+        const run = await runMain([
+          "stream",
+          "--id",
+          id,
+          "--state-dir",
+          dir,
+          "--limit",
+          "2000",
+          "--put-records",
+          "250",
+          "--kinesis-endpoint",
+          proxy.url,
+        ]);
+        assert.equal(run.code, 0, run.stderr);
+        assert.ok(proxy.lostAnswers > 0, "some answers were lost");
+        assert.ok(proxy.failedCalls > 0, "some calls were refused unwritten");
+        assert.match(run.stderr, /sent without an answer: [1-9]\d* found in the stream/);
+      } finally {
+        await proxy.close();
+      }
+      await assertExactlyOnce(id, 2000);
+    }),
+});
+
+Deno.test({
   name: "--via api: the batch route retries 429 and 503 and delivers every record once",
   fn: () =>
     withStreams(async (id, dir) => {

@@ -20,6 +20,8 @@ export interface FaultProxy {
   failedEntries: number;
   /** Whole calls answered 400 ProvisionedThroughputExceeded or 500 (not forwarded). */
   failedCalls: number;
+  /** Calls forwarded whole, then answered 500 as if the answer had been lost on the way. */
+  lostAnswers: number;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,8 @@ export interface FaultRates {
   callEvery?: number;
   entryCallEvery?: number;
   entryEvery?: number;
+  /** Every n-th call is written, then answered 500 (0: never). */
+  lostAnswerEvery?: number;
 }
 
 /** A PutRecords request body, as far as the proxy reads it. */
@@ -92,6 +96,7 @@ function mergedAnswer(
 class FaultSchedule {
   failedEntries = 0;
   failedCalls = 0;
+  lostAnswers = 0;
   #calls = 0;
   #entries = 0;
   #failedBefore = new Set<string>();
@@ -104,6 +109,13 @@ class FaultSchedule {
     const fails = this.#calls % this.rates.callEvery === 0;
     if (fails) this.failedCalls++;
     return fails;
+  }
+
+  /** True if the current call is written and its answer then lost. */
+  answerLost(): boolean {
+    const lost = this.rates.lostAnswerEvery > 0 && this.#calls % this.rates.lostAnswerEvery === 0;
+    if (lost) this.lostAnswers++;
+    return lost;
   }
 
   /** The whole-call failure of the current call: a 500 or a throttling 400 by turns. */
@@ -150,6 +162,13 @@ async function putRecords(
   text: string,
 ): Promise<Response> {
   if (schedule.nextCallFails()) return schedule.failedCall();
+  if (schedule.answerLost()) {
+    await (await forwardTo(target, request, text)).body?.cancel();
+    return Response.json({ __type: "InternalFailure", message: "answer lost (injected)" }, {
+      status: 500,
+      headers: amzJson,
+    });
+  }
   const body = JSON.parse(text) as PutRecordsBody;
   const fail = schedule.entriesToFail(body);
   const kept = body.Records.filter((_, i) => !fail.has(i));
@@ -181,9 +200,9 @@ async function putRecords(
  */
 export function startFaultProxy(
   target = KINESALITE,
-  { callEvery = 5, entryCallEvery = 3, entryEvery = 3 }: FaultRates = {},
+  { callEvery = 5, entryCallEvery = 3, entryEvery = 3, lostAnswerEvery = 0 }: FaultRates = {},
 ): FaultProxy {
-  const schedule = new FaultSchedule({ callEvery, entryCallEvery, entryEvery });
+  const schedule = new FaultSchedule({ callEvery, entryCallEvery, entryEvery, lostAnswerEvery });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     async (request) => {
@@ -205,6 +224,9 @@ export function startFaultProxy(
     },
     get failedCalls() {
       return schedule.failedCalls;
+    },
+    get lostAnswers() {
+      return schedule.lostAnswers;
     },
     close: () => server.shutdown(),
   };
