@@ -12,10 +12,9 @@
  * @example
  * ```ts
  * import { SdkTransport } from "./sdk_transport.ts";
-import { stillMissing } from "./unanswered.ts";
  * import { KinesisTarget } from "./target.ts";
- * const client = kinesisClient({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" });
- * const target = new KinesisTarget({ id: "0123456789ab", transport: new SdkTransport(client), shards: 1 });
+ * const transport = new SdkTransport({ region: "us-east-1", endpoint: "http://127.0.0.1:14567" });
+ * const target = new KinesisTarget({ id: "0123456789ab", transport, shards: 1 });
  * await target.prepare(["pin"]);
  * await target.close();
  * ```
