@@ -38,7 +38,7 @@ import type {
 import type { IncrementalRun } from "../src/warehouse/incremental.ts";
 import { recordsPresentChecks } from "../src/warehouse/records_present.ts";
 import { type DatasetOptions, DEFAULT_DATASET } from "./datagen/generate.ts";
-import { defaultLandWorkers, landGenerated } from "./datagen/land_generated.ts";
+import { defaultLandWorkers, landGenerated, WORKER_MIN_ROWS } from "./datagen/land_generated.ts";
 import { landRecords } from "./land_bucket.ts";
 import { claimOutDir, type OutDir, writeError } from "./out_dir.ts";
 import { textTable } from "./text_table.ts";
@@ -487,10 +487,11 @@ async function landAndReadMysql(
 }
 
 /**
- * `--from generate`: lands the generated tables in a worker (or one worker each, when large) and
- * meanwhile reads and cleans each in DuckDB as soon as its objects are all written, from the
- * staging folder; the bucket is published once all are landed and read. Timings: `land` until the
- * last object is written, `read` and `clean` the time spent in each, which overlap the landing.
+ * `--from generate`: lands the generated tables in a worker and meanwhile reads and cleans each
+ * in DuckDB as soon as its objects are all written, from the staging folder (large tables: a
+ * worker each, read once all have landed); the bucket is published once all are landed and read.
+ * Timings: `land` until the last object is written, `read` and `clean` the time spent in each,
+ * which overlap the landing.
  */
 async function landAndReadGenerated(
   out: OutDir,
@@ -527,6 +528,10 @@ async function landAndReadGenerated(
     throw failure;
   });
   for (const { promise } of landed.values()) preload(promise);
+  // From WORKER_MIN_ROWS on, a worker per table takes both cores already: DuckDB would only take
+  // turns with them (one round at 1,000,000 rows was slower so), and reads once all have landed.
+  const allLanded = preload(Promise.all([...landed.values()].map(({ promise }) => promise)));
+  const asTheyLand = rows < WORKER_MIN_ROWS;
   // The worker is on its way: now this thread loads DuckDB (blocking it a while) and opens it.
   engine.start();
   const cleaned = {} as Record<TableKind, CleaningCount>;
@@ -538,8 +543,11 @@ async function landAndReadGenerated(
     timings.read = 0;
     timings.clean = 0;
     for (const kind of LAND_ORDER) {
-      await landed.get(kind)!.promise;
-      read ??= stages.stage("read and clean", `each table as it lands: ${LAND_ORDER.join(", ")}`);
+      await (asTheyLand ? landed.get(kind)!.promise : allLanded);
+      read ??= stages.stage(
+        "read and clean",
+        asTheyLand ? `each table as it lands: ${LAND_ORDER.join(", ")}` : "every table landed",
+      );
       let at = performance.now();
       await registerRawFromTopic(db, staged, config.id, kind);
       timings.read += performance.now() - at;
