@@ -23,12 +23,22 @@ export interface Landed {
   records: number;
 }
 
+/** How `landRecords` lands: records per object, the partition, and whom to tell of each object. */
+export interface LandOptions {
+  /** Records per object, as the sink's flush.size (default 1000). */
+  flushSize?: number;
+  /** The partition the objects go under (default 0). */
+  partition?: number;
+  /** Called after each object is written, with the records written so far. */
+  onObject?: (records: number) => void;
+}
+
 /** Writes `records` (any iterable, consumed once) and returns how many objects and records were written. */
 export async function landRecords(
   bucketDir: string,
   topic: string,
   records: Iterable<unknown> | AsyncIterable<unknown>,
-  { flushSize = 1000, partition = 0 } = {},
+  { flushSize = 1000, partition = 0, onObject }: LandOptions = {},
 ): Promise<Landed> {
   if (!Number.isSafeInteger(flushSize) || flushSize < 1) {
     throw new Error(`flush size must be a whole number of at least 1, got ${flushSize}`);
@@ -50,6 +60,7 @@ export async function landRecords(
     object.clear();
     objects += 1;
     inChunk = 0;
+    onObject?.(offset);
   };
   const add = async (record: unknown) => {
     object.addLine(JSON.stringify(record));

@@ -17,6 +17,12 @@ import { choiceFlag, type Flags, intFlag, stringFlag } from "../src/core/cli.ts"
 import { type Command, runCommand } from "../src/core/command.ts";
 import { isDiskFull, UsageError } from "../src/core/errors.ts";
 import { stageTimer } from "../src/core/stage_timer.ts";
+import {
+  progressWanted,
+  type Stage,
+  type StageProgress,
+  stageProgress,
+} from "../src/core/stage_progress.ts";
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
 import { bucketName, topicName } from "../src/core/names.ts";
 import { isS3Location, s3BucketName } from "../src/util/s3_location.ts";
@@ -32,7 +38,7 @@ import type {
 import type { IncrementalRun } from "../src/warehouse/incremental.ts";
 import { recordsPresentChecks } from "../src/warehouse/records_present.ts";
 import { type DatasetOptions, DEFAULT_DATASET } from "./datagen/generate.ts";
-import { defaultLandWorkers, landGenerated } from "./datagen/land_generated.ts";
+import { defaultLandWorkers, landGenerated, WORKER_MIN_ROWS } from "./datagen/land_generated.ts";
 import { landRecords } from "./land_bucket.ts";
 import { claimOutDir, type OutDir, writeError } from "./out_dir.ts";
 import { textTable } from "./text_table.ts";
@@ -210,10 +216,11 @@ export async function simulate(
   options: SimOptions,
   config: PipelineConfig,
   progress: (line: string) => void = () => {},
+  stages: StageProgress = stageProgress("sim", false),
 ): Promise<SimResult> {
   const out = await claimOutDir(options.outDir);
   try {
-    return await simulateIn(out, options, config, progress);
+    return await simulateIn(out, options, config, progress, stages);
   } finally {
     await out.release();
   }
@@ -238,117 +245,333 @@ async function simulateIn(
   options: SimOptions,
   config: PipelineConfig,
   progress: (line: string) => void,
+  stages: StageProgress,
 ): Promise<SimResult> {
-  // DuckDB's library takes about a fifth of a second to load: it loads here, with the modules
-  // that use it and the report's, while the tables land in workers.
-  const warehouse = preload(import("../src/warehouse/duckdb_runner.ts"));
-  const incrementalRunner = preload(import("../src/warehouse/incremental.ts"));
-  const report = preload(import("./report/report.ts"));
-  const { timings, lap } = stageTimer();
-
-  let bucketDir: string;
-  let source: string;
-  if (options.from === "bucket") {
-    const location = options.bucketDir ?? config.bucket;
-    source = `bucket ${location}`;
-    if (isS3Location(location)) {
-      bucketDir = await fromS3(location, options, config, out, progress);
-      lap("download");
-    } else {
-      bucketDir = location;
-    }
-  } else {
-    const relative = join("bucket", bucketName(config.id));
-    const staged = await out.stage(relative);
-    source = options.from === "generate"
-      ? `generated ${options.dataset.rows} rows per table, seed ${options.dataset.seed}`
-      : `MySQL ${config.mysql.host}:${config.mysql.port}/${config.mysql.database}`;
-    try {
-      if (options.from === "generate") {
-        await landGenerated(staged, (kind) => topicName(config.id, kind), options.dataset, {
-          flushSize: options.flushSize,
-          // At least one worker: this thread loads DuckDB meanwhile.
-          workers: Math.max(1, defaultLandWorkers(options.dataset.rows)),
-        });
-      } else {
-        await allFinished(TABLE_KINDS.map((kind) =>
-          landRecords(
-            staged,
-            topicName(config.id, kind),
-            records(sourceRows(kind, config), kind),
-            { flushSize: options.flushSize },
-          )
-        ));
-      }
-    } catch (error) {
-      // A full disk (the worker's message says so); any other failure keeps its own words.
-      throw isDiskFull(error) ? writeError(options.outDir, error) : error;
-    }
-    // Complete: only now does it replace the earlier run's copy.
-    await out.publish(relative);
-    bucketDir = join(options.outDir, relative);
-    lap("land");
-  }
-
-  if (options.incremental) {
-    const { statePath, maxBadRecords } = options.incremental;
-    const { runIncremental } = await incrementalRunner;
-    const { answers, checks, cleaned, ...run } = await runIncremental(
-      statePath,
-      bucketDir,
-      config.id,
-      { maxBadRecords },
-    );
-    lap("incremental");
-    const incremental = { ...run, statePath };
-    await report;
-    const reportPath = await publishReport(out, {
-      title: `pinpipe simulation, pipeline ${config.id}, incremental run ${run.runId}`,
-      generatedAt: new Date().toISOString(),
-      source: `${source}, state ${statePath}`,
-      answers,
-      checks,
-      cleaned,
-      incremental: incrementalReport(incremental),
-    });
-    lap("report");
-    return { source, bucketDir, cleaned, answers, checks, reportPath, timings, incremental };
-  }
-
-  const { openDuckDb, registerRawFromBucket, runCleaning, runQualityChecks, runQueries } =
-    await warehouse;
-  const db: DuckDb = await openDuckDb();
+  const engine = new Engine();
   try {
-    await registerRawFromBucket(db, bucketDir, config.id);
-    lap("read");
-    const cleaned = await runCleaning(db);
-    lap("clean");
-    const answers = await runQueries(db);
-    lap("queries");
-    const checks = [
-      ...recordsPresentChecks(
-        Object.fromEntries(TABLE_KINDS.map((kind) => [kind, cleaned[kind].rowsIn])) as Record<
-          TableKind,
-          number
-        >,
-      ),
-      ...await runQualityChecks(db),
-    ];
-    lap("checks");
-    await report;
-    const reportPath = await publishReport(out, {
-      title: `pinpipe simulation, pipeline ${config.id}`,
-      generatedAt: new Date().toISOString(),
-      source,
-      answers,
-      checks,
-      cleaned,
-    });
-    lap("report");
-    return { source, bucketDir, cleaned, answers, checks, reportPath, timings };
+    return await simulateWith(out, options, config, progress, stages, engine);
   } finally {
-    db.close();
+    await engine.close();
   }
+}
+
+/**
+ * What the run loads and opens once, when first asked for: DuckDB's runner (its library takes a
+ * tenth of a second to load, in which this thread does nothing else), its database, and the
+ * report's module and chart library. `start()` sets all of it going, after the landing has
+ * started: while the tables land in a worker, this thread loads and opens.
+ */
+class Engine {
+  #runner?: Promise<Warehouse>;
+  #db?: Promise<DuckDb>;
+  #report?: Promise<unknown>;
+
+  start(): void {
+    this.db();
+    this.report();
+  }
+
+  runner(): Promise<Warehouse> {
+    return this.#runner ??= preload(import("../src/warehouse/duckdb_runner.ts"));
+  }
+
+  db(): Promise<DuckDb> {
+    return this.#db ??= preload(this.runner().then(({ openDuckDb }) => openDuckDb()));
+  }
+
+  report(): Promise<unknown> {
+    return this.#report ??= preload(
+      import("./report/report.ts").then(({ prepareReport }) => prepareReport()),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#db?.then((db) => db.close(), () => {});
+  }
+}
+
+type Warehouse = typeof import("../src/warehouse/duckdb_runner.ts");
+
+/** The tables read and cleaned, where they were read from, and how long each stage took. */
+interface ReadTables {
+  bucketDir: string;
+  source: string;
+  cleaned: Record<TableKind, CleaningCount>;
+  timings: Record<string, number>;
+}
+
+/** Generated tables land smallest first, so that DuckDB starts on them while pin lands. */
+const LAND_ORDER: readonly TableKind[] = ["geo", "user", "pin"];
+
+async function simulateWith(
+  out: OutDir,
+  options: SimOptions,
+  config: PipelineConfig,
+  progress: (line: string) => void,
+  stages: StageProgress,
+  engine: Engine,
+): Promise<SimResult> {
+  if (options.incremental) {
+    return await simulateIncremental(out, options, config, progress, stages, engine);
+  }
+  const { source, bucketDir, cleaned, timings: before } = options.from === "bucket"
+    ? await readBucket(out, options, config, progress, stages, engine)
+    : options.from === "generate"
+    ? await landAndReadGenerated(out, options, config, stages, engine)
+    : await landAndReadMysql(out, options, config, stages, engine);
+  const db = await engine.db();
+  const { runQualityChecks, runQueries } = await engine.runner();
+  const { timings, lap } = stageTimer();
+  stages.stage("queries");
+  const answers = await runQueries(db);
+  lap("queries");
+  stages.stage("checks");
+  const checks = [
+    ...recordsPresentChecks(
+      Object.fromEntries(TABLE_KINDS.map((kind) => [kind, cleaned[kind].rowsIn])) as Record<
+        TableKind,
+        number
+      >,
+    ),
+    ...await runQualityChecks(db),
+  ];
+  lap("checks");
+  stages.stage("report");
+  await engine.report();
+  const reportPath = await publishReport(out, {
+    title: `pinpipe simulation, pipeline ${config.id}`,
+    generatedAt: new Date().toISOString(),
+    source,
+    answers,
+    checks,
+    cleaned,
+  });
+  lap("report");
+  return {
+    source,
+    bucketDir,
+    cleaned,
+    answers,
+    checks,
+    reportPath,
+    timings: { ...before, ...timings },
+  };
+}
+
+/** The bucket's location (a directory, or an S3 bucket copied to one first) and its source line. */
+async function bucketLocation(
+  out: OutDir,
+  options: SimOptions,
+  config: PipelineConfig,
+  progress: (line: string) => void,
+  stages: StageProgress,
+  lap: (name: string) => void,
+): Promise<{ bucketDir: string; source: string }> {
+  const location = options.bucketDir ?? config.bucket;
+  const source = `bucket ${location}`;
+  if (!isS3Location(location)) return { bucketDir: location, source };
+  stages.stage("download", location);
+  const bucketDir = await fromS3(location, options, config, out, progress);
+  lap("download");
+  return { bucketDir, source };
+}
+
+/** `--from bucket --incremental`: the incremental runner over the bucket, then the report. */
+async function simulateIncremental(
+  out: OutDir,
+  options: SimOptions,
+  config: PipelineConfig,
+  progress: (line: string) => void,
+  stages: StageProgress,
+  engine: Engine,
+): Promise<SimResult> {
+  engine.report();
+  const { timings, lap } = stageTimer();
+  const { bucketDir, source } = await bucketLocation(out, options, config, progress, stages, lap);
+  const { statePath, maxBadRecords } = options.incremental!;
+  stages.stage("incremental", `state ${statePath}`);
+  const { runIncremental } = await import("../src/warehouse/incremental.ts");
+  const { answers, checks, cleaned, ...run } = await runIncremental(
+    statePath,
+    bucketDir,
+    config.id,
+    { maxBadRecords },
+  );
+  lap("incremental");
+  const incremental = { ...run, statePath };
+  stages.stage("report");
+  await engine.report();
+  const reportPath = await publishReport(out, {
+    title: `pinpipe simulation, pipeline ${config.id}, incremental run ${run.runId}`,
+    generatedAt: new Date().toISOString(),
+    source: `${source}, state ${statePath}`,
+    answers,
+    checks,
+    cleaned,
+    incremental: incrementalReport(incremental),
+  });
+  lap("report");
+  return { source, bucketDir, cleaned, answers, checks, reportPath, timings, incremental };
+}
+
+/** `--from bucket`: reads every topic, then cleans every table. */
+async function readBucket(
+  out: OutDir,
+  options: SimOptions,
+  config: PipelineConfig,
+  progress: (line: string) => void,
+  stages: StageProgress,
+  engine: Engine,
+): Promise<ReadTables> {
+  engine.start();
+  const { timings, lap } = stageTimer();
+  const { bucketDir, source } = await bucketLocation(out, options, config, progress, stages, lap);
+  const { fitThreads, rawCounts, registerRawFromBucket, runCleaning } = await engine.runner();
+  const db = await engine.db();
+  const read = stages.stage("read", bucketDir);
+  await registerRawFromBucket(db, bucketDir, config.id);
+  const counts = Object.values(await rawCounts(db));
+  read.done(counts.reduce((sum, n) => sum + n, 0), "records");
+  lap("read");
+  await fitThreads(db, Math.max(...counts));
+  stages.stage("clean");
+  const cleaned = await runCleaning(db);
+  lap("clean");
+  return { bucketDir, source, cleaned, timings };
+}
+
+/** `--from mysql`: lands the tables as the sink would, then reads and cleans them. */
+async function landAndReadMysql(
+  out: OutDir,
+  options: SimOptions,
+  config: PipelineConfig,
+  stages: StageProgress,
+  engine: Engine,
+): Promise<ReadTables> {
+  engine.start();
+  const { timings, lap } = stageTimer();
+  const source = `MySQL ${config.mysql.host}:${config.mysql.port}/${config.mysql.database}`;
+  const relative = join("bucket", bucketName(config.id));
+  const staged = await out.stage(relative);
+  const land = stages.stage("land", `from ${source}, ${options.flushSize} per object`);
+  const sofar = TABLE_KINDS.map(() => 0);
+  const tables = await allFinished(
+    TABLE_KINDS.map((kind, i) =>
+      landRecords(staged, topicName(config.id, kind), records(sourceRows(kind, config), kind), {
+        flushSize: options.flushSize,
+        onObject: (records) => {
+          sofar[i] = records;
+          land.rows(sofar.reduce((sum, n) => sum + n, 0));
+        },
+      })
+    ),
+  ).catch((error) => {
+    throw isDiskFull(error) ? writeError(options.outDir, error) : error;
+  });
+  land.done(tables.reduce((sum, table) => sum + table.records, 0), "records");
+  // Complete: only now does it replace the earlier run's copy.
+  await out.publish(relative);
+  const bucketDir = join(options.outDir, relative);
+  lap("land");
+  const { fitThreads, registerRawFromBucket, runCleaning } = await engine.runner();
+  const db = await engine.db();
+  await fitThreads(db, Math.max(...tables.map((table) => table.records)));
+  const read = stages.stage("read", bucketDir);
+  await registerRawFromBucket(db, bucketDir, config.id);
+  read.done(tables.reduce((sum, table) => sum + table.records, 0), "records");
+  lap("read");
+  stages.stage("clean");
+  const cleaned = await runCleaning(db);
+  lap("clean");
+  return { bucketDir, source, cleaned, timings };
+}
+
+/**
+ * `--from generate`: lands the generated tables in a worker and meanwhile reads and cleans each
+ * in DuckDB as soon as its objects are all written, from the staging folder (large tables: a
+ * worker each, read once all have landed); the bucket is published once all are landed and read.
+ * Timings: `land` until the last object is written, `read` and `clean` the time spent in each,
+ * which overlap the landing.
+ */
+async function landAndReadGenerated(
+  out: OutDir,
+  options: SimOptions,
+  config: PipelineConfig,
+  stages: StageProgress,
+  engine: Engine,
+): Promise<ReadTables> {
+  const { rows, seed } = options.dataset;
+  const source = `generated ${rows} rows per table, seed ${seed}`;
+  const relative = join("bucket", bucketName(config.id));
+  const staged = await out.stage(relative);
+  const timings: Record<string, number> = {};
+  const started = performance.now();
+  const land = stages.stage(
+    "land",
+    `${TABLE_KINDS.length} x ${rows.toLocaleString("en")} rows, ${options.flushSize} per object`,
+  );
+  const landed = new Map(LAND_ORDER.map((kind) => [kind, Promise.withResolvers<void>()]));
+  const landing = landGenerated(staged, (kind) => topicName(config.id, kind), options.dataset, {
+    flushSize: options.flushSize,
+    // At least one worker: this thread loads DuckDB meanwhile, then reads what has landed.
+    workers: Math.max(1, defaultLandWorkers(rows)),
+    kinds: LAND_ORDER,
+    onRecords: (records) => land.rows(records, TABLE_KINDS.length * rows),
+    onTable: (kind) => landed.get(kind)!.resolve(),
+  }).then((tables) => {
+    timings.land = Math.round(performance.now() - started);
+    land.done(Object.values(tables).reduce((sum, table) => sum + table.records, 0), "records");
+  }, (error) => {
+    // A full disk (the worker's message says so); any other failure keeps its own words.
+    const failure = isDiskFull(error) ? writeError(options.outDir, error) : error;
+    for (const { reject } of landed.values()) reject(failure);
+    throw failure;
+  });
+  for (const { promise } of landed.values()) preload(promise);
+  // From WORKER_MIN_ROWS on, a worker per table takes both cores already: DuckDB would only take
+  // turns with them (one round at 1,000,000 rows was slower so), and reads once all have landed.
+  const allLanded = preload(Promise.all([...landed.values()].map(({ promise }) => promise)));
+  const asTheyLand = rows < WORKER_MIN_ROWS;
+  // The worker is on its way: now this thread loads DuckDB (blocking it a while) and opens it.
+  engine.start();
+  const cleaned = {} as Record<TableKind, CleaningCount>;
+  const reading = (async () => {
+    const { cleanKind, fitThreads, registerRawFromTopic } = await engine.runner();
+    const db = await engine.db();
+    await fitThreads(db, rows);
+    let read: Stage | undefined;
+    timings.read = 0;
+    timings.clean = 0;
+    for (const kind of LAND_ORDER) {
+      await (asTheyLand ? landed.get(kind)!.promise : allLanded);
+      read ??= stages.stage(
+        "read and clean",
+        asTheyLand ? `each table as it lands: ${LAND_ORDER.join(", ")}` : "every table landed",
+      );
+      let at = performance.now();
+      await registerRawFromTopic(db, staged, config.id, kind);
+      timings.read += performance.now() - at;
+      at = performance.now();
+      cleaned[kind] = await cleanKind(db, kind);
+      timings.clean += performance.now() - at;
+    }
+    read?.done(TABLE_KINDS.length * rows, "records");
+    timings.read = Math.round(timings.read);
+    timings.clean = Math.round(timings.clean);
+  })();
+  // Both finish before a failure is passed on: the staging folder is removed after.
+  await allFinished([landing, reading]);
+  // Complete: only now does it replace the earlier run's copy.
+  await out.publish(relative);
+  return {
+    bucketDir: join(options.outDir, relative),
+    source,
+    cleaned: Object.fromEntries(TABLE_KINDS.map((kind) => [kind, cleaned[kind]])) as Record<
+      TableKind,
+      CleaningCount
+    >,
+    timings: { land: timings.land, read: timings.read, clean: timings.clean },
+  };
 }
 
 /** The report's section for an incremental run: what it added, and the quarantine. */
@@ -455,7 +678,12 @@ export const COMMAND: Command = {
     const config = loadConfig(flags);
     // With --json, stdout carries only the JSON.
     const print = options.json ? console.error : console.log;
-    const result = await simulate(options, config, options.quiet ? undefined : print);
+    const result = await simulate(
+      options,
+      config,
+      options.quiet ? undefined : print,
+      stageProgress("sim", progressWanted(options.quiet)),
+    );
     printResult(result, options, print);
     if (options.jsonPath) {
       await Deno.writeTextFile(options.jsonPath, resultJson(result) + "\n");

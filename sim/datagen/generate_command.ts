@@ -15,6 +15,7 @@ import { type Command, runCommand } from "../../src/core/command.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { TABLE_KINDS, type TableKind, TABLES } from "../../src/core/tables.ts";
+import { progressWanted, stageProgress } from "../../src/core/stage_progress.ts";
 import { type DatasetOptions, DEFAULT_DATASET, MAX_ROWS } from "./generate.ts";
 import { type ProgressCallback, writeNdjson } from "./ndjson_writer.ts";
 
@@ -31,11 +32,12 @@ the same rows for the same seed. Give --out, --to, or both.
   --out DIR     write DIR/pin.ndjson, DIR/geo.ndjson, DIR/user.ndjson
   --jobs N      tables written at once with --out, 1..3  (default ${DEFAULT_JOBS}, one per core)
   --to mysql    empty the tables and load them, as PINPIPE_MYSQL_ADMIN_USER
-                (password PINPIPE_MYSQL_ADMIN_PASSWORD, from the environment or .local/stack.env)`;
+                (password PINPIPE_MYSQL_ADMIN_PASSWORD, from the environment or .local/stack.env)
+  --quiet       no stage or progress lines (printed only on a terminal), only the summary`;
 
 /**
  * A progress callback that prints at most once a second to stderr:
- * table, rows done, and the overall rate since `start`.
+ * table, rows done, and the overall rate since `start`. `generate` uses it on a terminal only.
  *
  * @example
  * ```ts
@@ -81,6 +83,7 @@ export const COMMAND: Command = {
     out: { type: "string" },
     to: { type: "string" },
     jobs: { type: "string" },
+    quiet: { type: "boolean" },
   },
   connections: ["mysql"],
   run: generate,
@@ -114,11 +117,14 @@ async function generate(flags: Flags): Promise<number> {
   // Read the connection settings before any work, so a bad flag fails fast.
   const mysqlConfig = to === "mysql" ? loadConfig(flags).mysql : undefined;
   const label = `generate (seed ${options.seed})`;
+  const stages = stageProgress("generate", progressWanted(flags.quiet === true));
+  const rows = `${TABLE_KINDS.length} x ${options.rows.toLocaleString("en")} rows`;
 
   if (out !== undefined) {
+    stages.stage("write", `${rows} to ${out}, ${jobs} at once`);
     const start = performance.now();
     const files = await writeNdjson(out, options, {
-      onProgress: progressPrinter(label, start),
+      onProgress: stages.enabled ? progressPrinter(label, start) : undefined,
       jobs,
     });
     const seconds = (performance.now() - start) / 1000;
@@ -131,11 +137,15 @@ async function generate(flags: Flags): Promise<number> {
     );
   }
   if (mysqlConfig) {
+    stages.stage(
+      "load",
+      `${rows} into ${mysqlConfig.host}:${mysqlConfig.port}/${mysqlConfig.database}`,
+    );
     const { loadMysql } = await import("./mysql_loader.ts");
     const start = performance.now();
     const report = progressPrinter(`${label} -> mysql`, start);
     const loaded = await loadMysql(mysqlConfig, options, {
-      onProgress: ({ kind, rows, total }) => report(kind, rows, total),
+      onProgress: stages.enabled ? ({ kind, rows, total }) => report(kind, rows, total) : undefined,
     });
     const seconds = (performance.now() - start) / 1000;
     console.error(

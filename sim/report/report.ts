@@ -763,16 +763,27 @@ ${
 </section>`;
 }
 
-/** The chart library's minified browser build, inlined into every report. */
-async function chartLibrary(): Promise<string> {
-  const library = (await import("echarts/dist/echarts.min.js", { with: { type: "text" } }))
-    .default;
-  // Inside <script>, only "</script" or "<!--" could end or confuse the element.
-  return library.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
-}
+let assets: Promise<{ library: string; template: string }> | undefined;
 
-async function template(): Promise<string> {
-  return (await import("./template.html", { with: { type: "text" } })).default;
+/**
+ * Starts loading what every report holds (the chart library, escaped for a `<script>`, and the
+ * page template), once per process, so that a caller may have it read while other work runs.
+ *
+ * @example
+ * ```ts
+ * prepareReport(); // then, later, writeReport(...) finds it loaded
+ * ```
+ */
+export function prepareReport(): Promise<{ library: string; template: string }> {
+  assets ??= Promise.all([
+    import("echarts/dist/echarts.min.js", { with: { type: "text" } }),
+    import("./template.html", { with: { type: "text" } }),
+  ]).then(([library, template]) => ({
+    // Inside <script>, only "</script" or "<!--" could end or confuse the element.
+    library: library.default.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--"),
+    template: template.default,
+  }));
+  return assets;
 }
 
 /**
@@ -808,10 +819,10 @@ export async function renderReport(input: ReportInput): Promise<string> {
     cleaned: (input.incremental ? incrementalHtml(input.incremental) + "\n" : "") +
       cleanedHtml(input.cleaned),
     answers: input.answers.map(answerHtml).join("\n"),
-    library: await chartLibrary(),
+    library: (await prepareReport()).library,
   };
   // One pass over the template only: inserted text is never rescanned.
-  return (await template()).replace(/\{\{\s*(\w+)\s*\}\}/g, (token, key: string) => {
+  return (await prepareReport()).template.replace(/\{\{\s*(\w+)\s*\}\}/g, (token, key: string) => {
     if (!(key in values)) throw new Error(`report_template.html: unknown placeholder ${token}`);
     return values[key];
   });

@@ -261,6 +261,33 @@ export async function registerRawFromBucket(
   });
 }
 
+/**
+ * Makes `raw_<kind>` (and `raw_<kind>_unknown_fields`) from topic `<id>.<kind>`'s objects alone,
+ * as `registerRawFromBucket` makes each: so that a table can be read as soon as it has landed.
+ */
+export async function registerRawFromTopic(
+  db: DuckDb,
+  bucketDir: string,
+  id: string,
+  kind: TableKind,
+): Promise<void> {
+  await _withoutInsertionOrder(db, () => _registerRawFromTopic(db, bucketDir, id, kind));
+}
+
+/** The rows of one DuckDB row group: the unit it splits a table's scans into among its threads. */
+export const ROW_GROUP_ROWS = 122_880;
+
+/**
+ * Sets the threads DuckDB works with for tables of at most `rowsPerTable` rows: one when they
+ * fit in a row group ({@link ROW_GROUP_ROWS}), which DuckDB scans on one thread anyway, else as
+ * opened (one per core). With so little data a second thread only adds hand-offs: at the
+ * default 11,000 rows it took a third more CPU and was slower on a busy machine. One thread also
+ * leaves the other core to whatever runs beside it (the simulator's landing).
+ */
+export async function fitThreads(db: DuckDb, rowsPerTable: number): Promise<void> {
+  if (rowsPerTable < ROW_GROUP_ROWS) await db.connection.run("SET threads = 1");
+}
+
 /** Makes `raw_<kind>` from one topic's objects (see `registerRawFromBucket`). */
 async function _registerRawFromTopic(db: DuckDb, bucketDir: string, id: string, kind: TableKind) {
   const topicDir = `${bucketDir}/topics/${topicName(id, kind)}`;
@@ -403,7 +430,21 @@ export async function cleanKind(db: DuckDb, kind: TableKind): Promise<CleaningCo
     await _createTable(db, `${kind}_parsed`, step.parse);
     await _createTable(db, kind, step.clean);
   });
-  return { rowsIn: await _count(db, `raw_${kind}`), rowsOut: await _count(db, kind) };
+  const { rows } = await db.query(
+    `SELECT (SELECT count(*) FROM raw_${kind}), (SELECT count(*) FROM ${kind})`,
+  );
+  return { rowsIn: Number(rows[0][0]), rowsOut: Number(rows[0][1]) };
+}
+
+/** The records of each raw table (`raw_pin`, `raw_geo`, `raw_user`). */
+export async function rawCounts(db: DuckDb): Promise<Record<TableKind, number>> {
+  const { rows } = await db.query(
+    `SELECT ${TABLE_KINDS.map((kind) => `(SELECT count(*) FROM raw_${kind})`).join(", ")}`,
+  );
+  return Object.fromEntries(TABLE_KINDS.map((kind, i) => [kind, Number(rows[0][i])])) as Record<
+    TableKind,
+    number
+  >;
 }
 
 /**
@@ -519,11 +560,6 @@ async function _create(db: DuckDb, create: string, file: string): Promise<void> 
   } catch (error) {
     throw new Error(`notebooks/sql/${file}: ${(error as Error).message}`);
   }
-}
-
-async function _count(db: DuckDb, table: string): Promise<number> {
-  const { rows } = await db.query(`SELECT count(*) FROM ${table}`);
-  return Number(rows[0][0]);
 }
 
 /**
