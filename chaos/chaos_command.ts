@@ -151,8 +151,8 @@ const consumeArgs = (stack: ChaosStack, id: string) => [
   consumerDb(stack, id),
   "--poll-ms",
   "200",
-  "--wait-streams",
-  "300",
+  "--wait-streams-ms",
+  "300000",
 ];
 const consumerDb = (stack: ChaosStack, id: string) => `${stack.dir}/consumer-${id}.duckdb`;
 
@@ -166,7 +166,7 @@ const s3Flags = (stack: ChaosStack) => [
 
 /** The pipeline commands, each supervised. */
 function pipelineSpecs(stack: ChaosStack, seed: number, samples: number): ProcessSpec[] {
-  const follow = ["--follow", "--poll-interval", "500", "--batch-size", "200"];
+  const follow = ["--follow", "--poll-ms", "500", "--batch-size", "200"];
   const random = [
     "--order",
     "random",
@@ -510,8 +510,8 @@ async function runChaos(
         id,
         "--db",
         consumerDb(stack, id),
-        "--idle-exit",
-        "5",
+        "--idle-exit-ms",
+        "5000",
       ])
         .then(() =>
           drainRun(stack, logs, [
@@ -520,8 +520,8 @@ async function runChaos(
             id,
             "--db",
             consumerDb(stack, id),
-            "--idle-exit",
-            "2",
+            "--idle-exit-ms",
+            "2000",
             "--json",
             "--quiet",
           ])
@@ -647,6 +647,7 @@ export const COMMAND: Command = {
   usage: USAGE,
   flags: FLAGS,
   connections: [],
+  exits: { 1: "an invariant was violated, or another failure" },
   async run(flags, interrupt) {
     const options = parseChaosOptions(flags);
     interrupt.started();

@@ -450,6 +450,11 @@ export const COMMAND: Command = {
     "max-bad-records": { type: "string" },
   },
   connections: ["id", "mysql"],
+  exits: {
+    1: "a check failed; another run holds --out; other failure",
+    3: "the database (--from mysql)",
+    4: "the bucket (--from bucket)",
+  },
   async run(flags) {
     const options = parseOptions(flags);
     const config = loadConfig(flags);

@@ -83,6 +83,7 @@ export const COMMAND: Command = {
     jobs: { type: "string" },
   },
   connections: ["mysql"],
+  exits: { 1: "other failure (--out unwritable)", 3: "the database (--to mysql)" },
   run: generate,
 };
 

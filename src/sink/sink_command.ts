@@ -68,6 +68,10 @@ export const COMMAND: Command = {
   usage: USAGE,
   flags: SINK_FLAGS,
   connections: ["id", "kafka", "aws", "bucket"],
+  exits: {
+    4: "Kafka or the bucket",
+    130: "stopped by SIGINT/SIGTERM (the objects being written written, their offsets committed)",
+  },
   output: true,
   async run(flags, interrupt) {
     const config = loadConfig(flags);

@@ -20,7 +20,7 @@ Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one l
     const db = `${dir}/c.duckdb`;
     const cases: [string[], number, RegExp][] = [
       [
-        ["--wait-streams", "1"],
+        ["--wait-streams-ms", "1000"],
         EXIT_CODES.target,
         /^pinpipe consume: stream streaming-[0-9a-f]{12}-pin does not exist after waiting 1 s/,
       ],
@@ -82,8 +82,8 @@ Deno.test({
           db,
           "--limit",
           "200",
-          "--idle-exit",
-          "2",
+          "--idle-exit-ms",
+          "2000",
           "--quiet",
         ]);
       const db = join(dbDir, "c.duckdb");

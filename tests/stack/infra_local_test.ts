@@ -26,12 +26,62 @@ Deno.test("infra.sh local status: each service up, where it listens, what its he
 
 Deno.test("infra.sh: an unknown action is a usage error naming the actions", async () => {
   const local = await infra("local", "restart");
-  assert.equal(local.code, 1);
+  assert.equal(local.code, 2);
   assert.match(
     local.stderr,
-    /usage: \.\/infra\.sh local up \[--aws\]\|down\|status\|seed\|install\|with CMD\|aws up\|down\|status/,
+    /usage: \.\/infra\.sh local up \[--aws\] \[--kafka-brokers N\]\|down\|status\|seed\|install\|with CMD\|aws up\|down\|status \(see \.\/infra\.sh --help\)\n$/,
   );
   const top = await infra("gcp");
-  assert.equal(top.code, 1);
+  assert.equal(top.code, 2);
   assert.match(top.stderr, /usage: .*\| aws synth\|diff\|plan\|apply\|destroy \| rehearse/);
+});
+
+Deno.test("infra.sh --help: the full help on stdout, exit 0", async () => {
+  for (
+    const args of [["--help"], ["-h"], ["local", "up", "--help"], ["local", "status", "--help"]]
+  ) {
+    const { code, stdout, stderr } = await infra(...args);
+    assert.equal(code, 0, `${args.join(" ")}: ${stderr}`);
+    assert.equal(stderr, "");
+    for (
+      const action of [
+        "local up",
+        "local down",
+        "local with CMD",
+        "aws plan|apply|destroy",
+        "rehearse",
+      ]
+    ) {
+      assert.ok(stdout.includes(`./infra.sh ${action}`), `${args.join(" ")}: ${action}`);
+    }
+    assert.match(stdout, /PINPIPE_LOCAL_DIR/);
+  }
+});
+
+Deno.test("infra.sh local: unknown flags and bad values refused in one line naming them, exit 2, nothing started", async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ["local", "up", "--bogus"],
+      /^infra\.sh: unknown flag for local up: --bogus \(see \.\/infra\.sh --help\)\n$/,
+    ],
+    // Every flag is read, in any order: a bad one after --aws is not ignored.
+    [
+      ["local", "up", "--aws", "--kafka-brokers", "2"],
+      /--kafka-brokers must be 1, 3 or 5, got "2"/,
+    ],
+    [["local", "up", "--kafka-brokers=4", "--aws"], /--kafka-brokers must be 1, 3 or 5, got "4"/],
+    [["local", "up", "--aws", "--kafka-brokers"], /--kafka-brokers needs a number/],
+    [
+      ["local", "up", "--kafka-brokers", "3", "--aws", "--nope"],
+      /unknown flag for local up: --nope/,
+    ],
+    [["local", "status", "--verbose"], /unknown argument for local status: --verbose/],
+    [["local", "aws", "status", "now"], /unknown argument for local aws status: now/],
+  ];
+  for (const [args, expected] of cases) {
+    const { code, stdout, stderr } = await infra(...args);
+    assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.equal(stdout, "");
+    assert.match(stderr, expected, args.join(" "));
+  }
 });

@@ -37,6 +37,7 @@ export const COMMAND: Command = {
   usage: USAGE,
   flags: { ...LEDGER_FLAGS, port: { type: "string" }, "interval-ms": { type: "string" } },
   connections: ["id", "mysql", "kafka", "kinesis", "aws", "bucket", "state"],
+  exits: { 3: "the database", 4: "Kafka, Kinesis or the bucket" },
   async run(flags, interrupt) {
     const port = intFlag(flags, "port", DEFAULT_WATCH_PORT, { min: 0, max: 65535 });
     const intervalMs = intFlag(flags, "interval-ms", 1000, { min: 100, max: 60_000 });

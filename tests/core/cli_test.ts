@@ -1,0 +1,176 @@
+/**
+ * `cli.ts` and the runner of `command.ts`, without servers: numbers parsed strictly (no hex, no
+ * exponent, a negative value answered in one line naming the flag), deprecated unit spellings
+ * taken as the new flag, and `runProgram`'s one prefix, help hint and exit codes, as a user
+ * meets them through `main.ts`.
+ */
+import assert from "node:assert/strict";
+import { intFlag, numberFlag, parseDecimal, parseFlags, parseInteger } from "../../src/core/cli.ts";
+import { reportError, VERSION } from "../../src/core/command.ts";
+import {
+  CliError,
+  EXIT_CODES,
+  HelpRequested,
+  TargetError,
+  UsageError,
+} from "../../src/core/errors.ts";
+import config from "../../deno.json" with { type: "json" };
+import { runMain } from "../support/processes.ts";
+
+const SPEC = {
+  rows: { type: "string" as const },
+  rate: { type: "string" as const },
+  json: { type: "boolean" as const },
+  "idle-exit-ms": { type: "string" as const },
+  "idle-exit": { type: "string" as const, deprecated: { use: "idle-exit-ms", scale: 1000 } },
+};
+
+const usageMessage = (run: () => unknown): string => {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof UsageError, `a UsageError, got ${error}`);
+    assert.equal(error.exitCode, EXIT_CODES.usage);
+    return error.message;
+  }
+  assert.fail("no UsageError");
+};
+
+Deno.test("parseInteger and parseDecimal take only numbers as people write them", () => {
+  for (const [text, value] of [["10", 10], ["-5", -5], ["11_000", 11000], ["0", 0]] as const) {
+    assert.equal(parseInteger(text), value, text);
+  }
+  for (
+    const text of [
+      "0x10",
+      "1e3",
+      "1.5",
+      "",
+      " 5",
+      "+5",
+      "5_",
+      "_5",
+      "Infinity",
+      "0b1",
+      "9".repeat(20),
+    ]
+  ) {
+    assert.equal(parseInteger(text), undefined, text);
+  }
+  for (const [text, value] of [["1.5", 1.5], ["-0.25", -0.25], [".5", 0.5], ["3", 3]] as const) {
+    assert.equal(parseDecimal(text), value, text);
+  }
+  for (const text of ["1e3", "0x10", "NaN", "Infinity", "", "1.2.3", "-"]) {
+    assert.equal(parseDecimal(text), undefined, text);
+  }
+});
+
+Deno.test("a number flag refuses hex, exponents and out-of-range values, naming flag and value", () => {
+  const flags = (value: string) => parseFlags(["--rows", value], SPEC, "usage");
+  assert.equal(intFlag(flags("16"), "rows", 1, { min: 1, max: 100 }), 16);
+  for (const value of ["0x10", "1e3", "1.5", "0", "101"]) {
+    assert.equal(
+      usageMessage(() => intFlag(flags(value), "rows", 1, { min: 1, max: 100 })),
+      `--rows must be a whole number from 1 to 100, got "${value}"`,
+    );
+  }
+  assert.equal(
+    usageMessage(() => intFlag(flags("0x10"), "rows", 1, { min: 1 })),
+    '--rows must be a whole number of at least 1, got "0x10"',
+  );
+  const rate = parseFlags(["--rate", "1e3"], SPEC, "usage");
+  assert.equal(
+    usageMessage(() => numberFlag(rate, "rate", 1, { min: 0.001 })),
+    '--rate must be a number of at least 0.001, got "1e3"',
+  );
+  assert.equal(numberFlag(parseFlags(["--rate", "2.5"], SPEC, "u"), "rate", 1), 2.5);
+});
+
+Deno.test("a negative value reaches the flag's own check: one line, not parseArgs' three", () => {
+  const flags = parseFlags(["--rows", "-5", "--json"], SPEC, "usage");
+  assert.equal(flags.rows, "-5");
+  assert.equal(flags.json, true);
+  assert.equal(
+    usageMessage(() => intFlag(flags, "rows", 1, { min: 1 })),
+    '--rows must be a whole number of at least 1, got "-5"',
+  );
+  // A flag where a value should be is a missing value, in one line.
+  assert.equal(
+    usageMessage(() => parseFlags(["--rows", "--json"], SPEC, "u")),
+    "--rows needs a value",
+  );
+  assert.equal(usageMessage(() => parseFlags(["--rows"], SPEC, "u")), "--rows needs a value");
+  assert.equal(usageMessage(() => parseFlags(["-5"], SPEC, "u")), "unknown flag -5");
+});
+
+Deno.test("a deprecated unit spelling is taken as the new flag, scaled, with a note", () => {
+  const flags = parseFlags(["--idle-exit", "1.5"], SPEC, "usage");
+  assert.equal(flags["idle-exit-ms"], "1500");
+  assert.equal(flags["idle-exit"], undefined);
+  assert.equal(
+    usageMessage(() => parseFlags(["--idle-exit", "2", "--idle-exit-ms", "5"], SPEC, "u")),
+    "give --idle-exit-ms or --idle-exit, not both",
+  );
+  assert.equal(
+    usageMessage(() => parseFlags(["--idle-exit", "1e3"], SPEC, "u")),
+    '--idle-exit must be a number, got "1e3"',
+  );
+  assert.throws(() => parseFlags(["--rows", "1", "--help"], SPEC, "the usage"), HelpRequested);
+});
+
+Deno.test("reportError: one prefix, the help hint on usage errors, each error's exit code", () => {
+  const lines: string[] = [];
+  const original = { error: console.error, log: console.log };
+  console.error = (line: string) => lines.push(`err ${line}`);
+  console.log = (line: string) => lines.push(`out ${line}`);
+  try {
+    assert.equal(reportError("x", "deno task x", new UsageError("--rows bad\nmore")), 2);
+    assert.equal(reportError("x", "deno task x", new TargetError("bucket /b is missing")), 4);
+    assert.equal(reportError("x", "deno task x", new CliError("lock held")), 1);
+    assert.equal(reportError("x", "deno task x", new Error("boom")), 1);
+    assert.equal(reportError("x", "deno task x", new HelpRequested("Usage: x")), 0);
+  } finally {
+    Object.assign(console, original);
+  }
+  assert.deepEqual(lines, [
+    "err pinpipe x: --rows bad (see deno task x --help)",
+    "err pinpipe x: bucket /b is missing",
+    "err pinpipe x: lock held",
+    "err pinpipe x: boom",
+    "out Usage: x",
+  ]);
+});
+
+Deno.test("main.ts: --rows -5, 0x10 and 1e3 are one line naming flag and value, exit 2", async () => {
+  for (const value of ["-5", "0x10", "1e3"]) {
+    const { code, stdout, stderr } = await runMain([
+      "generate",
+      "--rows",
+      value,
+      "--out",
+      "/nonexistent/x",
+    ]);
+    assert.equal(code, EXIT_CODES.usage, stderr);
+    assert.equal(stdout, "");
+    assert.match(
+      stderr,
+      new RegExp(
+        `^pinpipe generate: --rows must be a whole number from 1 to \\d+, got "${value}" \\(see deno task generate --help\\)\\n$`,
+      ),
+    );
+  }
+});
+
+Deno.test("main.ts: --version prints deno.json's version; --help lists every command and task", async () => {
+  assert.equal(VERSION, config.version);
+  for (const args of [["--version"], ["sim", "--version"]]) {
+    const { code, stdout } = await runMain(args);
+    assert.equal(code, 0);
+    assert.equal(stdout, `pinpipe ${config.version}\n`);
+  }
+  const { code, stdout } = await runMain(["--help"]);
+  assert.equal(code, 0);
+  for (const name of Object.keys(config.tasks).filter((task) => task !== "test:unit")) {
+    assert.match(stdout, new RegExp(`\\n  ${name} `), `--help lists ${name}`);
+  }
+});
