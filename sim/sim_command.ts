@@ -17,6 +17,7 @@ import { choiceFlag, type Flags, intFlag, stringFlag } from "../src/core/cli.ts"
 import { type Command, runCommand } from "../src/core/command.ts";
 import { isDiskFull, UsageError } from "../src/core/errors.ts";
 import { stageTimer } from "../src/core/stage_timer.ts";
+import { requireBucketDir, requireWritableFile } from "../src/core/preflight.ts";
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
 import { bucketName, topicName } from "../src/core/names.ts";
 import { isS3Location, s3BucketName } from "../src/util/s3_location.ts";
@@ -458,6 +459,10 @@ export const COMMAND: Command = {
   async run(flags) {
     const options = parseOptions(flags);
     const config = loadConfig(flags);
+    // The paths given, checked before the run rather than after it.
+    const location = options.bucketDir ?? config.bucket;
+    if (options.from === "bucket" && !isS3Location(location)) await requireBucketDir(location);
+    if (options.jsonPath) await requireWritableFile(options.jsonPath, "--json-out");
     // With --json, stdout carries only the JSON.
     const print = options.json ? console.error : console.log;
     const result = await simulate(options, config, options.quiet ? undefined : print);

@@ -24,6 +24,7 @@ import {
 } from "../core/cli.ts";
 import { type Command, runCommand } from "../core/command.ts";
 import { loadConfig } from "../core/config.ts";
+import { prepareOutputFile } from "../core/preflight.ts";
 import { TABLE_KINDS } from "../core/tables.ts";
 import { type ConsumerOptions, type ConsumerSummary, runConsumer } from "./consumer.ts";
 import type { StartPosition } from "./shards.ts";
@@ -115,6 +116,7 @@ export const COMMAND: Command = {
     const config = loadConfig(flags);
     const options = parseConsumerOptions(flags, config.id);
     const quiet = flags.quiet === true;
+    await prepareOutputFile(options.db, "--db");
     interrupt.started();
     const summary = await runConsumer(config, options, {
       signal: interrupt.signal,

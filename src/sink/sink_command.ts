@@ -14,6 +14,8 @@ import { loadConfig } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { BucketSink, type SinkOptions, type SinkSummary } from "./sink.ts";
 import { openBucket } from "./storage.ts";
+import { prepareBucketDir } from "../core/preflight.ts";
+import { isS3Location } from "../util/s3_location.ts";
 
 const SINK_FLAGS = {
   "flush-size": { type: "string" as const },
@@ -76,6 +78,8 @@ export const COMMAND: Command = {
   async run(flags, interrupt) {
     const config = loadConfig(flags);
     const options = parseSinkOptions(flags, config.id);
+    // A local bucket is made now, or refused now (a file in its place, unwritable), exit 4.
+    if (!isS3Location(config.bucket)) await prepareBucketDir(config.bucket);
     const bucket = await openBucket(config.bucket, {
       region: config.aws.region,
       endpoint: stringFlag(flags, "s3-endpoint"),
