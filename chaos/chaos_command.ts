@@ -428,12 +428,24 @@ class Scene implements FaultScene {
   }
 }
 
-/** Runs the chaos; returns the checks. */
+/** What `--json` prints: the seed, the faults injected, the invariants and their verdict. */
+export interface ChaosSummary {
+  seed: number;
+  minutes: number;
+  faults: Injected[];
+  invariants: Check[];
+  resends: number;
+  violations: number;
+  /** The stack's directory when it was kept (a failure, `--keep`, `--dir`), else null. */
+  kept: string | null;
+}
+
+/** Runs the chaos; returns its summary. */
 async function runChaos(
   options: ChaosOptions,
   interrupt: AbortSignal,
   say: (line: string) => void,
-) {
+): Promise<ChaosSummary> {
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "pinpipe_chaos_" });
   const logs = `${dir}/logs`;
   await Deno.mkdir(logs, { recursive: true });
@@ -635,10 +647,19 @@ async function runChaos(
   );
   const violations = failed(checks).length + (checks.length === 0 ? 1 : 0);
   say(`\nchaos: ${checks.length} invariant(s), ${violations} violation(s), seed ${options.seed}`);
-  if (violations === 0 && !options.keep && !options.dir) {
-    await Deno.remove(dir, { recursive: true });
-  } else say(`chaos: logs and data kept in ${dir}`);
-  return violations;
+  const removed = violations === 0 && !options.keep && !options.dir;
+  if (removed) await Deno.remove(dir, { recursive: true });
+  else say(`chaos: logs and data kept in ${dir}`);
+  const { seed, minutes } = options;
+  return {
+    seed,
+    minutes,
+    faults: injected,
+    invariants: checks,
+    resends,
+    violations,
+    kept: removed ? null : dir,
+  };
 }
 
 /** `deno task chaos`. */
@@ -648,17 +669,23 @@ export const COMMAND: Command = {
   flags: FLAGS,
   connections: [],
   exits: { 1: "an invariant was violated, or another failure" },
+  output: true,
   async run(flags, interrupt) {
     const options = parseChaosOptions(flags);
     interrupt.started();
     const began = Date.now();
     const stamp = () => `[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s]`;
-    const violations = await runChaos(
+    // With --json, stdout carries only the JSON and the text goes to stderr; --quiet drops it.
+    const print = flags.json ? console.error : console.log;
+    const summary = await runChaos(
       options,
       interrupt.signal,
-      (line) => console.log(line.startsWith("chaos:") ? `${stamp()} ${line}` : line),
+      flags.quiet
+        ? () => {}
+        : (line) => print(line.startsWith("chaos:") ? `${stamp()} ${line}` : line),
     );
-    return violations === 0 ? 0 : 1;
+    if (flags.json) console.log(JSON.stringify(summary));
+    return summary.violations === 0 ? 0 : 1;
   },
 };
 

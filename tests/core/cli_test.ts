@@ -174,3 +174,23 @@ Deno.test("main.ts: --version prints deno.json's version; --help lists every com
     assert.match(stdout, new RegExp(`\\n  ${name} `), `--help lists ${name}`);
   }
 });
+
+Deno.test("every command of main.ts takes --json and --quiet and says so in its help", async () => {
+  const commands = [
+    "batch",
+    "stream",
+    "sim",
+    "sink",
+    "consume",
+    "generate",
+    "chaos",
+    "status",
+    "watch",
+  ];
+  for (const command of commands) {
+    const { code, stdout } = await runMain([command, "--help"]);
+    assert.equal(code, 0, command);
+    assert.match(stdout, /\n {2}--json /, `${command} --help lists --json`);
+    assert.match(stdout, /\n {2}--quiet /, `${command} --help lists --quiet`);
+  }
+});
