@@ -49,6 +49,28 @@ usage_error() { echo "infra.sh: $* (see ./infra.sh --help)" >&2; exit 2; }
 case "${1:-}" in
   --help | -h | help) usage; exit 0 ;;
 esac
+# The settings file (docs/configuration.md): pinpipe.env beside this script, or the file
+# PINPIPE_ENV_FILE names; a variable the environment already has wins, as in src/core/env_file.ts.
+ENV_FILE=${PINPIPE_ENV_FILE:-$ROOT/pinpipe.env}
+if [ -n "${PINPIPE_ENV_FILE:-}" ] && [ ! -f "$ENV_FILE" ]; then
+  echo "infra.sh: cannot read the settings file $ENV_FILE (PINPIPE_ENV_FILE)" >&2; exit 2
+fi
+if [ -f "$ENV_FILE" ]; then
+  line_number=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    line_number=$((line_number + 1))
+    [[ $line =~ ^[[:space:]]*(#.*)?$ ]] && continue
+    if [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
+      name=${BASH_REMATCH[2]} value=${BASH_REMATCH[3]}
+      value=${value%"${value##*[![:space:]]}"}
+      if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}
+      else value=${value%%[[:space:]]#*}; value=${value%"${value##*[![:space:]]}"}; fi
+      [ -n "${!name+set}" ] || export "$name=$value"
+    else
+      echo "infra.sh: $ENV_FILE:$line_number: not a KEY=value line: \"$line\"" >&2; exit 2
+    fi
+  done <"$ENV_FILE"
+fi
 # A second stack (a test's private one) takes its own directory and ports.
 LOCAL=${PINPIPE_LOCAL_DIR:-$ROOT/.local}
 CACHE="$ROOT/.cache"

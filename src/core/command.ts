@@ -34,6 +34,7 @@ import {
   HelpRequested,
   UsageError,
 } from "./errors.ts";
+import { applyEnvFile } from "./env_file.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** pinpipe's version, from deno.json (`--version` prints it). */
@@ -204,6 +205,7 @@ const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
  * - `UsageError`: its first line and where the help is (`see HINT --help`), exit 2;
  * - any other `CliError`: its message, its exit code; anything else: its message, exit 1
  *   (and the stack with `PINPIPE_DEBUG` set);
+ * - before `work`, the settings file's variables the environment lacks are set (`env_file.ts`);
  * - SIGINT or SIGTERM: exit 130 at once, unless a command run by `runCommand` is listening
  *   (it finishes what is in flight, then returns 130 itself).
  *
@@ -224,6 +226,7 @@ export async function runProgram(
   };
   for (const name of STOP_SIGNALS) Deno.addSignalListener(name, onSignal);
   try {
+    applyEnvFile();
     return await work();
   } catch (error) {
     return reportError(program, helpHint, error);
