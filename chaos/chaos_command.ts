@@ -272,7 +272,7 @@ async function simIncremental(
     { append: true },
   );
   try {
-    const added = JSON.parse(result.stdout).incremental.added;
+    const added = JSON.parse(result.stdout).incremental.thisRun;
     return Object.fromEntries(TABLE_KINDS.map((kind) => [kind, added[kind].bronze])) as Record<
       TableKind,
       number

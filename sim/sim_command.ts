@@ -365,17 +365,37 @@ function incrementalReport(run: IncrementalSummary) {
   };
 }
 
-/** The incremental run's lines of the text summary. */
-export function incrementalLines(run: IncrementalSummary): string[] {
+/**
+ * An incremental run's figures under one name each, as `--json` prints them: what this run added
+ * (`thisRun`), the rows the checks looked at (`checkedSinceLastPass`: this run's and those of runs
+ * since the last that passed, in and out of cleaning), and `silverTotal`, all of silver after it.
+ */
+export function incrementalJson(
+  run: IncrementalSummary,
+  checked: Record<TableKind, CleaningCount>,
+) {
+  const { added, silverRows, ...rest } = run;
+  return { ...rest, thisRun: added, checkedSinceLastPass: checked, silverTotal: silverRows };
+}
+
+/** The incremental run's lines of the text summary, in the words of `incrementalJson`'s names. */
+export function incrementalLines(
+  run: IncrementalSummary,
+  checked: Record<TableKind, CleaningCount>,
+): string[] {
   const lines = [
     `incremental run ${run.runId} (state ${run.statePath}): ${run.skippedObjects} objects read before, skipped`,
     ...TABLE_KINDS.map((kind) => {
       const a = run.added[kind];
-      return `  ${kind}: ${a.objects} new objects, ${a.bronze} records to bronze, ` +
-        `${a.quarantined} lines to quarantine, ${a.silver} rows to silver (${
+      return `  this run, ${kind}: ${a.objects} new objects, ${a.bronze} records to bronze, ` +
+        `${a.quarantined} lines to quarantine, ${a.silver} rows to silver; silver total ${
           run.silverRows[kind]
-        } in all)`;
+        }`;
     }),
+    "checked since the last run that passed: " + TABLE_KINDS.map((kind) => {
+      const { rowsIn, rowsOut } = checked[kind];
+      return `${kind} ${rowsIn} in, ${rowsOut} out`;
+    }).join("; "),
   ];
   const reasons = Object.entries(run.quarantine.byReason).filter(([, n]) => n > 0)
     .map(([reason, n]) => `${reason} ${n}`);
@@ -404,13 +424,16 @@ function printResult(
     print();
   }
   print(`source: ${result.source}`);
-  if (result.incremental) { for (const line of incrementalLines(result.incremental)) print(line); }
-  print(
-    "cleaned: " + TABLE_KINDS.map((kind) => {
-      const { rowsIn, rowsOut } = result.cleaned[kind];
-      return `${kind} ${rowsIn} in, ${rowsOut} out (${rowsIn - rowsOut} duplicates dropped)`;
-    }).join("; "),
-  );
+  if (result.incremental) {
+    for (const line of incrementalLines(result.incremental, result.cleaned)) print(line);
+  } else {
+    print(
+      "cleaned: " + TABLE_KINDS.map((kind) => {
+        const { rowsIn, rowsOut } = result.cleaned[kind];
+        return `${kind} ${rowsIn} in, ${rowsOut} out (${rowsIn - rowsOut} duplicates dropped)`;
+      }).join("; "),
+    );
+  }
   const failed = result.checks.filter((check) => !check.passed);
   for (const check of options.quiet ? failed : result.checks) {
     print(`${check.passed ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
@@ -425,9 +448,13 @@ function printResult(
   );
 }
 
-/** The answers, checks and counts as the JSON `--json` prints. */
+/**
+ * The answers, checks and counts as the JSON `--json` prints. An incremental run has no
+ * `cleaned`: its figures are `incremental`'s, each named for what it counts.
+ */
 function resultJson({ answers, checks, cleaned, source, incremental }: SimResult): string {
-  return JSON.stringify({ source, cleaned, checks, answers, incremental }, null, 2);
+  const counts = incremental ? { incremental: incrementalJson(incremental, cleaned) } : { cleaned };
+  return JSON.stringify({ source, ...counts, checks, answers }, null, 2);
 }
 
 /** `deno task sim`. */
