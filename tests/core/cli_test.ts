@@ -194,3 +194,43 @@ Deno.test("every command of main.ts takes --json and --quiet and says so in its 
     assert.match(stdout, /\n {2}--quiet /, `${command} --help lists --quiet`);
   }
 });
+
+/** A program run by `runProgram` in a child: `body` is its work. */
+function program(body: string): Deno.ChildProcess {
+  const command = new URL("../../src/core/command.ts", import.meta.url).href;
+  const errors = new URL("../../src/core/errors.ts", import.meta.url).href;
+  const code = `import { runProgram } from "${command}";
+import { UsageError } from "${errors}";
+Deno.exit(await runProgram("demo", "deno task demo", async () => { ${body} }));`;
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", code],
+    env: { PINPIPE_ENV_FILE: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+Deno.test("runProgram: SIGTERM or SIGINT while a program works ends it with exit 130", async () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    const child = program(
+      `console.log("working"); await new Promise(() => setInterval(() => {}, 1000)); return 0;`,
+    );
+    const reader = child.stdout.getReader();
+    const { value } = await reader.read();
+    assert.equal(new TextDecoder().decode(value), "working\n");
+    reader.releaseLock();
+    child.kill(signal);
+    const { code } = await child.output();
+    assert.equal(code, EXIT_CODES.interrupted, signal);
+  }
+});
+
+Deno.test("runProgram: a usage error thrown by the work is one line with the hint, exit 2", async () => {
+  const { code, stdout, stderr } = await program(`throw new UsageError("--rows bad");`).output();
+  assert.equal(code, EXIT_CODES.usage);
+  assert.equal(new TextDecoder().decode(stdout), "");
+  assert.equal(
+    new TextDecoder().decode(stderr),
+    "pinpipe demo: --rows bad (see deno task demo --help)\n",
+  );
+});
