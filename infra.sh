@@ -52,10 +52,10 @@ esac
 # The settings file (docs/configuration.md): pinpipe.env beside this script, or the file
 # PINPIPE_ENV_FILE names; a variable the environment already has wins, as in src/core/env_file.ts.
 ENV_FILE=${PINPIPE_ENV_FILE:-$ROOT/pinpipe.env}
-if [ -n "${PINPIPE_ENV_FILE:-}" ] && [ ! -f "$ENV_FILE" ]; then
+if [ -n "${PINPIPE_ENV_FILE:-}" ] && { [ ! -r "$ENV_FILE" ] || [ -d "$ENV_FILE" ]; }; then
   echo "infra.sh: cannot read the settings file $ENV_FILE (PINPIPE_ENV_FILE)" >&2; exit 2
 fi
-if [ -f "$ENV_FILE" ]; then
+if [ -r "$ENV_FILE" ] && [ ! -d "$ENV_FILE" ]; then
   line_number=0
   while IFS= read -r line || [ -n "$line" ]; do
     line_number=$((line_number + 1))

@@ -2,8 +2,13 @@
 import assert from "node:assert/strict";
 
 async function infra(...args: string[]) {
+  return await infraWith({}, ...args);
+}
+
+async function infraWith(env: Record<string, string>, ...args: string[]) {
   const output = await new Deno.Command("bash", {
     args: ["infra.sh", ...args],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -83,5 +88,34 @@ Deno.test("infra.sh local: unknown flags and bad values refused in one line nami
     assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
     assert.equal(stdout, "");
     assert.match(stderr, expected, args.join(" "));
+  }
+});
+
+Deno.test("infra.sh reads the settings file; the environment wins over it; a bad file is exit 2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pinpipe_infra_env_" });
+  try {
+    const file = `${dir}/pinpipe.env`;
+    // A port nothing listens on: status finds MariaDB's process, but not its answer there.
+    await Deno.writeTextFile(file, "# a wrong port\nPINPIPE_MYSQL_PORT=1\n");
+    const fromFile = await infraWith({ PINPIPE_ENV_FILE: file }, "local", "status");
+    assert.equal(fromFile.code, 1, fromFile.stdout);
+    assert.match(fromFile.stdout, /^mysql +unhealthy +127\.0\.0\.1:1 /);
+    const fromEnv = await infraWith(
+      { PINPIPE_ENV_FILE: file, PINPIPE_MYSQL_PORT: "13306" },
+      "local",
+      "status",
+    );
+    assert.equal(fromEnv.code, 0, fromEnv.stdout);
+    assert.match(fromEnv.stdout, /^mysql +up +127\.0\.0\.1:13306 /);
+
+    await Deno.writeTextFile(file, "PINPIPE_MYSQL_PORT=13306\nnot a setting\n");
+    const bad = await infraWith({ PINPIPE_ENV_FILE: file }, "local", "status");
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, `infra.sh: ${file}:2: not a KEY=value line: "not a setting"\n`);
+    const missing = await infraWith({ PINPIPE_ENV_FILE: `${dir}/none` }, "local", "status");
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read the settings file .*none \(PINPIPE_ENV_FILE\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
