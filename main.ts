@@ -72,7 +72,7 @@ ${
 }
 
 Deno tasks (deno task <name>):
-${Object.entries(TASKS).map(([name, summary]) => `  ${name.padEnd(10)}${summary}`).join("\n")}
+${Object.entries(TASKS).map(([name, summary]) => `  ${name.padEnd(11)}${summary}`).join("\n")}
 
 Run a command with --help for its flags; --version prints pinpipe's version.
 Settings: flags, then PINPIPE_* variables, then pinpipe.env (docs/configuration.md).`;

@@ -72,7 +72,7 @@ export const COMMAND: Command = {
   connections: ["id", "kafka", "aws", "bucket"],
   exits: {
     4: "Kafka or the bucket",
-    130: "stopped by SIGINT/SIGTERM (the objects being written written, their offsets committed)",
+    130: "stopped by SIGINT/SIGTERM (the objects in hand written, their offsets committed)",
   },
   output: true,
   async run(flags, interrupt) {
