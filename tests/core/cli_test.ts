@@ -234,3 +234,24 @@ Deno.test("runProgram: a usage error thrown by the work is one line with the hin
     "pinpipe demo: --rows bad (see deno task demo --help)\n",
   );
 });
+
+Deno.test("the deprecated unit spellings of the commands reach the same options as the -ms flags", async () => {
+  const { TRANSFER_FLAGS, parseTransferOptions } = await import("../../src/transfer/driver.ts");
+  const { CONSUMER_FLAGS, parseConsumerOptions } = await import(
+    "../../src/consumer/consume_command.ts"
+  );
+  const transfer = (args: string[]) => parseTransferOptions(parseFlags(args, TRANSFER_FLAGS, "u"));
+  assert.equal(transfer(["--poll-ms", "500"]).pollMs, 500);
+  assert.equal(transfer(["--poll-interval", "500"]).pollMs, 500);
+  assert.equal(transfer([]).pollMs, 1000);
+  const consumer = (args: string[]) =>
+    parseConsumerOptions(parseFlags(args, CONSUMER_FLAGS, "u"), "0123456789ab");
+  const old = consumer(["--idle-exit", "1.5", "--wait-streams", "2"]);
+  const now = consumer(["--idle-exit-ms", "1500", "--wait-streams-ms", "2000"]);
+  assert.deepEqual([old.idleExitMs, old.waitStreamsMs], [1500, 2000]);
+  assert.deepEqual(old, now);
+  assert.equal(
+    usageMessage(() => consumer(["--idle-exit-ms", "1.5"])),
+    '--idle-exit-ms must be a whole number of at least 0, got "1.5"',
+  );
+});
