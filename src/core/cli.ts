@@ -98,7 +98,8 @@ function renameDeprecated(flags: Flags, spec: Record<string, FlagSpec>): Flags {
     if (flags[use] !== undefined) throw new UsageError(`give --${use} or --${name}, not both`);
     const text = stringFlag(flags, name)!;
     if (!DECIMAL.test(text)) throw new UsageError(`--${name} must be a number, got "${text}"`);
-    flags[use] = String(Number(text) * scale);
+    // Seconds to milliseconds: a whole number of them (1.1 s is 1100 ms, not 1100.0000000000002).
+    flags[use] = scale === 1 ? text : String(Math.round(Number(text) * scale));
     delete flags[name];
     console.error(
       `note: --${name} is deprecated; use --${use}${scale === 1 ? "" : ` (x ${scale})`}`,

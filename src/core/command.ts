@@ -6,7 +6,13 @@
  * - SIGINT and SIGTERM: once the command has work in flight (`started()`),
  *   the first signal aborts `interrupt.signal`, the command finishes what is
  *   in flight, checkpoints and returns, and the shell exits 130; before that,
- *   or at a second signal, there is nothing to finish and it exits 130 at once.
+ *   or at a second signal, there is nothing to finish and it exits 130 at once;
+ * - the help ends with what each exit code means for this command (`exits`).
+ *
+ * Every entry point (`main.ts`, `bench.ts`, the helpers under `infra/`) ends in
+ * `runProgram`, the one top-level runner: one error prefix (`pinpipe NAME:`),
+ * the `see ... --help` hint on usage errors, the exit codes, exit 130 on a
+ * signal, and the settings file read first.
  *
  * @example
  * ```ts

@@ -106,6 +106,7 @@ Deno.test("a negative value reaches the flag's own check: one line, not parseArg
 Deno.test("a deprecated unit spelling is taken as the new flag, scaled, with a note", () => {
   const flags = parseFlags(["--idle-exit", "1.5"], SPEC, "usage");
   assert.equal(flags["idle-exit-ms"], "1500");
+  assert.equal(parseFlags(["--idle-exit", "1.1"], SPEC, "usage")["idle-exit-ms"], "1100");
   assert.equal(flags["idle-exit"], undefined);
   assert.equal(
     usageMessage(() => parseFlags(["--idle-exit", "2", "--idle-exit-ms", "5"], SPEC, "u")),
