@@ -6,7 +6,7 @@
  * with its flags; a bad flag or a missing prerequisite ends in one line on
  * stderr and a non-zero exit.
  */
-import { CliError, HelpRequested, UsageError } from "./src/core/errors.ts";
+import { runProgram } from "./src/core/command.ts";
 
 type BenchMain = (args: string[]) => Promise<number>;
 
@@ -48,38 +48,25 @@ ${Object.entries(BENCHES).map(([name, { summary }]) => `  ${name.padEnd(13)}${su
 
 Run a benchmark with --help for its flags; figures are in BENCHMARKS.md.`;
 
-async function run(args: string[]): Promise<number> {
+/** `deno task bench NAME [flags]`: runs one benchmark; returns the exit code. */
+export function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined || name === "--help" || name === "-h") {
     console.log(USAGE);
-    return name === undefined ? 2 : 0;
+    return Promise.resolve(name === undefined ? 2 : 0);
   }
   const bench = BENCHES[name];
   if (!bench) {
     console.error(
-      `bench: unknown benchmark "${name}" (one of ${Object.keys(BENCHES).join(", ")})`,
+      `pinpipe bench: unknown benchmark "${name}" (one of ${Object.keys(BENCHES).join(", ")})`,
     );
-    return 2;
+    return Promise.resolve(2);
   }
-  try {
-    return await (await bench.load())(rest);
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      console.log(error.usage);
-      return 0;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof UsageError) {
-      // The first line names the flag; the usage after it is what --help prints.
-      console.error(
-        `bench ${name}: ${message.split("\n")[0]} (see deno task bench ${name} --help)`,
-      );
-      return error.exitCode;
-    }
-    console.error(`bench ${name}: ${message}`);
-    if (!(error instanceof CliError) && Deno.env.get("PINPIPE_DEBUG")) console.error(error);
-    return error instanceof CliError ? error.exitCode : 1;
-  }
+  return runProgram(
+    `bench ${name}`,
+    `deno task bench ${name}`,
+    async () => (await bench.load())(rest),
+  );
 }
 
-if (import.meta.main) Deno.exit(await run(Deno.args));
+if (import.meta.main) Deno.exit(await main(Deno.args));

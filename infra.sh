@@ -1,37 +1,76 @@
 #!/usr/bin/env bash
-# Provisioning for pinpipe.
-#
-#   ./infra.sh local up        start MariaDB, Kafka (KRaft) and kinesalite on 127.0.0.1, seed the database
-#   ./infra.sh local up --kafka-brokers 3   the same with a Kafka cluster of 3 nodes (as on MSK)
-#   ./infra.sh local down      stop what `up` started (by pid file), nothing else
-#   ./infra.sh local status    each service: pid, port, health
-#   ./infra.sh local seed [generate flags]   reload the RDS tables from the generator (default 11,000 rows)
-#   ./infra.sh local install   fetch what the stack and the tests need (Debian packages, Kafka jars,
-#                              kinesalite, the PySpark and Airflow venvs, Chromium); skips what is there
-#   ./infra.sh local with CMD  install, then run CMD with the stack up; stop it after if this call started it
-#   ./infra.sh local up --aws  the same, and the local AWS endpoint: moto's S3 server on 127.0.0.1:14566
-#   ./infra.sh local aws up|down|status   only the local AWS endpoint (`local down` stops it too)
-#   ./infra.sh aws synth --out DIR  the CDK app's CloudFormation templates, offline (see docs/aws.md)
-#   ./infra.sh aws diff --against DIR  what changed in each template since the ones in DIR, offline
-#   ./infra.sh aws plan|apply|destroy  provision the AWS side, or remove it (see docs/aws.md)
-#   ./infra.sh rehearse        the AWS run against the local endpoints, end to end (see docs/aws.md)
-#
-# Everything lives under .local/ (data, logs, pids, generated secrets) and
-# .cache/ (jars, npm packages, Python venvs), both ignored by git. Debian
-# packages are installed with apt-get when missing (as root).
-# PINPIPE_LOCAL_DIR and PINPIPE_{MYSQL,KAFKA,KAFKA_CONTROLLER,KINESIS}_PORT
-# start a second stack beside the first. With N Kafka nodes
-# (--kafka-brokers N or PINPIPE_KAFKA_BROKERS_COUNT=N, fixed when the storage
-# is first formatted), node i is broker and controller, on ports
-# KAFKA_PORT+2(i-1) and KAFKA_CONTROLLER_PORT+2(i-1), a quorum of N. PINPIPE_KINESIS_PATH keeps
-# kinesalite's streams in that directory (LevelDB) so they outlive a restart (default: in
-# memory). PINPIPE_KAFKA_ADVERTISED_PORT_<i> makes node i advertise another port (a proxy's). Readiness is a real protocol answer
-# from the new process, waited for up to PINPIPE_READY_WAIT_S (300) seconds,
-# as crash recovery needs.
+# Provisioning for pinpipe: `./infra.sh --help` prints what it does (the text of `usage` below).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$ROOT"
+
+# The full help (`./infra.sh --help`).
+usage() {
+  cat <<'HELP'
+Usage: ./infra.sh <local|aws|rehearse> ...   provisioning for pinpipe
+
+  ./infra.sh local up        start MariaDB, Kafka (KRaft) and kinesalite on 127.0.0.1, seed the database
+  ./infra.sh local up --kafka-brokers 3   the same with a Kafka cluster of 3 nodes (as on MSK)
+  ./infra.sh local down      stop what `up` started (by pid file), nothing else
+  ./infra.sh local status    each service: pid, port, health
+  ./infra.sh local seed [generate flags]   reload the RDS tables from the generator (default 11,000 rows)
+  ./infra.sh local install   fetch what the stack and the tests need (Debian packages, Kafka jars,
+                             kinesalite, the PySpark and Airflow venvs, Chromium); skips what is there
+  ./infra.sh local with CMD  install, then run CMD with the stack up; stop it after if this call started it
+  ./infra.sh local up --aws  the same, and the local AWS endpoint: moto's S3 server on 127.0.0.1:14566
+                             (local up's flags go in any order: --kafka-brokers 3 --aws)
+  ./infra.sh local aws up|down|status   only the local AWS endpoint (`local down` stops it too)
+  ./infra.sh aws synth --out DIR  the CDK app's CloudFormation templates, offline (see docs/aws.md)
+  ./infra.sh aws diff --against DIR  what changed in each template since the ones in DIR, offline
+  ./infra.sh aws plan|apply|destroy  provision the AWS side, or remove it (see docs/aws.md)
+  ./infra.sh rehearse        the AWS run against the local endpoints, end to end (see docs/aws.md)
+  ./infra.sh --help          this help
+
+Everything lives under .local/ (data, logs, pids, generated secrets) and
+.cache/ (jars, npm packages, Python venvs), both ignored by git. Debian
+packages are installed with apt-get when missing (as root).
+PINPIPE_LOCAL_DIR and PINPIPE_{MYSQL,KAFKA,KAFKA_CONTROLLER,KINESIS}_PORT
+start a second stack beside the first. With N Kafka nodes
+(--kafka-brokers N or PINPIPE_KAFKA_BROKERS_COUNT=N, fixed when the storage
+is first formatted), node i is broker and controller, on ports
+KAFKA_PORT+2(i-1) and KAFKA_CONTROLLER_PORT+2(i-1), a quorum of N. PINPIPE_KINESIS_PATH keeps
+kinesalite's streams in that directory (LevelDB) so they outlive a restart (default: in
+memory). PINPIPE_KAFKA_ADVERTISED_PORT_<i> makes node i advertise another port (a proxy's). Readiness is a real protocol answer
+from the new process, waited for up to PINPIPE_READY_WAIT_S (300) seconds,
+as crash recovery needs.
+
+Exit status: 0 done, 1 a failure (named on stderr), 2 bad arguments; `with` exits as CMD.
+Every PINPIPE_* variable: docs/configuration.md.
+HELP
+}
+# A bad argument: one line naming it, exit 2 (as the commands' bad flags).
+usage_error() { echo "infra.sh: $* (see ./infra.sh --help)" >&2; exit 2; }
+case "${1:-}" in
+  --help | -h | help) usage; exit 0 ;;
+esac
+# The settings file (docs/configuration.md): pinpipe.env beside this script, or the file
+# PINPIPE_ENV_FILE names; a variable the environment already has wins, as in src/core/env_file.ts.
+ENV_FILE=${PINPIPE_ENV_FILE:-$ROOT/pinpipe.env}
+if [ -n "${PINPIPE_ENV_FILE:-}" ] && { [ ! -r "$ENV_FILE" ] || [ -d "$ENV_FILE" ]; }; then
+  echo "infra.sh: cannot read the settings file $ENV_FILE (PINPIPE_ENV_FILE)" >&2; exit 2
+fi
+if [ -r "$ENV_FILE" ] && [ ! -d "$ENV_FILE" ]; then
+  line_number=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    line_number=$((line_number + 1))
+    [[ $line =~ ^[[:space:]]*(#.*)?$ ]] && continue
+    if [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
+      name=${BASH_REMATCH[2]} value=${BASH_REMATCH[3]}
+      value=${value%"${value##*[![:space:]]}"}
+      if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}
+      else value=${value%%[[:space:]]#*}; value=${value%"${value##*[![:space:]]}"}; fi
+      [ -n "${!name+set}" ] || export "$name=$value"
+    else
+      echo "infra.sh: $ENV_FILE:$line_number: not a KEY=value line: \"$line\"" >&2; exit 2
+    fi
+  done <"$ENV_FILE"
+fi
 # A second stack (a test's private one) takes its own directory and ports.
 LOCAL=${PINPIPE_LOCAL_DIR:-$ROOT/.local}
 CACHE="$ROOT/.cache"
@@ -41,11 +80,38 @@ MYSQL_PORT=${PINPIPE_MYSQL_PORT:-13306}
 KAFKA_PORT=${PINPIPE_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${PINPIPE_KAFKA_CONTROLLER_PORT:-19093}
 KINESIS_PORT=${PINPIPE_KINESIS_PORT:-14567}
-# `up --kafka-brokers N` asks for N Kafka nodes, as the environment variable does.
-if [ "${1:-}" = local ] && [ "${2:-}" = up ] && [ "${3:-}" = --kafka-brokers ]; then
-  [ -n "${4:-}" ] || { echo "infra.sh: --kafka-brokers needs a number" >&2; exit 1; }
-  PINPIPE_KAFKA_BROKERS_COUNT=$4
-  set -- local up
+# The flags of `local` actions, in any order; unknown ones refused. `up --kafka-brokers N` asks
+# for N Kafka nodes, as the environment variable does; `up --aws` also starts the AWS endpoint.
+UP_AWS=0
+if [ "${1:-}" = local ]; then
+  case "${2:-}" in
+    up)
+      shift 2
+      while [ $# -gt 0 ]; do
+        case $1 in
+          --help | -h) usage; exit 0 ;;
+          --aws) UP_AWS=1 ;;
+          --kafka-brokers | --kafka-brokers=*)
+            if [ "$1" = --kafka-brokers ]; then
+              [ $# -ge 2 ] || usage_error "--kafka-brokers needs a number (1, 3 or 5)"
+              value=$2; shift
+            else value=${1#*=}; fi
+            case $value in 1 | 3 | 5) ;; *) usage_error "--kafka-brokers must be 1, 3 or 5, got \"$value\"" ;; esac
+            PINPIPE_KAFKA_BROKERS_COUNT=$value ;;
+          *) usage_error "unknown flag for local up: $1" ;;
+        esac
+        shift
+      done
+      set -- local up ;;
+    down | status | install | aws)
+      first=3; [ "$2" = aws ] && first=4
+      for arg in "${@:$first}"; do
+        case $arg in
+          --help | -h) usage; exit 0 ;;
+          *) usage_error "unknown argument for local ${*:2:$((first - 2))}: $arg" ;;
+        esac
+      done ;;
+  esac
 fi
 # How many Kafka nodes: the count the storage was formatted with, else the one asked for, else 1.
 KAFKA_NODES_FILE="$LOCAL/kafka/nodes"
@@ -599,7 +665,7 @@ await_ready() {
   done
 }
 
-answers_health() { health "$1" --wait 5 >/dev/null 2>&1; }
+answers_health() { health "$1" --wait-ms 5000 >/dev/null 2>&1; }
 
 local_up() {
   local started=0 began=$SECONDS
@@ -667,7 +733,7 @@ local_seed() {
 # Installs what the tests need, then runs a command with the stack up; stops the stack after only
 # if this call started any of it.
 local_with() {
-  [ $# -gt 0 ] || die "usage: ./infra.sh local with CMD [ARGS...]"
+  [ $# -gt 0 ] || usage_error "usage: ./infra.sh local with CMD [ARGS...]"
   local was_up=1 service
   install_all >&2
   for service in "${SERVICES[@]}"; do [ -n "$(running_pid "$service")" ] || was_up=0; done
@@ -685,18 +751,18 @@ case "${1:-}" in
     export PINPIPE_MYSQL_HOST=127.0.0.1 PINPIPE_MYSQL_PORT=$MYSQL_PORT
     export PINPIPE_KAFKA_BROKERS=$KAFKA_BOOTSTRAP PINPIPE_KINESIS_ENDPOINT=http://127.0.0.1:$KINESIS_PORT
     case "${2:-}" in
-      up) local_up; if [ "${3:-}" = --aws ]; then moto_up; fi ;;
+      up) local_up; if [ $UP_AWS = 1 ]; then moto_up; fi ;;
       down) local_down; moto_down ;;
       status) local_status ;;
       aws)
         case "${3:-}" in
           up) moto_up ;; down) moto_down ;; status) moto_status ;;
-          *) die "usage: ./infra.sh local aws up|down|status" ;;
+          *) usage_error "usage: ./infra.sh local aws up|down|status" ;;
         esac ;;
       seed) shift 2; local_seed "$@" ;;
       install) install_all ;;
       with) shift 2; local_with "$@" ;;
-      *) die "usage: ./infra.sh local up [--aws]|down|status|seed|install|with CMD|aws up|down|status" ;;
+      *) usage_error "usage: ./infra.sh local up [--aws] [--kafka-brokers N]|down|status|seed|install|with CMD|aws up|down|status" ;;
     esac ;;
   aws)
     shift
@@ -704,5 +770,5 @@ case "${1:-}" in
   rehearse)
     shift
     exec "$(deno_bin)" run -A infra/aws/rehearse.ts "$@" ;;
-  *) die "usage: ./infra.sh local up [--aws]|down|status|seed|install|with CMD | aws synth|diff|plan|apply|destroy | rehearse" ;;
+  *) usage_error "usage: ./infra.sh local up [--aws] [--kafka-brokers N]|down|status|seed|install|with CMD | aws synth|diff|plan|apply|destroy | rehearse" ;;
 esac

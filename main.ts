@@ -3,7 +3,7 @@
  * Each command lives in its own module, loaded only when asked for, so that
  * `sim` starts fast. Errors end as one line on stderr and a non-zero exit.
  */
-import { CliError, HelpRequested, UsageError } from "./src/core/errors.ts";
+import { runProgram, VERSION } from "./src/core/command.ts";
 
 type CommandMain = (args: string[]) => Promise<number>;
 
@@ -45,6 +45,21 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMai
     summary: "generate the Pinterest dataset as NDJSON or into MariaDB",
     load: async () => (await import("./sim/datagen/generate_command.ts")).main,
   },
+  bench: {
+    summary: "the benchmarks (bench <name>; figures in BENCHMARKS.md)",
+    load: async () => (await import("./bench.ts")).main,
+  },
+  rehearse: {
+    summary: "rehearse the AWS deployment against moto and the stand-ins, offline",
+    load: async () => (await import("./infra/aws/rehearse.ts")).main,
+  },
+};
+
+/** The deno tasks that are not commands of this file. */
+const TASKS: Record<string, string> = {
+  check: "deno fmt --check, deno lint, deno check over the whole repository",
+  test: "every test, against the local stack (./infra.sh local with ...)",
+  "test:unit": "every test that needs no server, root or network",
 };
 
 const USAGE = `pinpipe: a Pinterest-style data pipeline, batch and streaming, checked offline first.
@@ -56,39 +71,29 @@ ${
   Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)}${summary}`).join("\n")
 }
 
-Run a command with --help for its flags.`;
+Deno tasks (deno task <name>):
+${Object.entries(TASKS).map(([name, summary]) => `  ${name.padEnd(11)}${summary}`).join("\n")}
 
-async function run(args: string[]): Promise<number> {
+Run a command with --help for its flags; --version prints pinpipe's version.
+Settings: flags, then PINPIPE_* variables, then pinpipe.env (docs/configuration.md).`;
+
+/** Runs `args` (a command and its flags); returns the exit code. */
+export function run(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(USAGE);
-    return name === undefined ? 2 : 0;
+    return Promise.resolve(name === undefined ? 2 : 0);
+  }
+  if (name === "--version") {
+    console.log(`pinpipe ${VERSION}`);
+    return Promise.resolve(0);
   }
   const command = COMMANDS[name];
   if (!command) {
     console.error(`pinpipe: unknown command "${name}" (--help lists the commands)`);
-    return 2;
+    return Promise.resolve(2);
   }
-  try {
-    return await (await command.load())(rest);
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      console.log(error.usage);
-      return 0;
-    }
-    if (error instanceof UsageError) {
-      // One line: what was wrong, and where the flags are.
-      console.error(`pinpipe ${name}: ${error.message} (see deno task ${name} --help)`);
-      return error.exitCode;
-    }
-    if (error instanceof CliError) {
-      console.error(`pinpipe ${name}: ${error.message}`);
-      return error.exitCode;
-    }
-    console.error(`pinpipe ${name}: ${error instanceof Error ? error.message : String(error)}`);
-    if (Deno.env.get("PINPIPE_DEBUG")) console.error(error);
-    return 1;
-  }
+  return runProgram(name, `deno task ${name}`, async () => (await command.load())(rest));
 }
 
 if (import.meta.main) Deno.exit(await run(Deno.args));

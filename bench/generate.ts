@@ -13,7 +13,7 @@
  * await main(["--rows", "11000,100000"]); // prints a table, returns 0
  * ```
  */
-import { intFlag, parseFlags, stringFlag } from "../src/core/cli.ts";
+import { intFlag, parseFlags, parseInteger, stringFlag } from "../src/core/cli.ts";
 import { UsageError } from "../src/core/errors.ts";
 import { DEFAULT_DATASET, MAX_ROWS } from "../sim/datagen/generate.ts";
 import { requireFile } from "./prerequisites.ts";
@@ -47,8 +47,8 @@ export interface GenerateRun {
  */
 export function parseRowList(text: string, flag = "--rows"): number[] {
   return text.split(",").map((entry) => {
-    const rows = Number(entry.trim().replaceAll("_", ""));
-    if (!Number.isSafeInteger(rows) || rows < 1 || rows > MAX_ROWS) {
+    const rows = parseInteger(entry.trim());
+    if (rows === undefined || rows < 1 || rows > MAX_ROWS) {
       throw new UsageError(`${flag}: "${entry}" is not a row count from 1 to ${MAX_ROWS}`);
     }
     return rows;
@@ -131,8 +131,10 @@ export async function main(args: string[]): Promise<number> {
   );
   const sizes = parseRowList(stringFlag(flags, "rows", "11000,1000000,10000000"));
   const jobList = stringFlag(flags, "jobs", "1,2").split(",").map((entry) => {
-    const jobs = Number(entry.trim());
-    if (![1, 2, 3].includes(jobs)) throw new UsageError(`--jobs: "${entry}" is not 1, 2 or 3`);
+    const jobs = parseInteger(entry.trim());
+    if (jobs === undefined || ![1, 2, 3].includes(jobs)) {
+      throw new UsageError(`--jobs: "${entry}" is not 1, 2 or 3`);
+    }
     return jobs;
   });
   const seed = intFlag(flags, "seed", DEFAULT_DATASET.seed);

@@ -8,7 +8,7 @@
  * recompute grows with the days.
  */
 import { join } from "node:path";
-import { intFlag, parseFlags, stringFlag } from "../src/core/cli.ts";
+import { intFlag, parseFlags, parseInteger, stringFlag } from "../src/core/cli.ts";
 import { UsageError } from "../src/core/errors.ts";
 import { objectBody, objectKey } from "../src/core/bucket_layout.ts";
 import { topicName } from "../src/core/names.ts";
@@ -81,7 +81,7 @@ async function fullRecompute(bucket: string): Promise<void> {
 
 function parseDays(text: string, days: number): Set<number> {
   if (text === "all") return new Set(Array.from({ length: days }, (_, i) => i + 1));
-  const list = text.split(",").map((part) => Number(part.trim()));
+  const list = text.split(",").map((part) => parseInteger(part.trim()) ?? NaN);
   if (list.some((day) => !Number.isInteger(day) || day < 1 || day > days)) {
     throw new UsageError(`--full-days: "${text}" must be "all" or days between 1 and ${days}`);
   }

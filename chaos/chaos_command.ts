@@ -151,8 +151,8 @@ const consumeArgs = (stack: ChaosStack, id: string) => [
   consumerDb(stack, id),
   "--poll-ms",
   "200",
-  "--wait-streams",
-  "300",
+  "--wait-streams-ms",
+  "300000",
 ];
 const consumerDb = (stack: ChaosStack, id: string) => `${stack.dir}/consumer-${id}.duckdb`;
 
@@ -166,7 +166,7 @@ const s3Flags = (stack: ChaosStack) => [
 
 /** The pipeline commands, each supervised. */
 function pipelineSpecs(stack: ChaosStack, seed: number, samples: number): ProcessSpec[] {
-  const follow = ["--follow", "--poll-interval", "500", "--batch-size", "200"];
+  const follow = ["--follow", "--poll-ms", "500", "--batch-size", "200"];
   const random = [
     "--order",
     "random",
@@ -275,7 +275,7 @@ async function simIncremental(
     { append: true },
   );
   try {
-    const added = JSON.parse(result.stdout).incremental.added;
+    const added = JSON.parse(result.stdout).incremental.thisRun;
     return Object.fromEntries(TABLE_KINDS.map((kind) => [kind, added[kind].bronze])) as Record<
       TableKind,
       number
@@ -431,12 +431,24 @@ class Scene implements FaultScene {
   }
 }
 
-/** Runs the chaos; returns the checks. */
+/** What `--json` prints: the seed, the faults injected, the invariants and their verdict. */
+export interface ChaosSummary {
+  seed: number;
+  minutes: number;
+  faults: Injected[];
+  invariants: Check[];
+  resends: number;
+  violations: number;
+  /** The stack's directory when it was kept (a failure, `--keep`, `--dir`), else null. */
+  kept: string | null;
+}
+
+/** Runs the chaos; returns its summary. */
 async function runChaos(
   options: ChaosOptions,
   interrupt: AbortSignal,
   say: (line: string) => void,
-) {
+): Promise<ChaosSummary> {
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "pinpipe_chaos_" });
   const logs = `${dir}/logs`;
   await Deno.mkdir(logs, { recursive: true });
@@ -506,18 +518,18 @@ async function runChaos(
     // The sinks and the consumers drain side by side; a last consume must find nothing new.
     const sinkDrain = (id: string, flushSize: string, ...flags: string[]) =>
       drainRun(stack, logs, [...sinkArgs(id, flushSize), ...flags, "--exit-at-end"]);
-    const drainArgs = (id: string, idleExit: string) => [
+    const drainArgs = (id: string, idleExitMs: string) => [
       "consume",
       "--id",
       id,
       "--db",
       consumerDb(stack, id),
-      "--idle-exit",
-      idleExit,
+      "--idle-exit-ms",
+      idleExitMs,
     ];
     const consumeDrain = (id: string) =>
-      drainRun(stack, logs, drainArgs(id, "5"))
-        .then(() => drainRun(stack, logs, [...drainArgs(id, "2"), "--json", "--quiet"]))
+      drainRun(stack, logs, drainArgs(id, "5000"))
+        .then(() => drainRun(stack, logs, [...drainArgs(id, "2000"), "--json", "--quiet"]))
         .then((last) => last.code === 0 ? JSON.parse(last.stdout).records as number : -1);
     const [, , lastFollow, lastRandom] = await Promise.all([
       sinkDrain(IDS.follow, "200"),
@@ -618,10 +630,19 @@ async function runChaos(
   );
   const violations = failed(checks).length + (checks.length === 0 ? 1 : 0);
   say(`\nchaos: ${checks.length} invariant(s), ${violations} violation(s), seed ${options.seed}`);
-  if (violations === 0 && !options.keep && !options.dir) {
-    await Deno.remove(dir, { recursive: true });
-  } else say(`chaos: logs and data kept in ${dir}`);
-  return violations;
+  const removed = violations === 0 && !options.keep && !options.dir;
+  if (removed) await Deno.remove(dir, { recursive: true });
+  else say(`chaos: logs and data kept in ${dir}`);
+  const { seed, minutes } = options;
+  return {
+    seed,
+    minutes,
+    faults: injected,
+    invariants: checks,
+    resends,
+    violations,
+    kept: removed ? null : dir,
+  };
 }
 
 /** `deno task chaos`. */
@@ -630,17 +651,24 @@ export const COMMAND: Command = {
   usage: USAGE,
   flags: FLAGS,
   connections: [],
+  exits: { 1: "an invariant was violated, or another failure" },
+  output: true,
   async run(flags, interrupt) {
     const options = parseChaosOptions(flags);
     interrupt.started();
     const began = Date.now();
     const stamp = () => `[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s]`;
-    const violations = await runChaos(
+    // With --json, stdout carries only the JSON and the text goes to stderr; --quiet drops it.
+    const print = flags.json ? console.error : console.log;
+    const summary = await runChaos(
       options,
       interrupt.signal,
-      (line) => console.log(line.startsWith("chaos:") ? `${stamp()} ${line}` : line),
+      flags.quiet
+        ? () => {}
+        : (line) => print(line.startsWith("chaos:") ? `${stamp()} ${line}` : line),
     );
-    return violations === 0 ? 0 : 1;
+    if (flags.json) console.log(JSON.stringify(summary));
+    return summary.violations === 0 ? 0 : 1;
   },
 };
 

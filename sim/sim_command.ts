@@ -23,6 +23,7 @@ import {
   type StageProgress,
   stageProgress,
 } from "../src/core/stage_progress.ts";
+import { requireBucketDir, requireWritableFile } from "../src/core/preflight.ts";
 import { loadConfig, type PipelineConfig } from "../src/core/config.ts";
 import { bucketName, topicName } from "../src/core/names.ts";
 import { isS3Location, s3BucketName } from "../src/util/s3_location.ts";
@@ -587,17 +588,37 @@ function incrementalReport(run: IncrementalSummary) {
   };
 }
 
-/** The incremental run's lines of the text summary. */
-export function incrementalLines(run: IncrementalSummary): string[] {
+/**
+ * An incremental run's figures under one name each, as `--json` prints them: what this run added
+ * (`thisRun`), the rows the checks looked at (`checkedSinceLastPass`: this run's and those of runs
+ * since the last that passed, in and out of cleaning), and `silverTotal`, all of silver after it.
+ */
+export function incrementalJson(
+  run: IncrementalSummary,
+  checked: Record<TableKind, CleaningCount>,
+) {
+  const { added, silverRows, ...rest } = run;
+  return { ...rest, thisRun: added, checkedSinceLastPass: checked, silverTotal: silverRows };
+}
+
+/** The incremental run's lines of the text summary, in the words of `incrementalJson`'s names. */
+export function incrementalLines(
+  run: IncrementalSummary,
+  checked: Record<TableKind, CleaningCount>,
+): string[] {
   const lines = [
     `incremental run ${run.runId} (state ${run.statePath}): ${run.skippedObjects} objects read before, skipped`,
     ...TABLE_KINDS.map((kind) => {
       const a = run.added[kind];
-      return `  ${kind}: ${a.objects} new objects, ${a.bronze} records to bronze, ` +
-        `${a.quarantined} lines to quarantine, ${a.silver} rows to silver (${
+      return `  this run, ${kind}: ${a.objects} new objects, ${a.bronze} records to bronze, ` +
+        `${a.quarantined} lines to quarantine, ${a.silver} rows to silver; silver total ${
           run.silverRows[kind]
-        } in all)`;
+        }`;
     }),
+    "checked since the last run that passed: " + TABLE_KINDS.map((kind) => {
+      const { rowsIn, rowsOut } = checked[kind];
+      return `${kind} ${rowsIn} in, ${rowsOut} out`;
+    }).join("; "),
   ];
   const reasons = Object.entries(run.quarantine.byReason).filter(([, n]) => n > 0)
     .map(([reason, n]) => `${reason} ${n}`);
@@ -626,13 +647,16 @@ function printResult(
     print();
   }
   print(`source: ${result.source}`);
-  if (result.incremental) { for (const line of incrementalLines(result.incremental)) print(line); }
-  print(
-    "cleaned: " + TABLE_KINDS.map((kind) => {
-      const { rowsIn, rowsOut } = result.cleaned[kind];
-      return `${kind} ${rowsIn} in, ${rowsOut} out (${rowsIn - rowsOut} duplicates dropped)`;
-    }).join("; "),
-  );
+  if (result.incremental) {
+    for (const line of incrementalLines(result.incremental, result.cleaned)) print(line);
+  } else {
+    print(
+      "cleaned: " + TABLE_KINDS.map((kind) => {
+        const { rowsIn, rowsOut } = result.cleaned[kind];
+        return `${kind} ${rowsIn} in, ${rowsOut} out (${rowsIn - rowsOut} duplicates dropped)`;
+      }).join("; "),
+    );
+  }
   const failed = result.checks.filter((check) => !check.passed);
   for (const check of options.quiet ? failed : result.checks) {
     print(`${check.passed ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
@@ -647,9 +671,13 @@ function printResult(
   );
 }
 
-/** The answers, checks and counts as the JSON `--json` prints. */
+/**
+ * The answers, checks and counts as the JSON `--json` prints. An incremental run has no
+ * `cleaned`: its figures are `incremental`'s, each named for what it counts.
+ */
 function resultJson({ answers, checks, cleaned, source, incremental }: SimResult): string {
-  return JSON.stringify({ source, cleaned, checks, answers, incremental }, null, 2);
+  const counts = incremental ? { incremental: incrementalJson(incremental, cleaned) } : { cleaned };
+  return JSON.stringify({ source, ...counts, checks, answers }, null, 2);
 }
 
 /** `deno task sim`. */
@@ -673,9 +701,18 @@ export const COMMAND: Command = {
     "max-bad-records": { type: "string" },
   },
   connections: ["id", "mysql"],
+  exits: {
+    1: "a check failed; another run holds --out; other failure",
+    3: "the database (--from mysql)",
+    4: "the bucket (--from bucket)",
+  },
   async run(flags) {
     const options = parseOptions(flags);
     const config = loadConfig(flags);
+    // The paths given, checked before the run rather than after it.
+    const location = options.bucketDir ?? config.bucket;
+    if (options.from === "bucket" && !isS3Location(location)) await requireBucketDir(location);
+    if (options.jsonPath) await requireWritableFile(options.jsonPath, "--json-out");
     // With --json, stdout carries only the JSON.
     const print = options.json ? console.error : console.log;
     const result = await simulate(

@@ -1,11 +1,14 @@
 /**
  * Real protocol health checks for the local stack, used by `infra.sh`:
  * a SQL query on MariaDB, a metadata request on Kafka, a ListStreams on
- * kinesalite. Exits 0 when the service answers, 1 with the reason when not.
+ * kinesalite. Exits 0 when the service answers, 4 with the reason when not
+ * (2 for bad arguments), through the commands' one runner (`runProgram`).
  *
- * Usage: deno run -A infra/local/health.ts <mysql|kafka|kinesis> [--wait SECONDS]
+ * Usage: deno run -A infra/local/health.ts <mysql|kafka|kinesis> [--wait-ms MS]
  */
-import { parseArgs } from "node:util";
+import { intFlag, parseFlags } from "../../src/core/cli.ts";
+import { runProgram } from "../../src/core/command.ts";
+import { TargetError, UsageError } from "../../src/core/errors.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { ListStreamsCommand } from "@aws-sdk/client-kinesis";
@@ -55,24 +58,44 @@ const CHECKS: Record<string, () => Promise<string>> = {
   },
 };
 
-if (import.meta.main) {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    options: { wait: { type: "string", default: "0" } },
-    allowPositionals: true,
-  });
-  const check = CHECKS[positionals[0]];
-  if (!check) {
-    console.error(`usage: health.ts <${Object.keys(CHECKS).join("|")}> [--wait SECONDS]`);
-    Deno.exit(2);
-  }
-  try {
-    console.log(
-      await retry(check, { baseMs: 125, capMs: 250, deadlineMs: Number(values.wait) * 1000 }),
+const USAGE = `Usage: deno run -A infra/local/health.ts <${
+  Object.keys(CHECKS).join("|")
+}> [--wait-ms MS]
+
+Asks the local service for a real answer (a query, a metadata request, ListStreams) and prints it.
+  --wait-ms MS   keep asking this long before giving up (0: once)
+
+Exit codes: 0 it answered, 2 bad arguments, 4 it did not answer (the reason on stderr).`;
+
+/** Asks the service named in `args` until it answers or `--wait-ms` has passed. */
+async function health(args: string[]): Promise<number> {
+  const flags = parseFlags(
+    args,
+    {
+      wait: { type: "string", deprecated: { use: "wait-ms", scale: 1000 } },
+      "wait-ms": { type: "string" },
+    },
+    USAGE,
+    { positionals: true },
+  );
+  const [service, ...rest] = flags._;
+  const check = CHECKS[service];
+  if (!check || rest.length) {
+    throw new UsageError(
+      `give one service of ${Object.keys(CHECKS).join(", ")}, got "${flags._.join(" ")}"`,
     );
-    Deno.exit(0);
-  } catch (error) {
-    console.error(`${positionals[0]}: ${(error as Error).message}`);
-    Deno.exit(1);
   }
+  const waitMs = intFlag(flags, "wait-ms", 0, { min: 0 });
+  try {
+    console.log(await retry(check, { baseMs: 125, capMs: 250, deadlineMs: waitMs }));
+    return 0;
+  } catch (error) {
+    throw new TargetError(`${service}: ${(error as Error).message}`);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(
+    await runProgram("health", "deno run -A infra/local/health.ts", () => health(Deno.args)),
+  );
 }

@@ -29,7 +29,9 @@ the same rows for the same seed. Give --out, --to, or both.
 
   --rows N      rows per table, copies included      (default ${DEFAULT_DATASET.rows})
   --seed S      any integer                          (default ${DEFAULT_DATASET.seed})
-  --out DIR     write DIR/pin.ndjson, DIR/geo.ndjson, DIR/user.ndjson
+  --out DIR     write DIR/pin.ndjson, DIR/geo.ndjson, DIR/user.ndjson (refused when one
+                exists, unless --force)
+  --force       with --out: overwrite the files there
   --jobs N      tables written at once with --out, 1..3  (default ${DEFAULT_JOBS}, one per core)
   --to mysql    empty the tables and load them, as PINPIPE_MYSQL_ADMIN_USER
                 (password PINPIPE_MYSQL_ADMIN_PASSWORD, from the environment or .local/stack.env)
@@ -83,9 +85,11 @@ export const COMMAND: Command = {
     out: { type: "string" },
     to: { type: "string" },
     jobs: { type: "string" },
-    quiet: { type: "boolean" },
+    force: { type: "boolean" },
   },
   connections: ["mysql"],
+  exits: { 1: "other failure (--out unwritable)", 3: "the database (--to mysql)" },
+  output: true,
   run: generate,
 };
 
@@ -101,6 +105,36 @@ export function main(args: string[]): Promise<number> {
   return runCommand(COMMAND, args);
 }
 
+/** The NDJSON files `--out DIR` writes, and the one in the way of each (unless `--force`). */
+async function refuseExisting(out: string, force: boolean): Promise<void> {
+  let stat: Deno.FileInfo | undefined;
+  try {
+    stat = await Deno.stat(out);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  if (!stat.isDirectory) throw new UsageError(`--out ${out} is a file, not a directory`);
+  if (force) return;
+  const existing: string[] = [];
+  for (const kind of TABLE_KINDS) {
+    const path = `${out}/${kind}.ndjson`;
+    if (await Deno.stat(path).then(() => true, () => false)) existing.push(path);
+  }
+  if (existing.length) {
+    throw new UsageError(`--out ${out} already holds ${existing.join(", ")} (--force overwrites)`);
+  }
+}
+
+/** What `--json` prints: the files written and the tables loaded. */
+interface GenerateSummary {
+  rows: number;
+  seed: number;
+  files: { path: string; rows: number; bytes: number }[];
+  mysql?: { host: string; port: number; database: string; loaded: Record<TableKind, number> };
+  seconds: number;
+}
+
 /** Writes the files and/or loads the database the flags ask for. */
 async function generate(flags: Flags): Promise<number> {
   const options: DatasetOptions = {
@@ -114,22 +148,30 @@ async function generate(flags: Flags): Promise<number> {
   if (out === undefined && to === undefined) {
     throw new UsageError("give --out DIR, --to mysql, or both");
   }
-  // Read the connection settings before any work, so a bad flag fails fast.
+  if (flags.force === true && out === undefined) throw new UsageError("--force goes with --out");
+  // Read the connection settings and look at --out before any work, so a bad flag fails fast.
   const mysqlConfig = to === "mysql" ? loadConfig(flags).mysql : undefined;
+  if (out !== undefined) await refuseExisting(out, flags.force === true);
   const label = `generate (seed ${options.seed})`;
-  const stages = stageProgress("generate", progressWanted(flags.quiet === true));
+  // Text on stderr; with --quiet, neither progress nor the text summary.
+  const quiet = flags.quiet === true;
+  const say = quiet ? () => {} : (line: string) => console.error(line);
+  const stages = stageProgress("generate", progressWanted(quiet));
   const rows = `${TABLE_KINDS.length} x ${options.rows.toLocaleString("en")} rows`;
+  const began = performance.now();
+  const summary: GenerateSummary = { ...options, files: [], seconds: 0 };
 
   if (out !== undefined) {
     stages.stage("write", `${rows} to ${out}, ${jobs} at once`);
     const start = performance.now();
     const files = await writeNdjson(out, options, {
-      onProgress: stages.enabled ? progressPrinter(label, start) : undefined,
+      onProgress: stages.enabled ? progressPrinter(label, start, say) : undefined,
       jobs,
     });
     const seconds = (performance.now() - start) / 1000;
     const total = files.reduce((sum, file) => sum + file.rows, 0);
-    console.error(
+    summary.files = files.map(({ path, rows, bytes }) => ({ path, rows, bytes }));
+    say(
       `${label}: wrote ${files.map((file) => file.path).join(", ")}: ` +
         `${files.length} x ${options.rows.toLocaleString("en")} rows, ` +
         `${(files.reduce((sum, file) => sum + file.bytes, 0) / 1e6).toFixed(1)} MB ` +
@@ -143,16 +185,20 @@ async function generate(flags: Flags): Promise<number> {
     );
     const { loadMysql } = await import("./mysql_loader.ts");
     const start = performance.now();
-    const report = progressPrinter(`${label} -> mysql`, start);
+    const report = progressPrinter(`${label} -> mysql`, start, say);
     const loaded = await loadMysql(mysqlConfig, options, {
       onProgress: stages.enabled ? ({ kind, rows, total }) => report(kind, rows, total) : undefined,
     });
     const seconds = (performance.now() - start) / 1000;
-    console.error(
-      `${label}: loaded ${mysqlConfig.host}:${mysqlConfig.port}/${mysqlConfig.database}: ` +
+    const { host, port, database } = mysqlConfig;
+    summary.mysql = { host, port, database, loaded };
+    say(
+      `${label}: loaded ${host}:${port}/${database}: ` +
         TABLE_KINDS.map((kind) => `${TABLES[kind].table} ${loaded[kind]}`).join(", ") +
         ` rows in ${seconds.toFixed(1)} s`,
     );
   }
+  summary.seconds = Math.round((performance.now() - began) / 10) / 100;
+  if (flags.json === true) console.log(JSON.stringify(summary));
   return 0;
 }

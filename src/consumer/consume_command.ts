@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import { main } from "./consume_command.ts";
- * await main(["--id", "0123456789ab", "--db", "out/stream.duckdb", "--idle-exit", "5"]);
+ * await main(["--id", "0123456789ab", "--db", "out/stream.duckdb", "--idle-exit-ms", "5000"]);
  * ```
  */
 import {
@@ -24,6 +24,7 @@ import {
 } from "../core/cli.ts";
 import { type Command, runCommand } from "../core/command.ts";
 import { loadConfig } from "../core/config.ts";
+import { prepareOutputFile } from "../core/preflight.ts";
 import { TABLE_KINDS } from "../core/tables.ts";
 import { type ConsumerOptions, type ConsumerSummary, runConsumer } from "./consumer.ts";
 import type { StartPosition } from "./shards.ts";
@@ -35,11 +36,13 @@ export const CONSUMER_FLAGS: Record<string, FlagSpec> = {
   from: { type: "string" },
   "poll-ms": { type: "string" },
   limit: { type: "string" },
-  "idle-exit": { type: "string" },
+  "idle-exit-ms": { type: "string" },
+  "idle-exit": { type: "string", deprecated: { use: "idle-exit-ms", scale: 1000 } },
   "max-records": { type: "string" },
   "dedup-hours": { type: "string" },
   "dedup-max-keys": { type: "string" },
-  "wait-streams": { type: "string" },
+  "wait-streams-ms": { type: "string" },
+  "wait-streams": { type: "string", deprecated: { use: "wait-streams-ms", scale: 1000 } },
 };
 
 const USAGE = `Usage: deno task consume [flags]
@@ -55,11 +58,11 @@ Flags:
   --from POSITION       trim_horizon | latest, for shards without a checkpoint (trim_horizon)
   --poll-ms MS          pause between polls when caught up (250)
   --limit N             most records per GetRecords call, 1..10000 (10000)
-  --idle-exit SECONDS   stop after this long with no new records; 0 runs until Ctrl-C (0)
+  --idle-exit-ms MS     stop after this long with no new records; 0 runs until Ctrl-C (0)
   --max-records N       stop after reading this many records; 0 for no limit (0)
   --dedup-hours H       keep de-duplication keys this long, by arrival time (24)
   --dedup-max-keys N    keep at most this many keys (5000000)
-  --wait-streams SEC    wait this long for the streams to exist (60)
+  --wait-streams-ms MS  wait this long for the streams to exist (60000)
 
 One consumer per DuckDB file: <db>.lock names its holder; a second copy exits 1 at once.
 SIGINT/SIGTERM: the micro-batch in hand is committed with its checkpoint, then the consumer
@@ -73,7 +76,7 @@ export function parseConsumerOptions(flags: Flags, id: string): ConsumerOptions 
       .toUpperCase() as StartPosition,
     pollMs: intFlag(flags, "poll-ms", 250, { min: 0, max: 60_000 }),
     limit: intFlag(flags, "limit", 10_000, { min: 1, max: 10_000 }),
-    idleExitMs: numberFlag(flags, "idle-exit", 0, { min: 0 }) * 1000,
+    idleExitMs: intFlag(flags, "idle-exit-ms", 0, { min: 0 }),
     maxRecords: intFlag(flags, "max-records", 0, { min: 0 }),
     dedup: {
       retentionMs: numberFlag(flags, "dedup-hours", DEFAULT_DEDUP.retentionMs / 3600_000, {
@@ -81,7 +84,7 @@ export function parseConsumerOptions(flags: Flags, id: string): ConsumerOptions 
       }) * 3600_000,
       maxKeys: intFlag(flags, "dedup-max-keys", DEFAULT_DEDUP.maxKeys, { min: 1 }),
     },
-    waitStreamsMs: numberFlag(flags, "wait-streams", 60, { min: 0 }) * 1000,
+    waitStreamsMs: intFlag(flags, "wait-streams-ms", 60_000, { min: 0 }),
   };
 }
 
@@ -103,11 +106,17 @@ export const COMMAND: Command = {
   usage: USAGE,
   flags: CONSUMER_FLAGS,
   connections: ["id", "kinesis", "aws"],
+  exits: {
+    1: "other failure; another consumer holds the DuckDB file; it is unwritable",
+    4: "Kinesis",
+    130: "stopped by SIGINT/SIGTERM (the micro-batch in hand committed)",
+  },
   output: true,
   async run(flags, interrupt) {
     const config = loadConfig(flags);
     const options = parseConsumerOptions(flags, config.id);
     const quiet = flags.quiet === true;
+    await prepareOutputFile(options.db, "--db");
     interrupt.started();
     const summary = await runConsumer(config, options, {
       signal: interrupt.signal,

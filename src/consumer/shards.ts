@@ -174,7 +174,7 @@ export class ShardReader {
         if (!isMissing(error)) throw listFailure(source.stream, error);
         throw new TargetError(
           `${(error as Error).message} after waiting ${Math.round(waitMs / 1000)} s ` +
-            `(run deno task stream first, or raise --wait-streams)`,
+            `(run deno task stream first, or raise --wait-streams-ms)`,
         );
       });
     }

@@ -19,6 +19,11 @@ export interface FlagSpec {
   type: "string" | "boolean";
   short?: string;
   multiple?: boolean;
+  /**
+   * A deprecated spelling of the flag `use`: its value (a number, times `scale`, as when the old
+   * spelling counted seconds and the new one milliseconds) is taken as `use`'s, with a note.
+   */
+  deprecated?: { use: string; scale?: number };
 }
 
 /** Parsed flags: strings, booleans, or lists of strings; positionals under `_`. */
@@ -37,18 +42,70 @@ export function parseFlags(
   { positionals = false } = {},
 ): Flags {
   if (args.includes("--help") || args.includes("-h")) throw new HelpRequested(usage);
+  const options = Object.fromEntries(
+    Object.entries(spec).map(([name, { deprecated: _, ...option }]) => [name, option]),
+  );
+  let parsed: Flags;
   try {
     const { values, positionals: rest } = parseArgs({
-      args,
-      options: spec,
+      args: joinNegativeValues(args, spec),
+      options,
       strict: true,
       allowPositionals: positionals,
     });
-    return { ...values, _: rest } as Flags;
+    parsed = { ...values, _: rest } as Flags;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new UsageError(flagProblem(message));
   }
+  return renameDeprecated(parsed, spec);
+}
+
+/** A value that is a negative number (`-5`, `-0.5`), not a flag. */
+const NEGATIVE = /^-[0-9.]/;
+
+/**
+ * `--rows -5` as `--rows=-5`: `parseArgs` takes a value that starts with a dash for a flag
+ * and refuses it in three lines; joined, the value reaches the flag's own check, which answers
+ * in one line naming the flag and the value.
+ */
+function joinNegativeValues(args: string[], spec: Record<string, FlagSpec>): string[] {
+  const takesValue = (arg: string) => {
+    const name = arg.startsWith("--")
+      ? arg.slice(2)
+      : Object.keys(spec).find((key) => arg === `-${spec[key].short}`);
+    return name !== undefined && spec[name]?.type === "string";
+  };
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--") {
+      joined.push(...args.slice(i));
+      break;
+    }
+    if (takesValue(args[i]) && NEGATIVE.test(args[i + 1] ?? "")) {
+      joined.push(`${args[i]}=${args[i + 1]}`);
+      i++;
+    } else joined.push(args[i]);
+  }
+  return joined;
+}
+
+/** The deprecated spellings given, moved to the flags they stand for (with a note on stderr). */
+function renameDeprecated(flags: Flags, spec: Record<string, FlagSpec>): Flags {
+  for (const [name, { deprecated }] of Object.entries(spec)) {
+    if (!deprecated || flags[name] === undefined) continue;
+    const { use, scale = 1 } = deprecated;
+    if (flags[use] !== undefined) throw new UsageError(`give --${use} or --${name}, not both`);
+    const text = stringFlag(flags, name)!;
+    if (!DECIMAL.test(text)) throw new UsageError(`--${name} must be a number, got "${text}"`);
+    // Seconds to milliseconds: a whole number of them (1.1 s is 1100 ms, not 1100.0000000000002).
+    flags[use] = scale === 1 ? text : String(Math.round(Number(text) * scale));
+    delete flags[name];
+    console.error(
+      `note: --${name} is deprecated; use --${use}${scale === 1 ? "" : ` (x ${scale})`}`,
+    );
+  }
+  return flags;
 }
 
 /** `parseArgs`' complaint as one short line that names the flag. */
@@ -56,7 +113,9 @@ function flagProblem(message: string): string {
   const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
   if (message.startsWith("Unknown option")) return `unknown flag ${quoted}`;
   if (message.startsWith("Unexpected argument")) return `unexpected argument "${quoted}"`;
-  if (message.includes("argument missing")) return `${quoted.split(" ")[0]} needs a value`;
+  if (message.includes("argument missing") || message.includes("argument is ambiguous")) {
+    return `${quoted.split(" ")[0]} needs a value`;
+  }
   if (message.includes("does not take an argument")) return `${quoted} takes no value`;
   return message.replace(/\. To specify.*$/s, "");
 }
@@ -71,6 +130,26 @@ export function stringFlag(flags: Flags, name: string, fallback?: string): strin
   return value;
 }
 
+/** A whole number as people write it: digits, an optional sign, `_` between digits. */
+const INTEGER = /^-?[0-9]+(_[0-9]+)*$/;
+/** A decimal number: digits, an optional sign and fraction; no hex, exponent or `Infinity`. */
+const DECIMAL = /^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$/;
+
+/**
+ * `text` as a whole number, or undefined when it is not written as one (`0x10`, `1e3`, `1.5`,
+ * `""`, which `Number` would take).
+ */
+export function parseInteger(text: string): number | undefined {
+  if (!INTEGER.test(text)) return undefined;
+  const value = Number(text.replaceAll("_", ""));
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** `text` as a decimal number, or undefined when it is not written as one. */
+export function parseDecimal(text: string): number | undefined {
+  return DECIMAL.test(text) ? Number(text) : undefined;
+}
+
 /** An integer flag, checked against `min` and `max`; names the flag when bad. */
 export function intFlag(
   flags: Flags,
@@ -80,9 +159,14 @@ export function intFlag(
 ): number {
   const text = stringFlag(flags, name);
   if (text === undefined) return fallback;
-  const value = Number(text.replaceAll("_", ""));
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  const value = parseInteger(text);
+  if (value === undefined || value < min || value > max) {
+    const range = max < Number.MAX_SAFE_INTEGER
+      ? ` from ${min} to ${max}`
+      : min > Number.MIN_SAFE_INTEGER
+      ? ` of at least ${min}`
+      : "";
+    throw new UsageError(`--${name} must be a whole number${range}, got "${text}"`);
   }
   return value;
 }
@@ -96,9 +180,10 @@ export function numberFlag(
 ): number {
   const text = stringFlag(flags, name);
   if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min) {
-    throw new UsageError(`--${name} must be a number of at least ${min}, got "${text}"`);
+  const value = parseDecimal(text);
+  if (value === undefined || value < min) {
+    const range = min > -Infinity ? ` of at least ${min}` : "";
+    throw new UsageError(`--${name} must be a number${range}, got "${text}"`);
   }
   return value;
 }

@@ -6,7 +6,13 @@
  * - SIGINT and SIGTERM: once the command has work in flight (`started()`),
  *   the first signal aborts `interrupt.signal`, the command finishes what is
  *   in flight, checkpoints and returns, and the shell exits 130; before that,
- *   or at a second signal, there is nothing to finish and it exits 130 at once.
+ *   or at a second signal, there is nothing to finish and it exits 130 at once;
+ * - the help ends with what each exit code means for this command (`exits`).
+ *
+ * Every entry point (`main.ts`, `bench.ts`, the helpers under `infra/`) ends in
+ * `runProgram`, the one top-level runner: one error prefix (`pinpipe NAME:`),
+ * the `see ... --help` hint on usage errors, the exit codes, exit 130 on a
+ * signal, and the settings file read first.
  *
  * @example
  * ```ts
@@ -26,7 +32,19 @@
  */
 import { type Flags, type FlagSpec, parseFlags } from "./cli.ts";
 import { CONFIG_FLAGS, CONFIG_USAGE } from "./config.ts";
-import { EXIT_CODES, EXIT_CODES_USAGE } from "./errors.ts";
+import {
+  CliError,
+  EXIT_CODES,
+  exitCodesUsage,
+  type ExitMeanings,
+  HelpRequested,
+  UsageError,
+} from "./errors.ts";
+import { applyEnvFile } from "./env_file.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+
+/** pinpipe's version, from deno.json (`--version` prints it). */
+export const VERSION: string = denoJson.version;
 
 /** The connection flags of `config.ts`, by what they connect to. */
 export const CONNECTIONS = {
@@ -78,6 +96,8 @@ export interface Command {
   output?: boolean;
   /** Whether it takes positional arguments. */
   positionals?: boolean;
+  /** What its exit codes mean for its work (beside 0, 1, 2 and 130), for its help. */
+  exits?: ExitMeanings;
   /** Does the work: returns 0, or a failure's exit code; errors are thrown as `CliError`s. */
   run(flags: Flags, interrupt: Interrupt): Promise<number>;
 }
@@ -109,9 +129,12 @@ export function commandUsage(command: Command): string {
     command.usage,
     command.output ? OUTPUT_USAGE : "",
     connectionFlags(command.connections).usage,
-    EXIT_CODES_USAGE,
+    exitCodesUsage(command.exits),
   ].filter(Boolean).join("\n\n");
 }
+
+/** How many `SignalInterrupt`s are listening: while one is, it answers the signals. */
+let graceful = 0;
 
 /** SIGINT and SIGTERM, turned into an `Interrupt` while a command runs. */
 class SignalInterrupt implements Interrupt {
@@ -122,6 +145,7 @@ class SignalInterrupt implements Interrupt {
   #started = false;
 
   constructor() {
+    graceful++;
     for (const name of this.#signals) Deno.addSignalListener(name, this.#onSignal);
   }
 
@@ -140,6 +164,7 @@ class SignalInterrupt implements Interrupt {
   };
 
   close(): void {
+    graceful--;
     for (const name of this.#signals) Deno.removeSignalListener(name, this.#onSignal);
   }
 }
@@ -150,6 +175,10 @@ class SignalInterrupt implements Interrupt {
  * thrown to `main.ts`, which prints them.
  */
 export async function runCommand(command: Command, args: string[]): Promise<number> {
+  if (args[0] === "--version") {
+    console.log(`pinpipe ${VERSION}`);
+    return 0;
+  }
   const flags = parseFlags(
     args,
     {
@@ -167,4 +196,65 @@ export async function runCommand(command: Command, args: string[]): Promise<numb
   } finally {
     interrupt.close();
   }
+}
+
+/** The signals a program answers with exit 130. */
+const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT"]
+  : ["SIGINT", "SIGTERM"];
+
+/**
+ * The one top-level runner of every entry point (`main.ts`, `bench.ts`, the helpers under
+ * `infra/`): runs `work` and turns how it ended into an exit code and at most one line on stderr,
+ * `pinpipe PROGRAM: message`.
+ * - `HelpRequested`: the help on stdout, exit 0;
+ * - `UsageError`: its first line and where the help is (`see HINT --help`), exit 2;
+ * - any other `CliError`: its message, its exit code; anything else: its message, exit 1
+ *   (and the stack with `PINPIPE_DEBUG` set);
+ * - before `work`, the settings file's variables the environment lacks are set (`env_file.ts`);
+ * - SIGINT or SIGTERM: exit 130 at once, unless a command run by `runCommand` is listening
+ *   (it finishes what is in flight, then returns 130 itself).
+ *
+ * @example
+ * ```ts
+ * import { runProgram } from "./command.ts";
+ * const code = await runProgram("rehearse", "deno task rehearse", () => Promise.resolve(0));
+ * // if (import.meta.main) Deno.exit(code);
+ * ```
+ */
+export async function runProgram(
+  program: string,
+  helpHint: string,
+  work: () => Promise<number>,
+): Promise<number> {
+  const onSignal = () => {
+    if (graceful === 0) Deno.exit(EXIT_CODES.interrupted);
+  };
+  for (const name of STOP_SIGNALS) Deno.addSignalListener(name, onSignal);
+  try {
+    applyEnvFile();
+    return await work();
+  } catch (error) {
+    return reportError(program, helpHint, error);
+  } finally {
+    for (const name of STOP_SIGNALS) Deno.removeSignalListener(name, onSignal);
+  }
+}
+
+/** Prints how `error` ended `program` (see `runProgram`) and returns its exit code. */
+export function reportError(program: string, helpHint: string, error: unknown): number {
+  if (error instanceof HelpRequested) {
+    console.log(error.usage);
+    return 0;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UsageError) {
+    // One line: what was wrong, and where the flags are (the whole help would bury it).
+    console.error(`pinpipe ${program}: ${message.split("\n")[0]} (see ${helpHint} --help)`);
+    return error.exitCode;
+  }
+  console.error(`pinpipe ${program}: ${message}`);
+  if (error instanceof CliError) return error.exitCode;
+  if (Deno.env.get("PINPIPE_DEBUG")) console.error(error);
+  return EXIT_CODES.failure;
 }

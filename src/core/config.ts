@@ -1,6 +1,7 @@
 /**
  * The pipeline's settings, in one typed object. Each setting comes from a
- * flag, else an environment variable, else `.local/stack.env` (written by
+ * flag, else an environment variable (which `pinpipe.env` fills where unset, see
+ * `env_file.ts`), else `.local/stack.env` (written by
  * `infra.sh local up`, ignored by git), else a default that points at the
  * local stack. Secrets come only from the environment or that file.
  *
@@ -88,7 +89,7 @@ export const CONFIG_FLAGS: Record<string, FlagSpec> = {
 };
 
 /** Help text for `CONFIG_FLAGS`, to append to a command's usage. */
-export const CONFIG_USAGE = `Connection flags (else env, else the local stack):
+export const CONFIG_USAGE = `Connection flags (else env, else pinpipe.env, else the local stack):
   --id ID               pipeline id, 12 hex digits        PINPIPE_ID (${DEFAULT_PIPELINE_ID})
   --mysql-host HOST     RDS / MariaDB host                 PINPIPE_MYSQL_HOST (127.0.0.1)
   --mysql-port PORT                                        PINPIPE_MYSQL_PORT (${LOCAL_PORTS.mysql})

@@ -27,12 +27,43 @@ export const EXIT_CODES = {
   interrupted: 130,
 } as const;
 
-/** The exit codes as every command's help shows them. */
-export const EXIT_CODES_USAGE =
-  `Exit codes: 0 done, 1 other failure (sim: a check failed; another copy holds the run lock;
-a checkpoint damaged or unwritable), 2 bad flags, 3 database, 4 target (Kafka, Kinesis, the
-bucket), 5 record refused, 130 stopped by SIGINT/SIGTERM (after finishing what was in flight
-and checkpointing).`;
+/** What each exit code means to a command: the shared ones, and those of its own work. */
+export type ExitMeanings = Partial<Record<number, string>>;
+
+/** The meanings every command shares (1, 2 and 130); a command adds or narrows the rest. */
+const SHARED_EXITS: ExitMeanings = {
+  [EXIT_CODES.failure]: "other failure",
+  [EXIT_CODES.usage]: "bad flags",
+  [EXIT_CODES.interrupted]: "stopped by SIGINT/SIGTERM",
+};
+
+/**
+ * The help's exit-code line for a command whose own codes are `own` (merged over the shared
+ * ones), so each help speaks of its own work only.
+ *
+ * @example
+ * ```ts
+ * exitCodesUsage({ 4: "Kafka" }); // "Exit codes: 0 done, 1 other failure, 2 bad flags, 4 Kafka, ..."
+ * ```
+ */
+export function exitCodesUsage(own: ExitMeanings = {}): string {
+  const meanings: ExitMeanings = { 0: "done", ...SHARED_EXITS, ...own };
+  const entries = Object.entries(meanings)
+    .map(([code, meaning]) => [Number(code), meaning] as const)
+    .sort(([a], [b]) => a - b)
+    .map(([code, meaning]) => `${code} ${meaning}`);
+  // Wrapped at 96 columns, as the rest of the help.
+  const lines: string[] = [];
+  let line = "Exit codes:";
+  for (const [i, entry] of entries.entries()) {
+    const word = ` ${entry}${i < entries.length - 1 ? "," : "."}`;
+    if (line.length + word.length > 96) {
+      lines.push(line);
+      line = word.trimStart();
+    } else line += word;
+  }
+  return [...lines, line].join("\n");
+}
 
 /** An error that ends the command with one line and `exitCode`. */
 export class CliError extends Error {

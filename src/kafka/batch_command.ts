@@ -30,7 +30,8 @@ const BATCH_FLAGS = {
   partitions: { type: "string" as const },
   "replication-factor": { type: "string" as const },
   compression: { type: "string" as const },
-  "broker-wait": { type: "string" as const },
+  "broker-wait-ms": { type: "string" as const },
+  "broker-wait": { type: "string" as const, deprecated: { use: "broker-wait-ms", scale: 1000 } },
   "kafka-tls": { type: "string" as const },
   "request-records": { type: "string" as const },
   "producer-thread": { type: "string" as const },
@@ -48,7 +49,7 @@ Kafka flags:
   --partitions N        partitions of topics created here (1)
   --replication-factor N  replication factor of topics created here (1; 3 on MSK)
   --compression C       none | gzip (none)
-  --broker-wait S       keep retrying an unreachable broker for S seconds, then fail (120)
+  --broker-wait-ms MS   keep retrying an unreachable broker this long, then fail (120000)
   --kafka-tls on|off    TLS for SASL (on with --kafka-auth iam|scram, as MSK needs)
   --request-records N   --via rest: records per HTTP request (500)
   --producer-thread T   worker (kafkajs encodes on a second thread; default) | main
@@ -63,7 +64,7 @@ export function batchTarget(config: PipelineConfig, flags: Flags): DeliveryTarge
     urlName: "the endpoint URL",
     example: "http://host:port",
   });
-  const waitMs = intFlag(flags, "broker-wait", 120, { min: 1 }) * 1000;
+  const waitMs = intFlag(flags, "broker-wait-ms", 120_000, { min: 1 });
   if (via.name === "rest") {
     return new KafkaRestTarget({
       id: config.id,
@@ -92,6 +93,13 @@ export const COMMAND: Command = {
   usage: USAGE,
   flags: BATCH_FLAGS,
   connections: ["id", "mysql", "kafka", "aws", "state"],
+  exits: {
+    1: "other failure; another copy holds the run lock; a checkpoint damaged or unwritable",
+    3: "the database",
+    4: "Kafka",
+    5: "a record Kafka refused",
+    130: "stopped by SIGINT/SIGTERM (the batch in flight sent and checkpointed)",
+  },
   output: true,
   positionals: true,
   async run(flags, interrupt) {

@@ -27,7 +27,7 @@ import { stopIdleRequestQueueTimer } from "./idle_request_queue.ts";
 
 /** kafkajs retry settings: how long a client keeps trying a broker before failing. */
 export const KAFKA_RETRY = {
-  /** Producers: as long as the broker stays away; the target bounds the wait (--broker-wait). */
+  /** Producers: as long as the broker stays away; the target bounds the wait (--broker-wait-ms). */
   patient: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
   /** Admin calls: two quick retries, then a clear failure. */
   quick: { retries: 2, initialRetryTime: 300, maxRetryTime: 2_000 },

@@ -49,6 +49,11 @@ export interface KinesisDeliveryOptions extends TargetOptions {
   backoff?: BackoffOptions;
   /** How long to wait for a stream to become ACTIVE. Default 5 minutes. */
   activeTimeoutMs?: number;
+  /**
+   * After calls that got no answer, how long the stream must stay the same before what it holds
+   * is taken as all they wrote. Default 1 s.
+   */
+  settleMs?: number;
 }
 
 /** The defaults of `KinesisDeliveryOptions`. */
@@ -60,6 +65,7 @@ export const KINESIS_DELIVERY_DEFAULTS = {
   throttleTimeoutMs: 600_000,
   backoff: DEFAULT_BACKOFF as BackoffOptions,
   activeTimeoutMs: 300_000,
+  settleMs: 1_000,
 };
 
 /** Builds the PutRecords entry for an outgoing record. */

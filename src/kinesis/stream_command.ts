@@ -35,7 +35,11 @@ const STREAM_FLAGS = {
   "in-flight": { type: "string" as const },
   "api-route": { type: "string" as const },
   "api-concurrency": { type: "string" as const },
-  "throttle-wait": { type: "string" as const },
+  "throttle-wait-ms": { type: "string" as const },
+  "throttle-wait": {
+    type: "string" as const,
+    deprecated: { use: "throttle-wait-ms", scale: 1000 },
+  },
 };
 
 const USAGE = `Usage: deno task stream [flags]
@@ -54,7 +58,7 @@ Kinesis flags:
   --in-flight N          PutRecords calls (--via api: batch requests) in flight per stream (2)
   --api-route R          --via api: records (batch route, default) | record (one PUT per record)
   --api-concurrency N    --via api --api-route record: requests in flight (8)
-  --throttle-wait S      keep retrying throttled records this long before failing (600)
+  --throttle-wait-ms MS  keep retrying throttled records this long before failing (600000)
                          (throttling slows sending down; records are never dropped)
   API key for --via api: PINPIPE_API_KEY (sent as x-api-key), never a flag.
 
@@ -74,7 +78,7 @@ export function streamTarget(config: PipelineConfig, flags: Flags): DeliveryTarg
     partitionKey: choiceFlag(flags, "partition-key", ["index", "uuid"] as const, "index"),
     batchRecords: intFlag(flags, "put-records", 500, { min: 1, max: 500 }),
     inFlight: intFlag(flags, "in-flight", 2, { min: 1, max: 16 }),
-    throttleTimeoutMs: intFlag(flags, "throttle-wait", 600, { min: 1 }) * 1000,
+    throttleTimeoutMs: intFlag(flags, "throttle-wait-ms", 600_000, { min: 1 }),
   };
   if (via.name === "kinesis") {
     return new KinesisTarget({

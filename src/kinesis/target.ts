@@ -36,11 +36,21 @@ import {
   waitUntilActive,
 } from "./delivery.ts";
 import { CallFailure } from "./errors.ts";
-import { heldRecordsFilter, isShardPositions, laterSequence, type ShardPositions } from "./tail.ts";
+import {
+  heldRecordsFilter,
+  isShardPositions,
+  laterSequence,
+  type ShardPositions,
+  type TailRecord,
+} from "./tail.ts";
+import { sleep } from "../util/retry.ts";
 import type { KinesisTransport } from "./transport.ts";
 import type { KinesisConfig } from "../core/config.ts";
 import { SdkTransport } from "./sdk_transport.ts";
 import { stillMissing } from "./unanswered.ts";
+
+/** How many times at most the stream is read for one round of unanswered calls. */
+const SETTLE_READS = 10;
 
 /** The entries of a call that got no answer: they may be in the stream, or not. */
 class Unanswered extends Error {
@@ -191,7 +201,7 @@ export class KinesisTarget implements DeliveryTarget {
     started: { positions: ShardPositions; at: Date },
     calls: { acknowledged: KinesisEntry[]; unanswered: KinesisEntry[] },
   ): Promise<KinesisEntry[]> {
-    const tail = await this.#transport.readTail!(stream, started.positions, started.at);
+    const tail = await this.#settledTail(stream, started, calls);
     const decoder = new TextDecoder();
     const text = (entry: KinesisEntry) => decoder.decode(entry.data);
     const missing = stillMissing(
@@ -213,6 +223,30 @@ export class KinesisTarget implements DeliveryTarget {
     calls.acknowledged.push(...calls.unanswered.filter((entry) => !missing.includes(entry)));
     calls.unanswered = [];
     return missing;
+  }
+
+  /**
+   * The stream after where the send started, once it stops growing: a call
+   * whose connection was cut may still be written a moment later (the
+   * server got it whole and is still at work), and a copy that lands after
+   * the look would be sent twice. It is read until two reads a settle apart
+   * agree, or it holds every record the send carried.
+   */
+  async #settledTail(
+    stream: string,
+    started: { positions: ShardPositions; at: Date },
+    calls: { acknowledged: KinesisEntry[]; unanswered: KinesisEntry[] },
+  ): Promise<TailRecord[]> {
+    const all = calls.acknowledged.length + calls.unanswered.length;
+    let tail = await this.#transport.readTail!(stream, started.positions, started.at);
+    for (let read = 1; read < SETTLE_READS && tail.length < all; read++) {
+      await sleep(this.#options.settleMs);
+      const again = await this.#transport.readTail!(stream, started.positions, started.at);
+      const grew = again.length !== tail.length;
+      tail = again;
+      if (!grew) break;
+    }
+    return tail;
   }
 
   /**

@@ -76,6 +76,11 @@ export const COMMAND: Command = {
   usage: USAGE,
   flags: LEDGER_FLAGS,
   connections: ["id", "mysql", "kafka", "kinesis", "aws", "bucket", "state"],
+  exits: {
+    1: "a stage has a gap, or another failure",
+    3: "the database",
+    4: "Kafka, Kinesis or the bucket",
+  },
   output: true,
   async run(flags) {
     const reader = await openLedger(flags);

@@ -14,6 +14,8 @@ import { loadConfig } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { BucketSink, type SinkOptions, type SinkSummary } from "./sink.ts";
 import { openBucket } from "./storage.ts";
+import { prepareBucketDir } from "../core/preflight.ts";
+import { isS3Location } from "../util/s3_location.ts";
 
 const SINK_FLAGS = {
   "flush-size": { type: "string" as const },
@@ -68,10 +70,16 @@ export const COMMAND: Command = {
   usage: USAGE,
   flags: SINK_FLAGS,
   connections: ["id", "kafka", "aws", "bucket"],
+  exits: {
+    4: "Kafka or the bucket",
+    130: "stopped by SIGINT/SIGTERM (the objects in hand written, their offsets committed)",
+  },
   output: true,
   async run(flags, interrupt) {
     const config = loadConfig(flags);
     const options = parseSinkOptions(flags, config.id);
+    // A local bucket is made now, or refused now (a file in its place, unwritable), exit 4.
+    if (!isS3Location(config.bucket)) await prepareBucketDir(config.bucket);
     const bucket = await openBucket(config.bucket, {
       region: config.aws.region,
       endpoint: stringFlag(flags, "s3-endpoint"),

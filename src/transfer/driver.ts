@@ -89,7 +89,8 @@ export const TRANSFER_FLAGS: Record<string, FlagSpec> = {
   limit: { type: "string" },
   rate: { type: "string" },
   follow: { type: "boolean" },
-  "poll-interval": { type: "string" },
+  "poll-ms": { type: "string" },
+  "poll-interval": { type: "string", deprecated: { use: "poll-ms" } },
   "from-start": { type: "boolean" },
   "batch-size": { type: "string" },
   tables: { type: "string" },
@@ -105,7 +106,7 @@ export const TRANSFER_USAGE = `Transfer flags:
                         (random: until stopped)
   --rate R              at most R rows/s per table (random: samples/s, and no 0..1 s pause)
   --follow              sequential: keep polling for new rows after the last one
-  --poll-interval MS    with --follow, wait between polls (1000)
+  --poll-ms MS          with --follow, wait between polls (1000)
   --from-start          ignore the checkpoint and start again from the first row
   --batch-size N        rows per acknowledged, checkpointed batch (1000)
   --tables LIST         comma-separated subset of pin,geo,user (all)
@@ -137,7 +138,7 @@ export function parseTransferOptions(flags: Flags): TransferOptions {
     limit: limitText === undefined ? undefined : intFlag(flags, "limit", 0, { min: 1 }),
     rate: rateText === undefined ? undefined : numberFlag(flags, "rate", 0, { min: 0.001 }),
     follow,
-    pollMs: intFlag(flags, "poll-interval", 1000, { min: 10 }),
+    pollMs: intFlag(flags, "poll-ms", 1000, { min: 10 }),
     fromStart: flags["from-start"] === true,
     batchSize: intFlag(flags, "batch-size", 1000, { min: 1, max: 100_000 }),
     tables: tablesFlag(flags),

@@ -32,14 +32,17 @@ for (const name of BENCHES) {
     const { code, stdout, stderr } = await bench(name, "--bogus");
     assert.equal(code, 2);
     assert.equal(stdout, "");
-    assert.match(stderr, new RegExp(`^bench ${name}: [^\n]*--bogus[^\n]*--help[^\n]*\n$`));
+    assert.match(stderr, new RegExp(`^pinpipe bench ${name}: [^\n]*--bogus[^\n]*--help[^\n]*\n$`));
   });
 }
 
 Deno.test("bench with an unknown name or none: the list of benchmarks, exit 2", async () => {
   const unknown = await bench("nope");
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /^bench: unknown benchmark "nope" \(one of generate, sim, batch/);
+  assert.match(
+    unknown.stderr,
+    /^pinpipe bench: unknown benchmark "nope" \(one of generate, sim, batch/,
+  );
   const none = await bench();
   assert.equal(none.code, 2);
   for (const name of BENCHES) assert.match(none.stdout, new RegExp(`\n {2}${name} `));

@@ -119,11 +119,15 @@ Deno.test("sim: bad flags are named, exit 2", async () => {
   const out = await Deno.makeTempDir();
   try {
     const missing = await sim("--from", "bucket", "--bucket", "/nonexistent/bucket", "--out", out);
-    assert.equal(missing.code, 1);
-    assert.match(
+    assert.equal(missing.code, 4, "the bucket's exit code");
+    assert.equal(
       missing.stderr,
-      /no pin objects in \/nonexistent\/bucket\/topics\/0123456789ab\.pin/,
+      "pinpipe sim: bucket /nonexistent/bucket does not exist (--bucket)\n",
     );
+    // A bucket that exists but holds no objects: no pin objects, named.
+    const empty = await sim("--from", "bucket", "--bucket", out, "--out", `${out}/sim`);
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /no pin objects in .*\/topics\/0123456789ab\.pin/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

@@ -35,14 +35,30 @@ Deno.test("sim --incremental: day by day, a quarantine that fails the run, then 
     await writeDay(bucket, days[0]);
     const first = await run();
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.json.incremental.added.pin.objects, 1);
-    assert.equal(first.json.incremental.added.pin.bronze, 20);
+    assert.equal(first.json.incremental.thisRun.pin.objects, 1);
+    assert.equal(first.json.incremental.thisRun.pin.bronze, 20);
+    // One meaning per figure: this run's rows, the rows checked, all of silver, each named.
+    assert.equal(first.json.cleaned, undefined, "no figure called cleaned in an incremental run");
+    const silverPin = first.json.incremental.silverTotal.pin;
+    assert.equal(
+      first.json.incremental.thisRun.pin.silver,
+      silverPin,
+      "the first run: all of silver",
+    );
+    assert.equal(first.json.incremental.checkedSinceLastPass.pin.rowsIn, 20);
+    assert.match(
+      first.stderr,
+      new RegExp(
+        `this run, pin: 1 new objects, 20 records to bronze, 0 lines to quarantine, ${silverPin} rows to silver; silver total ${silverPin}`,
+      ),
+    );
+    assert.match(first.stderr, /checked since the last run that passed: pin 20 in, \d+ out/);
     assert.match(first.stderr, /incremental run 1 .*: 0 objects read before, skipped/);
 
     await writeDay(bucket, days[1]);
     const second = await run();
     assert.equal(second.code, 1, "six malformed lines, none allowed");
-    assert.equal(second.json.incremental.added.geo.quarantined, 6);
+    assert.equal(second.json.incremental.thisRun.geo.quarantined, 6);
     assert.match(
       second.stderr,
       /quarantine: 6 lines since the last run that passed \(invalid_utf8 1, empty_line 1, not_json 1, not_an_object 2, no_expected_fields 1\), 6 in all/,
@@ -62,7 +78,16 @@ Deno.test("sim --incremental: day by day, a quarantine that fails the run, then 
 
     const retry = await run();
     assert.equal(retry.code, 1, "a retry adds nothing and fails again");
-    assert.equal(retry.json.incremental.added.geo.objects, 0);
+    assert.equal(retry.json.incremental.thisRun.geo.objects, 0);
+    // Nothing new this run, yet the checks look again at the failed run's rows, and silver keeps
+    // what it had: three figures, three names.
+    assert.equal(retry.json.incremental.thisRun.pin.silver, 0);
+    assert.ok(retry.json.incremental.checkedSinceLastPass.pin.rowsIn > 0);
+    assert.equal(retry.json.incremental.silverTotal.pin, second.json.incremental.silverTotal.pin);
+    assert.match(
+      retry.stderr,
+      /this run, pin: 0 new objects, 0 records to bronze, 0 lines to quarantine, 0 rows to silver/,
+    );
     const allowed = await run("--max-bad-records", "6");
     assert.equal(allowed.code, 0, allowed.stderr);
     assert.deepEqual(allowed.json.answers, second.json.answers);
@@ -153,10 +178,10 @@ Deno.test({
       assert.equal(incremental.runId, 2, "the failed run left no run behind");
       assert.equal(incremental.skippedObjects, 3, "the first run's objects, read once");
       for (const kind of ["pin", "geo", "user"]) {
-        assert.equal(incremental.added[kind].objects, 4, kind);
-        assert.equal(incremental.added[kind].bronze, 4000, kind);
+        assert.equal(incremental.thisRun[kind].objects, 4, kind);
+        assert.equal(incremental.thisRun[kind].bronze, 4000, kind);
         const [, rowsOut] = new RegExp(`${kind} 5000 in, (\\d+) out`).exec(gen.stdout)!;
-        assert.equal(incremental.silverRows[kind], Number(rowsOut), `${kind}: every row once`);
+        assert.equal(incremental.silverTotal[kind], Number(rowsOut), `${kind}: every row once`);
       }
       assert.deepEqual([...Deno.readDirSync(stateDir)].map((e) => e.name), ["state.duckdb"]);
     } finally {

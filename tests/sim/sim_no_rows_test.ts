@@ -127,7 +127,7 @@ Deno.test("sim --incremental: empty objects and a bucket that never yielded a ro
     assert.equal(second.code, 0, second.stderr);
     const json = JSON.parse(second.stdout);
     for (const kind of KINDS) {
-      assert.equal(json.incremental.added[kind].bronze, 300, `${kind}: the records came, once`);
+      assert.equal(json.incremental.thisRun[kind].bronze, 300, `${kind}: the records came, once`);
     }
 
     // Day 3: nothing new. Fine, and it says so.

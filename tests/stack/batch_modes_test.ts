@@ -106,7 +106,7 @@ Deno.test({
         "--tables",
         "geo",
         "--follow",
-        "--poll-interval",
+        "--poll-ms",
         "200",
         "--json",
       ]);

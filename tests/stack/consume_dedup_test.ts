@@ -40,7 +40,10 @@ async function setUp() {
     try {
       return await runConsumer(
         config,
-        parseConsumerOptions({ _: [], db: `${dir}/c.duckdb`, "idle-exit": "1", ...flags }, id),
+        parseConsumerOptions(
+          { _: [], db: `${dir}/c.duckdb`, "idle-exit-ms": "1000", ...flags },
+          id,
+        ),
         { client: own, log: () => {} },
       );
     } finally {

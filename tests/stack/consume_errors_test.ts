@@ -20,7 +20,7 @@ Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one l
     const db = `${dir}/c.duckdb`;
     const cases: [string[], number, RegExp][] = [
       [
-        ["--wait-streams", "1"],
+        ["--wait-streams-ms", "1000"],
         EXIT_CODES.target,
         /^pinpipe consume: stream streaming-[0-9a-f]{12}-pin does not exist after waiting 1 s/,
       ],
@@ -31,6 +31,16 @@ Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one l
       ],
       [["--from", "middle"], 2, /^pinpipe consume: --from must be one of trim_horizon, latest/],
       [["--limit", "20000"], 2, /^pinpipe consume: --limit must be a whole number from 1 to 10000/],
+      [
+        ["--idle-exit-ms", "1e3"],
+        2,
+        /^pinpipe consume: --idle-exit-ms must be a whole number of at least 0, got "1e3"/,
+      ],
+      [
+        ["--poll-ms", "-5"],
+        2,
+        /^pinpipe consume: --poll-ms must be a whole number from 0 to 60000, got "-5"/,
+      ],
     ];
     for (const [flags, code, message] of cases) {
       const run = await runMain(["consume", "--id", id, "--db", db, ...flags]);
@@ -38,6 +48,29 @@ Deno.test("consume: missing streams, unreachable Kinesis and bad flags are one l
       assert.match(run.stderr, message);
       assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
     }
+    // The spelling in seconds still works, as the -ms flag it stands for, with a note.
+    const old = await runMain(["consume", "--id", id, "--db", db, "--wait-streams", "1"]);
+    assert.equal(old.code, EXIT_CODES.target, old.stderr);
+    assert.match(
+      old.stderr,
+      /^note: --wait-streams is deprecated; use --wait-streams-ms \(x 1000\)\n/,
+    );
+    assert.match(old.stderr, /does not exist after waiting 1 s/);
+    // A directory where the DuckDB file should be: refused before Kinesis is asked.
+    const onDir = await runMain([
+      "consume",
+      "--id",
+      id,
+      "--db",
+      dir,
+      "--kinesis-endpoint",
+      "http://127.0.0.1:9",
+    ]);
+    assert.equal(onDir.code, EXIT_CODES.usage, onDir.stderr);
+    assert.equal(
+      onDir.stderr,
+      `pinpipe consume: --db ${dir}: is a directory (see deno task consume --help)\n`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -82,8 +115,8 @@ Deno.test({
           db,
           "--limit",
           "200",
-          "--idle-exit",
-          "2",
+          "--idle-exit-ms",
+          "2000",
           "--quiet",
         ]);
       const db = join(dbDir, "c.duckdb");

@@ -5,7 +5,7 @@
  * the old checkpoints, and one running while it happens, each say so in
  * one line and read the new stream from TRIM_HORIZON (rows already in the
  * table dropped as duplicates); a stream that does not come back ends the
- * consumer with exit 4 within --wait-streams, not a hang.
+ * consumer with exit 4 within --wait-streams-ms, not a hang.
  */
 import assert from "node:assert/strict";
 import { DeleteStreamCommand, type KinesisClient } from "@aws-sdk/client-kinesis";
@@ -70,12 +70,12 @@ Deno.test("consume after the streams were recreated: one line, the new stream fr
   const db = `${dir}/c.duckdb`;
   try {
     await sendUsers(config, [1, 2, 3, 4, 5]);
-    const first = await runMain(["consume", "--id", id, "--db", db, "--idle-exit", "1"]);
+    const first = await runMain(["consume", "--id", id, "--db", db, "--idle-exit-ms", "1000"]);
     assert.equal(first.code, 0, first.stderr);
 
     // 4 and 5 again (as a producer started over would send them), then 6..8.
     await recreateUserStream(config, client, [4, 5, 6, 7, 8]);
-    const second = await runMain(["consume", "--id", id, "--db", db, "--idle-exit", "1"]);
+    const second = await runMain(["consume", "--id", id, "--db", db, "--idle-exit-ms", "1000"]);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stderr.match(new RegExp(RECREATED.source, "gm"))?.length, 1, second.stderr);
     assert.match(second.stdout, /consumed 5 record\(s\).*user \+3 \(2 dup\)/);
@@ -85,7 +85,7 @@ Deno.test("consume after the streams were recreated: one line, the new stream fr
     assert.equal(got.checkpoints, 1, "the old stream's checkpoint replaced by the new one's");
 
     // And a third run has nothing to say and nothing to read.
-    const third = await runMain(["consume", "--id", id, "--db", db, "--idle-exit", "1"]);
+    const third = await runMain(["consume", "--id", id, "--db", db, "--idle-exit-ms", "1000"]);
     assert.equal(third.code, 0, third.stderr);
     assert.doesNotMatch(third.stderr, RECREATED);
     assert.match(third.stdout, /consumed 0 record\(s\)/);
@@ -109,7 +109,7 @@ Deno.test("the streams recreated while the consumer runs: it says so and goes on
     await sendUsers(config, [1, 2, 3]);
     const running = runConsumer(
       config,
-      parseConsumerOptions({ _: [], db, "poll-ms": "100", "wait-streams": "30" }, id),
+      parseConsumerOptions({ _: [], db, "poll-ms": "100", "wait-streams-ms": "30000" }, id),
       {
         signal: stop.signal,
         log: () => {},
@@ -135,7 +135,7 @@ Deno.test("the streams recreated while the consumer runs: it says so and goes on
   }
 });
 
-Deno.test("a stream deleted and not created again ends the consumer: exit 4 within --wait-streams", async () => {
+Deno.test("a stream deleted and not created again ends the consumer: exit 4 within --wait-streams-ms", async () => {
   const id = randomId();
   const config = loadConfig({ _: [], id });
   const client = kinesisClient(config.kinesis);
@@ -148,8 +148,8 @@ Deno.test("a stream deleted and not created again ends the consumer: exit 4 with
       id,
       "--db",
       `${dir}/c.duckdb`,
-      "--wait-streams",
-      "2",
+      "--wait-streams-ms",
+      "2000",
     ]);
     // All of stderr, and a signal once the first micro-batch is in.
     let stderr = "";

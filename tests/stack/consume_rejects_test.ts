@@ -119,7 +119,7 @@ Deno.test({
       const db = `${dir}/stream.duckdb`;
       const summary = await runConsumer(
         config,
-        parseConsumerOptions({ _: [], db, "idle-exit": "1.5", limit: "100" }, id),
+        parseConsumerOptions({ _: [], db, "idle-exit-ms": "1500", limit: "100" }, id),
         { client, log: () => {} },
       );
       assert.equal(summary.records, 600 + 8 + 1);

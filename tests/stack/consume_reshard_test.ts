@@ -49,7 +49,7 @@ function consume(
   return runConsumer(
     config,
     parseConsumerOptions(
-      { _: [], db, "idle-exit": signal ? "0" : "4", "poll-ms": "100", limit },
+      { _: [], db, "idle-exit-ms": signal ? "0" : "4000", "poll-ms": "100", limit },
       config.id,
     ),
     {

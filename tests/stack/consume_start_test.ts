@@ -38,12 +38,12 @@ Deno.test({
         date_joined: "2016-01-02T03:04:05",
       });
     /** One consumer run with a client of its own, as a new process would have. */
-    const consume = async (db: string, from: string, idle = "1", onPoll?: () => void) => {
+    const consume = async (db: string, from: string, idle = "1000", onPoll?: () => void) => {
       const own = kinesisClient(config.kinesis);
       try {
         return await runConsumer(
           config,
-          parseConsumerOptions({ _: [], db, from, "idle-exit": idle }, id),
+          parseConsumerOptions({ _: [], db, from, "idle-exit-ms": idle }, id),
           { client: own, log: () => {}, onPoll },
         );
       } finally {
@@ -57,7 +57,7 @@ Deno.test({
       // Send 6 and 7 once the consumer has polled, so holds its LATEST iterators.
       let polled!: () => void;
       const firstPoll = new Promise<void>((resolve) => polled = resolve);
-      const latest = consume(`${dir}/latest.duckdb`, "latest", "2", () => polled());
+      const latest = consume(`${dir}/latest.duckdb`, "latest", "2000", () => polled());
       await firstPoll;
       await target.send("user", [6, 7].map(user));
       const fromLatest = await latest;

@@ -103,7 +103,16 @@ Deno.test("consume: SIGINT commits the micro-batch with its checkpoint, exits 13
     assert.equal(status.code, EXIT_CODES.interrupted, stderr);
     assert.match(stdout, new RegExp(`consumed ${total} record\\(s\\) in 1 micro-batch\\(es\\)`));
 
-    const again = await runMain(["consume", "--id", id, "--db", db, "--idle-exit", "1", "--json"]);
+    const again = await runMain([
+      "consume",
+      "--id",
+      id,
+      "--db",
+      db,
+      "--idle-exit-ms",
+      "1000",
+      "--json",
+    ]);
     assert.equal(again.code, 0, again.stderr);
     const summary = JSON.parse(again.stdout);
     assert.equal(summary.records, 0, "the checkpoint was committed with the micro-batch");

@@ -156,7 +156,7 @@ Deno.test("stream and consume: a second copy of each exits 1 naming the lock and
     // consume: a second copy on the same DuckDB file is refused while the first runs.
     const db = join(dir, "stream.duckdb");
     const consume = ["consume", "--id", id, "--db", db, "--quiet"];
-    const first = spawnMain([...consume, "--idle-exit", "0"]);
+    const first = spawnMain([...consume, "--idle-exit-ms", "0"]);
     await first.stdout.cancel();
     await waitFor("the consumer's lock", async () => {
       try {
@@ -166,7 +166,7 @@ Deno.test("stream and consume: a second copy of each exits 1 naming the lock and
       }
     });
     assertRefused(
-      await runMain([...consume, "--idle-exit", "1"]),
+      await runMain([...consume, "--idle-exit-ms", "1000"]),
       "consume",
       `${db}.lock`,
       first.pid,
@@ -175,7 +175,7 @@ Deno.test("stream and consume: a second copy of each exits 1 naming the lock and
     const stopped = await finish(first);
     assert.equal(stopped.code, EXIT_CODES.interrupted, stopped.stderr);
     await assert.rejects(Deno.stat(`${db}.lock`), Deno.errors.NotFound, "SIGINT released it");
-    const rest = await runMain([...consume, "--idle-exit", "2"]);
+    const rest = await runMain([...consume, "--idle-exit-ms", "2000"]);
     assert.equal(rest.code, 0, rest.stderr);
     const expected = await batchCleaning(records);
     const got = await consumerTables(db, id);

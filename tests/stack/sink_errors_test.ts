@@ -66,18 +66,29 @@ Deno.test("sink: a bucket it cannot write is one line naming the object, exit 4,
         "--exit-at-end",
         "--quiet",
       ]);
-    // A file where the bucket directory should be: no object can be written under it.
+    // A file where the bucket directory should be: refused before anything is consumed.
     const notADirectory = join(dir, "file");
     await Deno.writeTextFile(notADirectory, "");
-    const failed = await sink(notADirectory);
+    const refused = await sink(notADirectory);
+    assert.equal(refused.code, EXIT_CODES.target, refused.stderr);
+    assert.equal(
+      refused.stderr,
+      `pinpipe sink: bucket ${notADirectory} is not a directory (--bucket)\n`,
+    );
+
+    // A bucket whose topics/ is a file: the first object cannot be written under it.
+    const bucket = join(dir, "bucket");
+    await Deno.mkdir(bucket);
+    await Deno.writeTextFile(join(bucket, "topics"), "");
+    const failed = await sink(bucket);
     assert.equal(failed.code, EXIT_CODES.target, failed.stderr);
     assert.match(
       failed.stderr,
-      new RegExp(`^pinpipe sink: could not write ${notADirectory}/topics/${topic}/partition=0/`),
+      new RegExp(`^pinpipe sink: could not write ${bucket}/topics/${topic}/partition=0/`),
     );
     assert.equal(failed.stderr.trim().split("\n").length, 1, failed.stderr);
 
-    const bucket = join(dir, "bucket");
+    await Deno.remove(join(bucket, "topics"));
     const written = await sink(bucket);
     assert.equal(written.code, 0, written.stderr);
     const objects = await readBucket(bucket, topic);

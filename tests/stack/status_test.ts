@@ -60,7 +60,7 @@ Deno.test({
             "--quiet",
           ],
           ["stream", ...flags, "--shards", "2", "--quiet"],
-          ["consume", "--id", id, "--db", db, "--idle-exit", "2", "--quiet"],
+          ["consume", "--id", id, "--db", db, "--idle-exit-ms", "2000", "--quiet"],
           // The incremental run over the bucket: bronze, silver and the quarantine.
           [
             "sim",

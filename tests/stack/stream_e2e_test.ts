@@ -50,7 +50,7 @@ Deno.test({
       }
 
       const db = `${dir}/stream.duckdb`;
-      const consumed = await runMain(["consume", "--id", id, "--db", db, "--idle-exit", "2"]);
+      const consumed = await runMain(["consume", "--id", id, "--db", db, "--idle-exit-ms", "2000"]);
       assert.equal(consumed.code, 0, consumed.stderr);
       assert.match(consumed.stdout, /consumed 33000 record\(s\)/);
 

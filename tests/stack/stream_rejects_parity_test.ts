@@ -126,8 +126,8 @@ Deno.test({
         id,
         "--db",
         db,
-        "--idle-exit",
-        "1.5",
+        "--idle-exit-ms",
+        "1500",
         "--json",
       ]);
       assert.equal(consumed.code, 0, consumed.stderr);

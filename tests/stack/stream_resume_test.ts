@@ -96,7 +96,7 @@ Deno.test({
       assert.ok(partial > 0, "the first consumer committed something before the kill");
 
       // 4. The consumer again, from its checkpoint, until the streams are drained.
-      const finished = await runMain(["consume", "--id", id, "--db", db, "--idle-exit", "2"]);
+      const finished = await runMain(["consume", "--id", id, "--db", db, "--idle-exit-ms", "2000"]);
       assert.equal(finished.code, 0, finished.stderr);
 
       const expected = await batchCleaning(records);

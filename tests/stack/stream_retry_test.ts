@@ -81,12 +81,16 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "calls written but answered 500 (the answer lost) are looked up in the stream, not sent twice",
+  name: "calls answered 500 and written a moment later are looked up in the stream, not sent twice",
   fn: () =>
     withStreams(async (id, dir) => {
-      // Every third call lands and is answered 500; every fifth is refused whole, unwritten.
-      const proxy = startFaultProxy(undefined, { lostAnswerEvery: 3, entryCallEvery: 1000 });
+      // Every third call is answered 500 at once and written half a second later, as a server
+      // still at work on a request whose connection was cut; every fifth is refused, unwritten.
+      const proxy = startFaultProxy(undefined, {
+        lostAnswerEvery: 3,
+        lateByMs: 500,
+        entryCallEvery: 1000,
+      });
       try {
         const run = await runMain([
           "stream",

@@ -160,7 +160,7 @@ Deno.test({
       for (
         const args of [
           ["stream", ...state, "--shards", "2", "--quiet"],
-          ["consume", "--id", id, "--db", db, "--idle-exit", "2", "--quiet"],
+          ["consume", "--id", id, "--db", db, "--idle-exit-ms", "2000", "--quiet"],
         ]
       ) {
         const run = await finish(spawnMain(args));

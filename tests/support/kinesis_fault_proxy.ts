@@ -32,6 +32,8 @@ export interface FaultRates {
   entryEvery?: number;
   /** Every n-th call is written, then answered 500 (0: never). */
   lostAnswerEvery?: number;
+  /** With lostAnswerEvery: answer the 500 first and write the call this much later. */
+  lateByMs?: number;
 }
 
 /** A PutRecords request body, as far as the proxy reads it. */
@@ -163,7 +165,9 @@ async function putRecords(
 ): Promise<Response> {
   if (schedule.nextCallFails()) return schedule.failedCall();
   if (schedule.answerLost()) {
-    await (await forwardTo(target, request, text)).body?.cancel();
+    const write = async () => await (await forwardTo(target, request, text)).body?.cancel();
+    if (schedule.rates.lateByMs > 0) setTimeout(write, schedule.rates.lateByMs);
+    else await write();
     return Response.json({ __type: "InternalFailure", message: "answer lost (injected)" }, {
       status: 500,
       headers: amzJson,
@@ -200,9 +204,16 @@ async function putRecords(
  */
 export function startFaultProxy(
   target = KINESALITE,
-  { callEvery = 5, entryCallEvery = 3, entryEvery = 3, lostAnswerEvery = 0 }: FaultRates = {},
+  { callEvery = 5, entryCallEvery = 3, entryEvery = 3, lostAnswerEvery = 0, lateByMs = 0 }:
+    FaultRates = {},
 ): FaultProxy {
-  const schedule = new FaultSchedule({ callEvery, entryCallEvery, entryEvery, lostAnswerEvery });
+  const schedule = new FaultSchedule({
+    callEvery,
+    entryCallEvery,
+    entryEvery,
+    lostAnswerEvery,
+    lateByMs,
+  });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     async (request) => {

@@ -37,6 +37,8 @@ export const COMMAND: Command = {
   usage: USAGE,
   flags: { ...LEDGER_FLAGS, port: { type: "string" }, "interval-ms": { type: "string" } },
   connections: ["id", "mysql", "kafka", "kinesis", "aws", "bucket", "state"],
+  exits: { 3: "the database", 4: "Kafka, Kinesis or the bucket" },
+  output: true,
   async run(flags, interrupt) {
     const port = intFlag(flags, "port", DEFAULT_WATCH_PORT, { min: 0, max: 65535 });
     const intervalMs = intFlag(flags, "interval-ms", 1000, { min: 100, max: 60_000 });
@@ -50,9 +52,15 @@ export const COMMAND: Command = {
       throw new TargetError(`cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);
     }
     interrupt.started();
-    console.error(
-      `pinpipe watch: ${server.url} (the same data: ${server.url}ledger.json); Ctrl-C stops`,
-    );
+    // Its summary is where it serves: a line on stderr, or (--json) one JSON line on stdout.
+    if (flags.json) {
+      console.log(JSON.stringify({ url: server.url, ledger: `${server.url}ledger.json` }));
+    }
+    if (!flags.quiet) {
+      console.error(
+        `pinpipe watch: ${server.url} (the same data: ${server.url}ledger.json); Ctrl-C stops`,
+      );
+    }
     await new Promise((resolve) =>
       interrupt.signal.addEventListener("abort", resolve, { once: true })
     );
