@@ -24,7 +24,7 @@
  * try {
  *   await applyPlan(steps, clients, console.log); // { ran, skipped }
  * } finally {
- *   await clients.close();
+ *   clients.close();
  * }
  * ```
  */
@@ -37,9 +37,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { CloudFormationClient, ListStackResourcesCommand } from "@aws-sdk/client-cloudformation";
 import { GetBootstrapBrokersCommand, KafkaClient } from "@aws-sdk/client-kafka";
-import type { Admin } from "kafkajs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { kafkaClient } from "../../src/kafka/client.ts";
 import { s3Client } from "../../src/util/s3_client.ts";
 import { stackNames } from "./cdk/names.ts";
 import { BOOTSTRAP_PARAMETER } from "./cdk/pipeline_stack.ts";
@@ -54,15 +52,13 @@ import {
 import { emptyEveryVersion } from "./empty_bucket.ts";
 import { DatabricksError, DatabricksWorkspace, isNotFound } from "./databricks_workspace.ts";
 import type { PlanStep, Request } from "./plan.ts";
-import { type AwsEndpoints, type AwsSettings, listSetting } from "./settings.ts";
+import type { AwsEndpoints, AwsSettings } from "./settings.ts";
 import type { SynthesizedStack } from "./synth.ts";
 
 /** The clients `applyPlan` talks through; only those the plan's steps use are touched. */
 export interface ApplyClients {
   cloudformation?: CloudFormationClient;
   s3?: S3Client;
-  /** A connected kafkajs admin (connected on first use). */
-  kafkaAdmin?: () => Promise<Admin>;
   /** The brokers' IAM bootstrap string: the setting, else asked of MSK. */
   brokers?: () => Promise<string>;
   databricks?: DatabricksWorkspace;
@@ -330,30 +326,6 @@ const RUNNERS: Record<string, Runner> = {
       return goneIsFalse(() => s3.send(new DeleteObjectCommand(target)));
     },
   ),
-  "kafka CreateTopics": checked(
-    async (request, _step, clients) => {
-      const admin = await need(clients.kafkaAdmin, "Kafka admin")();
-      const wanted = (request.topics as { topic: string }[]).map((t) => t.topic);
-      const existing = new Set(await admin.listTopics());
-      return wanted.every((topic) => existing.has(topic));
-    },
-    async (request, _step, clients) => {
-      const admin = await need(clients.kafkaAdmin, "Kafka admin")();
-      const topics = request.topics as { topic: string; numPartitions: number }[];
-      await admin.createTopics({ topics, waitForLeaders: true });
-    },
-    async (step, clients) => {
-      // No stack, no cluster: the network stack is deleted after this step, so a cluster
-      // gone means the topics went with it.
-      if (!(await networkStackExists(clients))) return false;
-      const admin = await need(clients.kafkaAdmin, "Kafka admin")();
-      const existing = new Set(await admin.listTopics());
-      const topics = (step.destroy.request.topics as string[]).filter((t) => existing.has(t));
-      if (topics.length === 0) return false;
-      await admin.deleteTopics({ topics });
-      return true;
-    },
-  ),
   "databricks POST /api/2.0/workspace/mkdirs": checked(
     async (request, _step, clients) => {
       try {
@@ -417,11 +389,6 @@ const RUNNERS: Record<string, Runner> = {
   ),
 };
 
-async function networkStackExists(clients: ApplyClients): Promise<boolean> {
-  const name = stackNames(clients.id).network;
-  return (await findStack(need(clients.cloudformation, "CloudFormation"), name)) !== undefined;
-}
-
 /**
  * Clients for the real services, from the AWS credential chain and
  * DATABRICKS_TOKEN, or for the local endpoints `endpoints` names. Each AWS
@@ -433,10 +400,9 @@ export function awsClients(
   settings: AwsSettings,
   stacks: readonly SynthesizedStack[],
   databricksToken: string,
-  endpoints: AwsEndpoints = { kafkaAuth: "iam" },
-): ApplyClients & { close(): Promise<void> } {
+  endpoints: AwsEndpoints = {},
+): ApplyClients & { close(): void } {
   const region = settings.region;
-  let admin: Admin | undefined;
   let brokers: string | undefined = settings.kafkaBrokers;
   const local = { requestHandler: new NodeHttpHandler({ connectionTimeout: 5000 }) };
   const at = (endpoint: string | undefined) =>
@@ -464,24 +430,11 @@ export function awsClients(
       if (!brokers) throw new Error(`MSK cluster ${clusterArn} has no IAM bootstrap brokers`);
       return brokers;
     },
-    kafkaAdmin: async () => {
-      if (!admin) {
-        const client = await kafkaClient(
-          { brokers: listSetting(await clients.brokers!()), auth: endpoints.kafkaAuth },
-          "pinpipe-infra",
-          region,
-        );
-        admin = client.admin();
-        await admin.connect();
-      }
-      return admin;
-    },
     databricks: new DatabricksWorkspace(settings.databricksHost, databricksToken),
   };
   return {
     ...clients,
-    close: async () => {
-      await admin?.disconnect();
+    close: () => {
       cloudformation.destroy();
       kafka.destroy();
       s3.destroy();

@@ -54,9 +54,9 @@ const USAGE = `Usage: ./infra.sh aws synth --out DIR | diff --against DIR | plan
             step with the exact request it would send; offline, no credentials
   apply     deploy the stacks through CloudFormation change sets, in order (network, data,
             pipeline), with the steps CloudFormation cannot do between and after them: the
-            plugin zip, DAG and requirements uploads, the Kafka topics (kafkajs), the Databricks
-            imports; an unchanged stack or step is left as it is; stops at the first failure,
-            naming the resource and AWS's reason
+            plugin zip, DAG and requirements uploads, the Databricks workspace (the client host
+            makes the topics); an unchanged stack or step is left as it is; stops at the first
+            failure, naming the resource and AWS's reason
   destroy   remove what apply made, last step first (each stack after emptying its buckets),
             skipping what is already gone; asks first on a terminal, and needs --yes without one
 
@@ -270,7 +270,7 @@ export async function main(
       }
     } finally {
       Deno.chdir(before);
-      await clients.close();
+      clients.close();
     }
     return 0;
   } catch (error) {

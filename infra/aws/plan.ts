@@ -17,19 +17,15 @@
  * steps[0].name; // "deploy stack pinpipe-0123456789ab-network"
  * ```
  */
-import { bucketName, topicName } from "../../src/core/names.ts";
-import { TABLE_KINDS } from "../../src/core/tables.ts";
+import { bucketName } from "../../src/core/names.ts";
 import { airflowKeys, resourceNames, type StackKind, stackNames } from "./cdk/names.ts";
 import { BOOTSTRAP_PARAMETER } from "./cdk/pipeline_stack.ts";
 import { S3_SINK_PLUGIN } from "./s3_sink_connector.ts";
-import { type AwsSettings, isPlaceholder, listSetting } from "./settings.ts";
+import { type AwsSettings, isPlaceholder } from "./settings.ts";
 import { workspaceDir, workspaceFolders, workspaceImports } from "./workspace_files.ts";
 
-/**
- * The services a step talks to; `kafka` is the MSK brokers themselves, through kafkajs;
- * `cloudformation` deploys one of the CDK app's stacks.
- */
-export type StepService = "cloudformation" | "s3" | "kafka" | "databricks";
+/** The services a step talks to; `cloudformation` deploys one of the CDK app's stacks. */
+export type StepService = "cloudformation" | "s3" | "databricks";
 
 /** A JSON request body. */
 export type Request = Record<string, unknown>;
@@ -144,29 +140,6 @@ function uploadSteps(settings: AwsSettings, sources: PlanSources): PlanStep[] {
   ];
 }
 
-/** One topic per table on the MSK brokers: MSK has no CloudFormation type for topics. */
-function topicSteps(settings: AwsSettings): PlanStep[] {
-  const brokers = settings.kafkaBrokers
-    ? listSetting(settings.kafkaBrokers)
-    : [brokersPlaceholder(settings.id)];
-  return TABLE_KINDS.map((kind): PlanStep => {
-    const topic = topicName(settings.id, kind);
-    return {
-      name: `create topic ${topic}`,
-      service: "kafka",
-      action: "CreateTopics",
-      request: {
-        brokers,
-        // One partition: the batch notebook reads partition=0, as the original did.
-        // Replication -1 takes the cluster's default.replication.factor.
-        topics: [{ topic, numPartitions: 1, replicationFactor: -1 }],
-      },
-      check: { action: "ListTopics", request: { brokers }, inPlaceWhen: `the list has ${topic}` },
-      destroy: { action: "DeleteTopics", request: { brokers, topics: [topic] } },
-    };
-  });
-}
-
 /** The notebooks and SQL in the Databricks workspace: its folders first, then each file. */
 function databricksSteps(id: string, sources: PlanSources): PlanStep[] {
   const imports = workspaceImports(sources.notebooksDir, workspaceDir(id));
@@ -210,16 +183,15 @@ function databricksSteps(id: string, sources: PlanSources): PlanStep[] {
 
 /**
  * Builds every step, in the order they must exist: the network stack (VPC,
- * MSK), the data stack (buckets, streams), the uploads into its buckets and
- * the topics, the pipeline stack (MSK Connect, REST API, client host, MWAA:
- * all read the uploads or the topics when made), then the Databricks side.
+ * MSK), the data stack (buckets, streams), the uploads into its buckets, the
+ * pipeline stack (MSK Connect, REST API, client host, MWAA: the plugin and
+ * MWAA read the uploads when made), then the Databricks side.
  */
 export function buildPlan(settings: AwsSettings, sources: PlanSources): PlanStep[] {
   return [
     stackStep(settings, "network"),
     stackStep(settings, "data"),
     ...uploadSteps(settings, sources),
-    ...topicSteps(settings),
     stackStep(settings, "pipeline"),
     ...databricksSteps(settings.id, sources),
   ];

@@ -6,7 +6,8 @@
  * would under a fresh pipeline id: the templates, cfn-lint clean; `aws
  * apply` deploying the stacks to moto's CloudFormation with the steps around
  * them, and `aws apply` again (nothing changes); what moto made, listed, and
- * the REST API's routes read back; `batch` to the topics apply made, `sink`
+ * the REST API's routes read back; the topics made as the client host's
+ * user data would (moto runs none); `batch` to them, `sink`
  * to the bucket the stack made, `sim` from it, `stream` to the streams the
  * stack made, `consume`; the DAG's task on real Airflow submitting the
  * notebook apply imported; what moto does not model named "schema-checked
@@ -179,8 +180,12 @@ export async function rehearse(
       () => aws(["apply"], `apply: 0 steps done, ${stepCount} already in place.`),
     );
     await step("what the stacks made in moto", () => checks.made());
+    await step(
+      "topics made as the client host's user data would (moto runs none)",
+      () => checks.clientHostTopics(),
+    );
     await step("REST API routes read back match the seed's", () => checks.apiRoutes());
-    await step("batch to the topics apply made", async () => {
+    await step("batch to the topics", async () => {
       const result = await pipeline(["batch", "--limit", String(rows), "--json", "--quiet"]);
       return acknowledged(result, rows);
     });

@@ -3,7 +3,8 @@
  * moto's CloudFormation: the templates (synthesized from the same settings
  * apply reads) cfn-lint clean; what moto really made, from its own listing
  * of each stack's resources, with the buckets and streams the pipeline then
- * uses; the REST API's routes read back through API Gateway's own API and
+ * uses; the topics, made as the client host's user data would (moto runs
+ * none); the REST API's routes read back through API Gateway's own API and
  * compared with the seed's; the records the sink wrote to the stack's
  * bucket; what moto does not model (MSK, MSK Connect, MWAA, and a few others
  * it skips), named as schema-checked only: cfn-lint checked it, nothing
@@ -53,6 +54,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { Admin } from "kafkajs";
 import { bucketName, streamName, topicName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
 import { kafkaClient } from "../../src/kafka/client.ts";
@@ -163,6 +165,32 @@ export class StackChecks {
     return `made ${this.#made.size} of ${total} resources (${this.madeTypes().join(", ")})`;
   }
 
+  /**
+   * The topics, made here as the client host's user data makes them on MSK (kafka-topics.sh,
+   * one partition each): moto starts no instance, so no user data runs.
+   */
+  async clientHostTopics(): Promise<string> {
+    const topics = TABLE_KINDS.map((kind) => topicName(this.id, kind));
+    await this.#withAdmin(async (admin) => {
+      await admin.createTopics({
+        topics: topics.map((topic) => ({ topic, numPartitions: 1 })),
+        waitForLeaders: true,
+      });
+    });
+    return `made ${topics.join(", ")}, 1 partition each`;
+  }
+
+  async #withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+    const kafka = await kafkaClient({ brokers: [this.#brokers], auth: "none" }, "pinpipe-infra");
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Every resource type moto made, with counts. */
   madeTypes(): string[] {
     const counts = new Map<string, number>();
@@ -256,9 +284,17 @@ export class StackChecks {
 
   /**
    * After `aws destroy`: nothing of the id may be left. moto's DeleteStack leaves the REST API
-   * (AWS deletes it with the stack): it is named in the note, then deleted by id.
+   * (AWS deletes it with the stack): it is named in the note, then deleted by id. The topics go
+   * with the MSK cluster on AWS; the local broker outlives the network stack, so they are
+   * deleted here.
    */
   async nothingLeft(): Promise<string> {
+    await this.#withAdmin(async (admin) => {
+      const mine = TABLE_KINDS.map((kind) => topicName(this.id, kind));
+      const existing = new Set(await admin.listTopics());
+      const topics = mine.filter((topic) => existing.has(topic));
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+    });
     const { items = [] } = await this.#api.send(new GetRestApisCommand({}));
     const strays = items.filter((api) => api.name === resourceNames(this.id).api);
     for (const api of strays) await this.#api.send(new DeleteRestApiCommand({ restApiId: api.id }));
@@ -284,18 +320,11 @@ export class StackChecks {
         stacks.has(s.StackName ?? "") && s.StackStatus !== "DELETE_COMPLETE"
       ).map((s) => `stack ${s.StackName} ${s.StackStatus}`),
     );
-    const kafka = await kafkaClient({ brokers: [this.#brokers], auth: "none" }, "pinpipe-infra");
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const topics = new Set(await admin.listTopics());
-      left.push(
-        ...TABLE_KINDS.map((kind) => topicName(this.id, kind)).filter((t) => topics.has(t))
-          .map((t) => `topic ${t}`),
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    const topics = new Set(await this.#withAdmin((admin) => admin.listTopics()));
+    left.push(
+      ...TABLE_KINDS.map((kind) => topicName(this.id, kind)).filter((t) => topics.has(t))
+        .map((t) => `topic ${t}`),
+    );
     return left;
   }
 

@@ -26,7 +26,6 @@ export interface PlanView {
 const SERVICE_LABEL: Record<PlanStep["service"], string> = {
   cloudformation: "CloudFormation",
   s3: "S3",
-  kafka: "MSK (kafkajs admin, IAM)",
   databricks: "Databricks REST",
 };
 

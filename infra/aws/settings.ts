@@ -139,22 +139,17 @@ export const ENDPOINT_SETTINGS = {
   kafka: "PINPIPE_AWS_KAFKA_ENDPOINT",
 } as const;
 
-/**
- * Where the calls go: each service's endpoint (undefined: AWS itself), and
- * how the topics step authenticates to the brokers (PINPIPE_KAFKA_AUTH:
- * iam, the default, as MSK wants; none for a local broker).
- */
+/** Where the calls go: each service's endpoint (undefined: AWS itself). */
 export interface AwsEndpoints {
   cloudformation?: string;
   s3?: string;
   /** MSK's API (GetBootstrapBrokers), not the brokers. */
   kafka?: string;
-  kafkaAuth: "iam" | "none";
 }
 
 /** Reads the endpoints from `env`; a value that is not an http(s) URL throws, naming it. */
 export function readEndpoints(env: Record<string, string | undefined>): AwsEndpoints {
-  const endpoints: AwsEndpoints = { kafkaAuth: "iam" };
+  const endpoints: AwsEndpoints = {};
   for (const [service, name] of Object.entries(ENDPOINT_SETTINGS)) {
     const value = env[name]?.trim();
     if (!value) continue;
@@ -163,11 +158,6 @@ export function readEndpoints(env: Record<string, string | undefined>): AwsEndpo
     }
     endpoints[service as keyof typeof ENDPOINT_SETTINGS] = value.replace(/\/$/, "");
   }
-  const auth = env.PINPIPE_KAFKA_AUTH?.trim() || "iam";
-  if (auth !== "iam" && auth !== "none") {
-    throw new Error(`PINPIPE_KAFKA_AUTH: "${auth}" must be iam (MSK) or none (a local broker)`);
-  }
-  endpoints.kafkaAuth = auth;
   return endpoints;
 }
 

@@ -75,14 +75,13 @@ Deno.test("plan with no settings matches the committed golden file", async () =>
   assert.equal(at("deploy stack pinpipe-0123456789ab-network"), 0);
   assert.ok(at("deploy stack pinpipe-0123456789ab-data") < at("upload the Confluent S3 sink"));
   // MSK Connect reads the plugin zip, MWAA the DAG and requirements, when the stack makes them.
-  for (const upload of ["upload the Confluent S3 sink", "upload the DAG", "create topic"]) {
+  for (const upload of ["upload the Confluent S3 sink", "upload the DAG"]) {
     assert.ok(at(upload) < at("deploy stack pinpipe-0123456789ab-pipeline"), upload);
   }
-  assert.equal(steps.filter((s) => s.action === "CreateTopics").length, 3);
-  // What CloudFormation makes is no step of its own.
+  // What CloudFormation makes is no step of its own; the client host makes the topics.
   assert.deepEqual(
     [...new Set(steps.map((step) => step.service))],
-    ["cloudformation", "s3", "kafka", "databricks"],
+    ["cloudformation", "s3", "databricks"],
   );
   assert.ok(steps.some((s) => s.action === "POST /api/2.0/workspace/import"));
 });
@@ -115,8 +114,6 @@ Deno.test("plan with settings shows the exact requests and no secret", () => {
   assert.deepEqual(pipeline.Parameters, [
     { ParameterKey: "KafkaBootstrapServers", ParameterValue: EXAMPLE_ENV.PINPIPE_KAFKA_BROKERS },
   ]);
-  const topics = steps.find((step) => step.action === "CreateTopics")!.request;
-  assert.deepEqual(topics.brokers, EXAMPLE_ENV.PINPIPE_KAFKA_BROKERS.split(","));
 
   const dag = steps.find((step) => step.request.Key === "dags/12c0d092d679_dag.py");
   assert.ok(dag, "the DAG is uploaded under the pipeline id's file name");

@@ -1,7 +1,7 @@
 /**
  * `./infra.sh aws apply|destroy` run for real against a private moto (its
- * CloudFormation, S3, Kinesis, IAM, API Gateway, EC2), the stack's broker as
- * MSK's, and the Databricks stand-in: apply deploys the three stacks and the
+ * CloudFormation, S3, Kinesis, IAM, API Gateway, EC2) and the Databricks
+ * stand-in: apply deploys the three stacks and the
  * steps around them, apply again changes nothing, destroy empties the
  * stacks' buckets and removes everything last first, destroy again finds
  * everything gone; a stack CloudFormation refuses, with its reason (moto
@@ -22,10 +22,8 @@ import {
   prepareLocalAws,
 } from "../../infra/aws/local_aws.ts";
 import { startMoto } from "../../infra/local/stand_ins/moto.ts";
-import { bucketName, topicName } from "../../src/core/names.ts";
-import { kafkaClient } from "../../src/kafka/client.ts";
+import { bucketName } from "../../src/core/names.ts";
 import { s3Client } from "../../src/util/s3_client.ts";
-import { deleteTopics } from "../support/kafka.ts";
 import { randomId } from "../support/processes.ts";
 
 /** Runs `./infra.sh aws ...` in this process, output captured, with no terminal. */
@@ -56,8 +54,6 @@ Deno.test("aws apply deploys the stacks, apply again changes nothing, destroy le
   let local: LocalAws | undefined;
   const s3 = s3Client({ region: "us-east-1", endpoint: moto.endpoint });
   const cloudformation = localCloudFormation(moto.endpoint);
-  const admin = (await kafkaClient({ brokers: ["127.0.0.1:19092"], auth: "none" }, "test")).admin();
-  await admin.connect();
   try {
     local = await prepareLocalAws({
       id,
@@ -72,7 +68,6 @@ Deno.test("aws apply deploys the stacks, apply again changes nothing, destroy le
     const keys = async (bucket: string) =>
       ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [])
         .map((object) => object.Key).sort();
-    const topicExists = async () => (await admin.listTopics()).includes(topicName(id, "geo"));
 
     await t.step(
       "apply deploys each stack and step in order; a second apply changes nothing",
@@ -87,7 +82,7 @@ Deno.test("aws apply deploys the stacks, apply again changes nothing, destroy le
         ]);
         assert.match(
           first.stdout,
-          new RegExp(`^9\\. deploy stack ${names.pipeline}: done \\(created\\)$`, "m"),
+          new RegExp(`^6\\. deploy stack ${names.pipeline}: done \\(created\\)$`, "m"),
         );
         for (const name of Object.values(names)) {
           assert.equal(await stackStatus(name), "CREATE_COMPLETE");
@@ -107,7 +102,6 @@ Deno.test("aws apply deploys the stacks, apply again changes nothing, destroy le
           `dags/${id}_dag.py`,
           `requirements/${id}_requirements.txt`,
         ]);
-        assert.ok(await topicExists());
         const paths = new Map(local!.databricks.paths());
         assert.equal(paths.get(`/Shared/pinpipe/${id}/batch_notebook`), "NOTEBOOK");
 
@@ -151,7 +145,6 @@ Deno.test("aws apply deploys the stacks, apply again changes nothing, destroy le
           .filter((n) => n > 0);
         assert.deepEqual(numbers, Array.from({ length: STEPS }, (_, i) => STEPS - i));
         for (const name of Object.values(names)) assert.equal(await stackStatus(name), undefined);
-        assert.equal(await topicExists(), false);
         assert.ok(
           !local!.databricks.paths().some(([path]) => path.startsWith(`/Shared/pinpipe/${id}`)),
         );
@@ -175,16 +168,16 @@ Deno.test("aws apply deploys the stacks, apply again changes nothing, destroy le
         assert.match(
           line,
           new RegExp(
-            `^infra aws apply: step 10 \\(create workspace folder /Shared/pinpipe/${id}\\) failed: ` +
+            `^infra aws apply: step 7 \\(create workspace folder /Shared/pinpipe/${id}\\) failed: ` +
               "DatabricksError: POST /api/2.0/workspace/mkdirs: HTTP 403 PERMISSION_DENIED",
           ),
         );
         assert.match(hint, /Steps before it are done; fix the cause and rerun apply\./);
-        assert.match(failed.stdout, /^9\. deploy stack .*: done \(created\)$/m);
+        assert.match(failed.stdout, /^6\. deploy stack .*: done \(created\)$/m);
         local!.databricks.allow("POST /api/2.0/workspace/mkdirs");
         const rerun = await aws(["apply"], env);
         assert.equal(rerun.code, 0, rerun.stderr);
-        assert.equal(lastLine(rerun.stdout), `apply: ${STEPS - 9} steps done, 9 already in place.`);
+        assert.equal(lastLine(rerun.stdout), `apply: ${STEPS - 6} steps done, 6 already in place.`);
         assert.equal((await aws(["destroy", "--yes"], env)).code, 0);
       },
     );
@@ -215,8 +208,6 @@ Deno.test("aws apply deploys the stacks, apply again changes nothing, destroy le
     );
   } finally {
     await local?.close();
-    await admin.disconnect();
-    await deleteTopics(id);
     cloudformation.destroy();
     s3.destroy();
     await moto.close();
