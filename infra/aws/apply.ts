@@ -387,7 +387,88 @@ const RUNNERS: Record<string, Runner> = {
         )
       ),
   ),
+  "databricks POST /api/2.1/jobs/create": {
+    apply: async (request, _step, clients) => {
+      const workspace = need(clients.databricks, "Databricks");
+      const jobId = await findJob(workspace, jobNameIn(request));
+      if (jobId === undefined) {
+        const { job_id } = await workspace.call("POST", "/api/2.1/jobs/create", request);
+        return { inPlace: false, note: `job ${job_id}` };
+      }
+      const { settings } = await workspace.call("GET", "/api/2.1/jobs/get", { job_id: jobId });
+      if (hasSettings(settings, request)) return { inPlace: true };
+      await workspace.call("POST", "/api/2.1/jobs/reset", {
+        job_id: jobId,
+        new_settings: request,
+      });
+      return { inPlace: false, note: `job ${jobId} reset to these settings` };
+    },
+    remove: async (step, clients) => {
+      const workspace = need(clients.databricks, "Databricks");
+      const jobId = await findJob(workspace, jobNameIn(step.request));
+      if (jobId === undefined) return false;
+      await workspace.call("POST", "/api/2.1/jobs/runs/cancel-all", { job_id: jobId });
+      await workspace.call("POST", "/api/2.1/jobs/delete", { job_id: jobId });
+      return true;
+    },
+  },
+  "databricks POST /api/2.1/jobs/run-now": {
+    apply: async (_request, step, clients) => {
+      const workspace = need(clients.databricks, "Databricks");
+      const jobId = await namedJob(step, clients);
+      if (jobId === undefined) throw new Error(`${step.request.job_id}: no such job`);
+      if ((await activeRuns(workspace, jobId)).length > 0) return { inPlace: true };
+      const { run_id } = await workspace.call("POST", "/api/2.1/jobs/run-now", { job_id: jobId });
+      return { inPlace: false, note: `run ${run_id}` };
+    },
+    remove: async (step, clients) => {
+      const workspace = need(clients.databricks, "Databricks");
+      const jobId = await namedJob(step, clients);
+      if (jobId === undefined || (await activeRuns(workspace, jobId)).length === 0) return false;
+      await workspace.call("POST", "/api/2.1/jobs/runs/cancel-all", { job_id: jobId });
+      return true;
+    },
+  },
 };
+
+/** The id of the job named `name`, or undefined (jobs/list filters by exact name). */
+async function findJob(workspace: DatabricksWorkspace, name: string): Promise<number | undefined> {
+  const { jobs = [] } = await workspace.call("GET", "/api/2.1/jobs/list", { name }) as {
+    jobs?: { job_id: number; settings?: { name?: string } }[];
+  };
+  return jobs.find((job) => job.settings?.name === name)?.job_id;
+}
+
+/** True when every field of `wanted` is in `got` with the same value (the API adds defaults). */
+function hasSettings(got: unknown, wanted: unknown): boolean {
+  if (typeof wanted !== "object" || wanted === null) return got === wanted;
+  if (typeof got !== "object" || got === null) return false;
+  if (Array.isArray(wanted)) {
+    return Array.isArray(got) && got.length === wanted.length &&
+      wanted.every((item, index) => hasSettings(got[index], item));
+  }
+  return Object.entries(wanted).every(([key, value]) =>
+    hasSettings((got as Record<string, unknown>)[key], value)
+  );
+}
+
+/** The active runs of a job. */
+async function activeRuns(workspace: DatabricksWorkspace, jobId: number): Promise<number[]> {
+  const { runs = [] } = await workspace.call("GET", "/api/2.1/jobs/runs/list", {
+    job_id: jobId,
+    active_only: true,
+  }) as { runs?: { run_id: number }[] };
+  return runs.map((run) => run.run_id);
+}
+
+const jobNameIn = (request: Request): string => String(request.name);
+
+/** The job a run-now or cancel step names as `<id of job NAME>`. */
+async function namedJob(step: PlanStep, clients: ApplyClients): Promise<number | undefined> {
+  const name = /^<id of job (.+)>$/.exec(String(step.request.job_id))?.[1];
+  if (!name) throw new Error(`${step.name}: no job named in ${step.request.job_id}`);
+  return await findJob(need(clients.databricks, "Databricks"), name);
+}
 
 /**
  * Clients for the real services, from the AWS credential chain and

@@ -53,19 +53,21 @@ const USAGE = `Usage: ./infra.sh aws synth --out DIR | diff --against DIR | plan
             (against the templates in DIR, else against nothing deployed yet), and every other
             step with the exact request it would send; offline, no credentials
   apply     deploy the stacks through CloudFormation change sets, in order (network, data,
-            pipeline), with the steps CloudFormation cannot do between and after them: the
-            plugin zip, DAG and requirements uploads, the Databricks workspace (the client host
-            makes the topics); an unchanged stack or step is left as it is; stops at the first
-            failure, naming the resource and AWS's reason
-  destroy   remove what apply made, last step first (each stack after emptying its buckets),
-            skipping what is already gone; asks first on a terminal, and needs --yes without one
+            pipeline), with what CloudFormation cannot do between and after them: the plugin
+            zip, DAG and requirements uploads; the Databricks notebooks, the batch and streaming
+            jobs (reset when their settings differ), the streaming job started (the client host
+            makes the topics); what is unchanged is left as it is; stops at the first failure,
+            naming the resource and AWS's reason
+  destroy   remove what apply made, last step first (the jobs' runs cancelled, each stack after
+            emptying the buckets it made), skipping what is already gone; asks first on a
+            terminal, and needs --yes without one
 
 Settings (environment): PINPIPE_ID, AWS_REGION (us-east-1), PINPIPE_S3_SINK_PLUGIN_ZIP,
 DATABRICKS_HOST; ${BROKERS_SETTING.name} (default: asked of MSK after the network stack);
-apply and destroy also need AWS credentials and DATABRICKS_TOKEN. Local endpoints instead of
-AWS (a rehearsal): ${Object.values(ENDPOINT_SETTINGS).join(", ")}, PINPIPE_KAFKA_AUTH=none (a local
-CloudFormation endpoint is deployed to with CreateStack/UpdateStack: moto's change sets
-publish no exports); PINPIPE_DAGS_DIR: the folder holding <id>_dag.py (default dags).
+apply and destroy also need AWS credentials and DATABRICKS_TOKEN. PINPIPE_DAGS_DIR: the folder
+holding <id>_dag.py (default dags). Local endpoints instead of AWS (a rehearsal):
+${Object.values(ENDPOINT_SETTINGS).join(", ")}; a local CloudFormation endpoint
+is deployed to with CreateStack/UpdateStack (moto's change sets publish no exports).
 The templates also read (all optional): ${
   Object.values(STACK_SETTINGS).map((spec) => spec.name).join(", ")
 }. See docs/aws.md.`;

@@ -20,6 +20,7 @@
 import { bucketName } from "../../src/core/names.ts";
 import { airflowKeys, resourceNames, type StackKind, stackNames } from "./cdk/names.ts";
 import { BOOTSTRAP_PARAMETER } from "./cdk/pipeline_stack.ts";
+import { type JobKind, jobName, jobSettings } from "./databricks_jobs.ts";
 import { S3_SINK_PLUGIN } from "./s3_sink_connector.ts";
 import { type AwsSettings, isPlaceholder } from "./settings.ts";
 import { workspaceDir, workspaceFolders, workspaceImports } from "./workspace_files.ts";
@@ -140,8 +141,8 @@ function uploadSteps(settings: AwsSettings, sources: PlanSources): PlanStep[] {
   ];
 }
 
-/** The notebooks and SQL in the Databricks workspace: its folders first, then each file. */
-function databricksSteps(id: string, sources: PlanSources): PlanStep[] {
+/** The Databricks workspace: its folders, each notebook and file, then the jobs. */
+function databricksSteps(id: string, region: string, sources: PlanSources): PlanStep[] {
   const imports = workspaceImports(sources.notebooksDir, workspaceDir(id));
   const folders = workspaceFolders(imports).map((folder): PlanStep => ({
     name: `create workspace folder ${folder}`,
@@ -178,7 +179,42 @@ function databricksSteps(id: string, sources: PlanSources): PlanStep[] {
     destroy: { action: "POST /api/2.0/workspace/delete", request: { path: item.path } },
     file: { field: "content", path: item.source, encoding: "base64" },
   }));
-  return [...folders, ...files];
+  return [...folders, ...files, ...jobSteps(id, region)];
+}
+
+/** The batch and streaming jobs, and the streaming job's run (nothing left to start by hand). */
+function jobSteps(id: string, region: string): PlanStep[] {
+  const jobId = (kind: JobKind) => `<id of job ${jobName(id, kind)}>`;
+  const jobs = (["batch", "stream"] as const).map((kind): PlanStep => ({
+    name: `create job ${jobName(id, kind)}`,
+    service: "databricks",
+    action: "POST /api/2.1/jobs/create",
+    request: jobSettings(id, region, kind),
+    check: {
+      action: "GET /api/2.1/jobs/list",
+      request: { name: jobName(id, kind) },
+      inPlaceWhen:
+        "a job of this name has these settings (other settings: POST /api/2.1/jobs/reset)",
+    },
+    destroy: {
+      action: "POST /api/2.1/jobs/delete",
+      request: { job_id: jobId(kind) },
+      note: "after POST /api/2.1/jobs/runs/cancel-all",
+    },
+  }));
+  const start: PlanStep = {
+    name: `start job ${jobName(id, "stream")}`,
+    service: "databricks",
+    action: "POST /api/2.1/jobs/run-now",
+    request: { job_id: jobId("stream") },
+    check: {
+      action: "GET /api/2.1/jobs/runs/list",
+      request: { job_id: jobId("stream"), active_only: true },
+      inPlaceWhen: "a run of the job is active",
+    },
+    destroy: { action: "POST /api/2.1/jobs/runs/cancel-all", request: { job_id: jobId("stream") } },
+  };
+  return [...jobs, start];
 }
 
 /**
@@ -193,6 +229,6 @@ export function buildPlan(settings: AwsSettings, sources: PlanSources): PlanStep
     stackStep(settings, "data"),
     ...uploadSteps(settings, sources),
     stackStep(settings, "pipeline"),
-    ...databricksSteps(settings.id, sources),
+    ...databricksSteps(settings.id, settings.region, sources),
   ];
 }

@@ -84,6 +84,18 @@ Deno.test("plan with no settings matches the committed golden file", async () =>
     ["cloudformation", "s3", "databricks"],
   );
   assert.ok(steps.some((s) => s.action === "POST /api/2.0/workspace/import"));
+  // The jobs come after the notebooks they run; the streaming job is started last.
+  assert.deepEqual(steps.slice(-3).map((step) => step.name), [
+    "create job pinpipe-0123456789ab-batch",
+    "create job pinpipe-0123456789ab-stream",
+    "start job pinpipe-0123456789ab-stream",
+  ]);
+  const stream = steps.at(-2)!.request as { tasks: { notebook_task: Record<string, unknown> }[] };
+  assert.deepEqual(stream.tasks[0].notebook_task, {
+    notebook_path: "/Shared/pinpipe/0123456789ab/streaming_notebook",
+    base_parameters: { pipeline_id: "0123456789ab", region: "us-east-1", trigger: "continuous" },
+    source: "WORKSPACE",
+  });
 });
 
 Deno.test("plan is the same from any working directory and calls nothing", async () => {
@@ -282,7 +294,7 @@ Deno.test("apply's Databricks steps create folders, import files, and skip them 
   const before = Deno.cwd();
   try {
     const steps = planFor({ DATABRICKS_HOST: "http://unused" }).steps
-      .filter((step) => step.service === "databricks");
+      .filter((step) => step.action.startsWith("POST /api/2.0/workspace/"));
     const clients = {
       id: "0123456789ab",
       databricks: new DatabricksWorkspace(`http://127.0.0.1:${server.addr.port}`, token),
