@@ -10,7 +10,7 @@
  * import { readAwsSettings } from "./settings.ts";
  * const settings = readAwsSettings({ PINPIPE_ID: "12c0d092d679" });
  * settings.id; // "12c0d092d679"
- * settings.mwaaBucket; // "<set PINPIPE_MWAA_BUCKET>"
+ * settings.databricksHost; // "<set DATABRICKS_HOST>"
  * ```
  */
 import { DEFAULT_PIPELINE_ID } from "../../src/core/config.ts";
