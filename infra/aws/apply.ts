@@ -140,7 +140,7 @@ export async function applyPlan(
     try {
       const { inPlace, note } = await runnerFor(step).apply(await withFile(step), step, clients);
       if (inPlace) {
-        log(`${number}. ${step.name}: already in place, skipped`);
+        log(`${number}. ${step.name}: already in place${note ? ` (${note})` : ""}, skipped`);
         skipped++;
       } else {
         log(`${number}. ${step.name}: done${note ? ` (${note})` : ""}`);
@@ -285,6 +285,7 @@ const RUNNERS: Record<string, Runner> = {
         { name, template, parameters },
         clients.wait,
       );
+      // "unchanged": the change set was empty (or the template and parameters are the deployed).
       return { inPlace: result === "unchanged", note: result };
     },
     remove: async (step, clients) => {

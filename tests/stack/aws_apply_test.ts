@@ -110,7 +110,10 @@ Deno.test("aws apply deploys the stacks, apply again changes nothing, destroy le
         assert.equal(lastLine(second.stdout), `apply: 0 steps done, ${STEPS} already in place.`);
         assert.match(
           second.stdout,
-          new RegExp(`^1\\. deploy stack ${names.network}: already in place`, "m"),
+          new RegExp(
+            `^1\\. deploy stack ${names.network}: already in place \\(unchanged\\), skipped$`,
+            "m",
+          ),
         );
         for (const name of Object.values(names)) {
           assert.equal(await stackStatus(name), "CREATE_COMPLETE");
