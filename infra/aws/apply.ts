@@ -1,82 +1,73 @@
 /**
- * Carries out a plan, or undoes it. `applyPlan`: for each step, first its
- * check (skip when already in place), then its call, in order. `destroyPlan`:
- * the same steps last first, each removing what it made (skip when already
- * gone). Both stop at the first failure with the step's number and name, the
- * call and the service's own message, so a rerun continues from there. Every
- * kind of step has one runner with all three parts (in place? apply, remove),
- * so no step can be in the plan and missing from apply or destroy. Clients
- * are passed in: the same code runs against AWS or the local endpoints.
+ * Carries out a plan, or undoes it. `applyPlan` runs each step in order:
+ * a stack is deployed through CloudFormation (unchanged when its change set
+ * is empty), every other step is first checked (skipped when already in
+ * place), then made. `destroyPlan` runs the same steps last first, each
+ * removing what it made (skipped when already gone); a stack is deleted
+ * after its buckets are emptied. Both stop at the first failure with the
+ * step's number and name, the call and the service's own message (for a
+ * stack: the resource that failed and CloudFormation's reason), so a rerun
+ * continues from there. Clients are passed in: the same code runs against
+ * AWS or local endpoints.
  *
  * @example
  * ```ts
  * import { applyPlan, awsClients } from "./apply.ts";
  * import { buildPlan } from "./plan.ts";
- * import { readAwsSettings } from "./settings.ts";
- * const settings = readAwsSettings(Deno.env.toObject());
+ * import { readAwsSettings, readEndpoints, readStackSettings } from "./settings.ts";
+ * import { synthesize } from "./synth.ts";
+ * const env = Deno.env.toObject();
+ * const settings = readAwsSettings(env);
  * const steps = buildPlan(settings, { notebooksDir: "notebooks", dagsDir: "dags" });
- * const clients = awsClients(settings, Deno.env.get("DATABRICKS_TOKEN") ?? "");
+ * const stacks = await synthesize(readStackSettings(env), "/tmp/pinpipe-templates");
+ * const clients = awsClients(settings, stacks, env.DATABRICKS_TOKEN ?? "", readEndpoints(env));
  * try {
  *   await applyPlan(steps, clients, console.log); // { ran, skipped }
  * } finally {
- *   await clients.close();
+ *   clients.close();
  * }
  * ```
  */
 import { createHash } from "node:crypto";
 import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
   DeleteObjectCommand,
-  DeleteObjectsCommand,
-  DeletePublicAccessBlockCommand,
-  GetPublicAccessBlockCommand,
   HeadObjectCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
-  PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import {
-  CreateConnectorCommand,
-  CreateCustomPluginCommand,
-  DeleteConnectorCommand,
-  DeleteCustomPluginCommand,
-  DescribeCustomPluginCommand,
-  KafkaConnectClient,
-  ListConnectorsCommand,
-  ListCustomPluginsCommand,
-} from "@aws-sdk/client-kafkaconnect";
-import {
-  CreateStreamCommand,
-  DeleteStreamCommand,
-  DescribeStreamSummaryCommand,
-  KinesisClient,
-} from "@aws-sdk/client-kinesis";
-import type { Admin } from "kafkajs";
+import { CloudFormationClient, ListStackResourcesCommand } from "@aws-sdk/client-cloudformation";
+import { GetBootstrapBrokersCommand, KafkaClient } from "@aws-sdk/client-kafka";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { kafkaClient } from "../../src/kafka/client.ts";
-import { kinesisClient } from "../../src/kinesis/client.ts";
 import { s3Client } from "../../src/util/s3_client.ts";
-import { sleep } from "../../src/util/retry.ts";
+import { stackNames } from "./cdk/names.ts";
+import { BOOTSTRAP_PARAMETER } from "./cdk/pipeline_stack.ts";
+import {
+  deleteStack,
+  deployStack,
+  findStack,
+  outputsOf,
+  StackFailed,
+  type WaitOptions,
+} from "./cloudformation.ts";
+import { emptyEveryVersion } from "./empty_bucket.ts";
 import { DatabricksError, DatabricksWorkspace, isNotFound } from "./databricks_workspace.ts";
-import { connectNames, type PlanStep, pluginArnPlaceholder, type Request } from "./plan.ts";
-import { type AwsEndpoints, type AwsSettings, listSetting } from "./settings.ts";
+import type { PlanStep, Request } from "./plan.ts";
+import type { AwsEndpoints, AwsSettings } from "./settings.ts";
+import type { SynthesizedStack } from "./synth.ts";
 
 /** The clients `applyPlan` talks through; only those the plan's steps use are touched. */
 export interface ApplyClients {
+  cloudformation?: CloudFormationClient;
   s3?: S3Client;
-  kafkaconnect?: KafkaConnectClient;
-  kinesis?: KinesisClient;
-  /** A connected kafkajs admin (connected on first use). */
-  kafkaAdmin?: () => Promise<Admin>;
+  /** The brokers' IAM bootstrap string: the setting, else asked of MSK. */
+  brokers?: () => Promise<string>;
   databricks?: DatabricksWorkspace;
-  /** The pipeline id, to find the custom plugin's ARN for the connector. */
+  /** The pipeline id, for the names of the stacks' buckets. */
   id: string;
-  /** How long to wait for a plugin to become ACTIVE or a stream ACTIVE, and how often to look. */
-  waitMs?: number;
-  pollMs?: number;
+  /** The synthesized templates, by stack name. */
+  templates?: Record<string, string>;
+  /** How stacks are deployed and waited on. */
+  wait?: WaitOptions;
 }
 
 /**
@@ -95,8 +86,10 @@ export class StepFailed extends Error {
     const call = callOf(cause) ?? defaultCall;
     const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     const line = reason.replace(/\s*\n\s*/g, " ");
-    // Databricks' errors begin with their call already.
-    const prefix = cause instanceof DatabricksError ? "" : `${call}: `;
+    // Databricks' errors begin with their call already, a stack's with the stack.
+    const prefix = cause instanceof DatabricksError || cause instanceof StackFailed
+      ? ""
+      : `${call}: `;
     super(`step ${number} (${step.name}) failed: ${prefix}${line}`);
     this.name = "StepFailed";
     this.call = call;
@@ -109,12 +102,17 @@ function callOf(error: unknown): string | undefined {
   return (error as { $pinpipeCall?: string })?.$pinpipeCall;
 }
 
-/** How one kind of step finds itself in place, runs, and removes what it made. */
+/** How one kind of step makes itself exist (or finds itself in place), and removes what it made. */
 interface Runner {
-  inPlace(request: Request, step: PlanStep, clients: ApplyClients): Promise<boolean>;
-  run(request: Request, step: PlanStep, clients: ApplyClients): Promise<string | void>;
-  /** Removes what `run` made; false when it was already gone. */
+  apply(request: Request, step: PlanStep, clients: ApplyClients): Promise<Applied>;
+  /** Removes what `apply` made; false when it was already gone. */
   remove(step: PlanStep, clients: ApplyClients): Promise<boolean>;
+}
+
+/** Whether a step was already in place, and a note for the log. */
+interface Applied {
+  inPlace: boolean;
+  note?: string;
 }
 
 const runnerKey = (step: PlanStep) => `${step.service} ${step.action}`;
@@ -129,7 +127,7 @@ function runnerFor(step: PlanStep): Runner {
   return runner;
 }
 
-/** Runs `steps` in order; returns how many ran and how many were skipped. */
+/** Runs `steps` in order; returns how many ran and how many were already in place. */
 export async function applyPlan(
   steps: readonly PlanStep[],
   clients: ApplyClients,
@@ -139,21 +137,17 @@ export async function applyPlan(
   let skipped = 0;
   for (const [index, step] of steps.entries()) {
     const number = index + 1;
-    let call = step.check.action;
     try {
-      const runner = runnerFor(step);
-      const request = await withFile(step);
-      if (await runner.inPlace(request, step, clients)) {
-        log(`${number}. ${step.name}: already in place, skipped`);
+      const { inPlace, note } = await runnerFor(step).apply(await withFile(step), step, clients);
+      if (inPlace) {
+        log(`${number}. ${step.name}: already in place${note ? ` (${note})` : ""}, skipped`);
         skipped++;
-        continue;
+      } else {
+        log(`${number}. ${step.name}: done${note ? ` (${note})` : ""}`);
+        ran++;
       }
-      call = step.action;
-      const note = await runner.run(request, step, clients);
-      log(`${number}. ${step.name}: done${note ? ` (${note})` : ""}`);
-      ran++;
     } catch (error) {
-      throw new StepFailed(number, step, call, error);
+      throw new StepFailed(number, step, step.action, error);
     }
   }
   return { ran, skipped };
@@ -210,8 +204,7 @@ function need<T>(client: T | undefined, what: string): T {
 function isAwsNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.name === "NoSuchBucket" ||
-    e?.name === "ResourceNotFoundException" || e?.name === "NoSuchPublicAccessBlockConfiguration" ||
-    e?.$metadata?.httpStatusCode === 404;
+    e?.name === "ResourceNotFoundException" || e?.$metadata?.httpStatusCode === 404;
 }
 
 async function notFoundIsFalse(check: () => Promise<boolean>): Promise<boolean> {
@@ -234,137 +227,79 @@ async function goneIsFalse(work: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-// Looks again after 250 ms, doubling up to pollMs: local endpoints answer at once, AWS in minutes.
-async function waitFor(
-  clients: ApplyClients,
-  what: string,
-  done: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + (clients.waitMs ?? 600_000);
-  for (let attempt = 0; !(await done()); attempt++) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(Math.min(clients.pollMs ?? 10_000, 250 * 2 ** attempt));
-  }
-}
-
-/** The ARN and state of the custom plugin named `name`, or undefined. */
-async function findPlugin(client: KafkaConnectClient, name: string) {
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListCustomPluginsCommand({ namePrefix: name, nextToken }));
-    const found = page.customPlugins?.find((plugin) => plugin.name === name);
-    if (found) return { arn: found.customPluginArn!, state: found.customPluginState };
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return undefined;
-}
-
-/** The ARN of the connector named `name`, or undefined. */
-async function findConnector(client: KafkaConnectClient, name: string) {
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new ListConnectorsCommand({ connectorNamePrefix: name, nextToken }),
-    );
-    const found = page.connectors?.find((c) => c.connectorName === name);
-    if (found) return found.connectorArn!;
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return undefined;
-}
-
-/** Deletes every object in `bucket` (the sink's and any other), a page of 1,000 at a time. */
-async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
-    );
-    const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key! }));
-    if (keys.length > 0) {
-      const answer = await s3.send(
-        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
-      );
-      const failed = answer.Errors?.[0];
-      if (failed) throw new Error(`DeleteObjects ${failed.Key}: ${failed.Code} ${failed.Message}`);
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-}
-
-async function waitForPluginActive(clients: ApplyClients, arn: string): Promise<void> {
-  const client = need(clients.kafkaconnect, "MSK Connect");
-  await waitFor(clients, `custom plugin ${arn} to become ACTIVE`, async () => {
-    const plugin = await client.send(new DescribeCustomPluginCommand({ customPluginArn: arn }));
-    if (plugin.customPluginState === "CREATE_FAILED") {
-      throw new Error(
-        `custom plugin ${arn} is CREATE_FAILED: ${plugin.stateDescription?.message ?? ""}`,
-      );
-    }
-    return plugin.customPluginState === "ACTIVE";
-  });
+/** A runner from a check and a call: in place when the check says so, else the call runs. */
+function checked(
+  inPlace: (request: Request, step: PlanStep, clients: ApplyClients) => Promise<boolean>,
+  run: (request: Request, step: PlanStep, clients: ApplyClients) => Promise<string | void>,
+  remove: Runner["remove"],
+): Runner {
+  return {
+    apply: async (request, step, clients) => {
+      if (await inPlace(request, step, clients)) return { inPlace: true };
+      return { inPlace: false, note: (await run(request, step, clients)) ?? undefined };
+    },
+    remove,
+  };
 }
 
 const md5 = (bytes: Uint8Array): string => createHash("md5").update(bytes).digest("hex");
 
+/**
+ * The buckets the stack itself made (its resources of type AWS::S3::Bucket), emptied, every
+ * version, before CloudFormation can delete them; never a bucket of the same name it did not make.
+ */
+async function stackBuckets(cloudformation: CloudFormationClient, name: string) {
+  const buckets: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await cloudformation.send(
+      new ListStackResourcesCommand({ StackName: name, NextToken: token }),
+    );
+    for (const resource of page.StackResourceSummaries ?? []) {
+      if (
+        resource.ResourceType === "AWS::S3::Bucket" && resource.PhysicalResourceId &&
+        /^(CREATE|UPDATE)_COMPLETE$/.test(resource.ResourceStatus ?? "")
+      ) {
+        buckets.push(resource.PhysicalResourceId);
+      }
+    }
+    token = page.NextToken;
+  } while (token);
+  return buckets;
+}
+
 const RUNNERS: Record<string, Runner> = {
-  "s3 CreateBucket": {
-    inPlace: async (request, step, clients) => {
-      const s3 = need(clients.s3, "S3");
-      let token: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListBucketsCommand({
-            Prefix: String(step.check.request.Prefix),
-            ContinuationToken: token,
-          }),
-        );
-        if (page.Buckets?.some((bucket) => bucket.Name === request.Bucket)) return true;
-        token = page.ContinuationToken;
-      } while (token);
-      return false;
-    },
-    run: async (request, _step, clients) => {
-      await need(clients.s3, "S3").send(new CreateBucketCommand(request as never));
-    },
-    remove: (step, clients) => {
-      const s3 = need(clients.s3, "S3");
-      const bucket = String(step.destroy.request.Bucket);
-      return goneIsFalse(async () => {
-        await emptyBucket(s3, bucket);
-        await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-      });
-    },
-  },
-  "s3 PutPublicAccessBlock": {
-    inPlace: (request, _step, clients) =>
-      notFoundIsFalse(async () => {
-        const answer = await need(clients.s3, "S3").send(
-          new GetPublicAccessBlockCommand({ Bucket: String(request.Bucket) }),
-        );
-        const config = answer.PublicAccessBlockConfiguration ?? {};
-        return Boolean(
-          config.BlockPublicAcls && config.IgnorePublicAcls && config.BlockPublicPolicy &&
-            config.RestrictPublicBuckets,
-        );
-      }),
-    run: async (request, _step, clients) => {
-      await need(clients.s3, "S3").send(new PutPublicAccessBlockCommand(request as never));
+  "cloudformation CreateChangeSet + ExecuteChangeSet": {
+    apply: async (request, _step, clients) => {
+      const name = String(request.StackName);
+      const template = clients.templates?.[name];
+      if (!template) throw new Error(`no synthesized template for stack ${name}`);
+      const parameters: Record<string, string> = {};
+      for (const { ParameterKey } of (request.Parameters ?? []) as { ParameterKey: string }[]) {
+        if (ParameterKey === BOOTSTRAP_PARAMETER) {
+          parameters[ParameterKey] = await need(clients.brokers, "MSK")();
+        }
+      }
+      const result = await deployStack(
+        need(clients.cloudformation, "CloudFormation"),
+        { name, template, parameters },
+        clients.wait,
+      );
+      // "unchanged": the change set was empty (or the template and parameters are the deployed).
+      return { inPlace: result === "unchanged", note: result };
     },
     remove: async (step, clients) => {
-      const s3 = need(clients.s3, "S3");
-      const bucket = String(step.destroy.request.Bucket);
-      // Deleting an absent configuration succeeds, so look first to report it gone.
-      const present = await notFoundIsFalse(async () => {
-        await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }));
-        return true;
-      });
-      if (!present) return false;
-      return goneIsFalse(() => s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucket })));
+      const cloudformation = need(clients.cloudformation, "CloudFormation");
+      const name = String(step.destroy.request.StackName);
+      if (!(await findStack(cloudformation, name))) return false;
+      for (const bucket of await stackBuckets(cloudformation, name)) {
+        await goneIsFalse(() => emptyEveryVersion(need(clients.s3, "S3"), bucket));
+      }
+      return await deleteStack(cloudformation, name, clients.wait);
     },
   },
-  "s3 PutObject": {
-    inPlace: (request, _step, clients) =>
+  "s3 PutObject": checked(
+    (request, _step, clients) =>
       notFoundIsFalse(async () => {
         const head = await need(clients.s3, "S3").send(
           new HeadObjectCommand({ Bucket: String(request.Bucket), Key: String(request.Key) }),
@@ -373,11 +308,11 @@ const RUNNERS: Record<string, Runner> = {
         // then the object is simply uploaded again).
         return head.ETag === `"${md5(request.Body as Uint8Array)}"`;
       }),
-    run: async (request, _step, clients) => {
+    async (request, _step, clients) => {
       await need(clients.s3, "S3").send(new PutObjectCommand(request as never));
       return `${(request.Body as Uint8Array).length} bytes`;
     },
-    remove: async (step, clients) => {
+    async (step, clients) => {
       const s3 = need(clients.s3, "S3");
       const target = {
         Bucket: String(step.destroy.request.Bucket),
@@ -391,129 +326,9 @@ const RUNNERS: Record<string, Runner> = {
       if (!present) return false;
       return goneIsFalse(() => s3.send(new DeleteObjectCommand(target)));
     },
-  },
-  "kafka CreateTopics": {
-    inPlace: async (request, _step, clients) => {
-      const admin = await need(clients.kafkaAdmin, "Kafka admin")();
-      const wanted = (request.topics as { topic: string }[]).map((t) => t.topic);
-      const existing = new Set(await admin.listTopics());
-      return wanted.every((topic) => existing.has(topic));
-    },
-    run: async (request, _step, clients) => {
-      const admin = await need(clients.kafkaAdmin, "Kafka admin")();
-      const topics = request.topics as { topic: string; numPartitions: number }[];
-      await admin.createTopics({ topics, waitForLeaders: true });
-    },
-    remove: async (step, clients) => {
-      const admin = await need(clients.kafkaAdmin, "Kafka admin")();
-      const existing = new Set(await admin.listTopics());
-      const topics = (step.destroy.request.topics as string[]).filter((t) => existing.has(t));
-      if (topics.length === 0) return false;
-      await admin.deleteTopics({ topics });
-      return true;
-    },
-  },
-  "kafkaconnect CreateCustomPlugin": {
-    inPlace: async (request, _step, clients) => {
-      const found = await findPlugin(
-        need(clients.kafkaconnect, "MSK Connect"),
-        String(request.name),
-      );
-      if (!found) return false;
-      await waitForPluginActive(clients, found.arn);
-      return true;
-    },
-    run: async (request, _step, clients) => {
-      const created = await need(clients.kafkaconnect, "MSK Connect").send(
-        new CreateCustomPluginCommand(request as never),
-      );
-      await waitForPluginActive(clients, created.customPluginArn!);
-      return created.customPluginArn;
-    },
-    remove: async (_step, clients) => {
-      const client = need(clients.kafkaconnect, "MSK Connect");
-      const name = connectNames(clients.id).plugin;
-      const plugin = await findPlugin(client, name);
-      if (!plugin) return false;
-      await client.send(new DeleteCustomPluginCommand({ customPluginArn: plugin.arn }));
-      await waitFor(
-        clients,
-        `custom plugin ${name} to be deleted`,
-        async () => (await findPlugin(client, name)) === undefined,
-      );
-      return true;
-    },
-  },
-  "kafkaconnect CreateConnector": {
-    inPlace: async (request, _step, clients) =>
-      (await findConnector(
-        need(clients.kafkaconnect, "MSK Connect"),
-        String(request.connectorName),
-      )) !== undefined,
-    run: async (request, _step, clients) => {
-      const client = need(clients.kafkaconnect, "MSK Connect");
-      const pluginName = connectNames(clients.id).plugin;
-      const plugin = await findPlugin(client, pluginName);
-      if (!plugin) {
-        throw new Error(`custom plugin ${pluginName} not found; its step must run first`);
-      }
-      const body = JSON.parse(
-        JSON.stringify(request).replaceAll(pluginArnPlaceholder(clients.id), plugin.arn),
-      );
-      const created = await client.send(new CreateConnectorCommand(body));
-      return `${created.connectorArn}; MSK Connect takes about 10 minutes to reach RUNNING`;
-    },
-    remove: async (_step, clients) => {
-      const client = need(clients.kafkaconnect, "MSK Connect");
-      const name = connectNames(clients.id).connector;
-      const arn = await findConnector(client, name);
-      if (!arn) return false;
-      await client.send(new DeleteConnectorCommand({ connectorArn: arn }));
-      await waitFor(
-        clients,
-        `connector ${name} to be deleted`,
-        async () => (await findConnector(client, name)) === undefined,
-      );
-      return true;
-    },
-  },
-  "kinesis CreateStream": {
-    inPlace: (request, _step, clients) =>
-      notFoundIsFalse(async () => {
-        await need(clients.kinesis, "Kinesis").send(
-          new DescribeStreamSummaryCommand({ StreamName: String(request.StreamName) }),
-        );
-        return true;
-      }),
-    run: async (request, _step, clients) => {
-      const kinesis = need(clients.kinesis, "Kinesis");
-      await kinesis.send(new CreateStreamCommand(request as never));
-      await waitFor(clients, `stream ${request.StreamName} to become ACTIVE`, async () => {
-        const { StreamDescriptionSummary: summary } = await kinesis.send(
-          new DescribeStreamSummaryCommand({ StreamName: String(request.StreamName) }),
-        );
-        return summary?.StreamStatus === "ACTIVE";
-      });
-    },
-    remove: (step, clients) => {
-      const kinesis = need(clients.kinesis, "Kinesis");
-      const StreamName = String(step.destroy.request.StreamName);
-      return goneIsFalse(async () => {
-        await kinesis.send(new DeleteStreamCommand({ StreamName }));
-        await waitFor(clients, `stream ${StreamName} to be deleted`, async () => {
-          try {
-            await kinesis.send(new DescribeStreamSummaryCommand({ StreamName }));
-            return false;
-          } catch (error) {
-            if (isAwsNotFound(error)) return true;
-            throw error;
-          }
-        });
-      });
-    },
-  },
-  "databricks POST /api/2.0/workspace/mkdirs": {
-    inPlace: async (request, _step, clients) => {
+  ),
+  "databricks POST /api/2.0/workspace/mkdirs": checked(
+    async (request, _step, clients) => {
       try {
         const status = await need(clients.databricks, "Databricks").call(
           "GET",
@@ -527,14 +342,14 @@ const RUNNERS: Record<string, Runner> = {
         throw error;
       }
     },
-    run: async (request, _step, clients) => {
+    async (request, _step, clients) => {
       await need(clients.databricks, "Databricks").call(
         "POST",
         "/api/2.0/workspace/mkdirs",
         request,
       );
     },
-    remove: (step, clients) =>
+    (step, clients) =>
       goneIsFalse(() =>
         need(clients.databricks, "Databricks").call(
           "POST",
@@ -542,9 +357,9 @@ const RUNNERS: Record<string, Runner> = {
           step.destroy.request,
         )
       ),
-  },
-  "databricks POST /api/2.0/workspace/import": {
-    inPlace: async (request, step, clients) => {
+  ),
+  "databricks POST /api/2.0/workspace/import": checked(
+    async (request, step, clients) => {
       try {
         const exported = await need(clients.databricks, "Databricks").call(
           "GET",
@@ -557,14 +372,14 @@ const RUNNERS: Record<string, Runner> = {
         throw error;
       }
     },
-    run: async (request, _step, clients) => {
+    async (request, _step, clients) => {
       await need(clients.databricks, "Databricks").call(
         "POST",
         "/api/2.0/workspace/import",
         request,
       );
     },
-    remove: (step, clients) =>
+    (step, clients) =>
       goneIsFalse(() =>
         need(clients.databricks, "Databricks").call(
           "POST",
@@ -572,58 +387,145 @@ const RUNNERS: Record<string, Runner> = {
           step.destroy.request,
         )
       ),
+  ),
+  "databricks POST /api/2.1/jobs/create": {
+    apply: async (request, _step, clients) => {
+      const workspace = need(clients.databricks, "Databricks");
+      const jobId = await findJob(workspace, jobNameIn(request));
+      if (jobId === undefined) {
+        const { job_id } = await workspace.call("POST", "/api/2.1/jobs/create", request);
+        return { inPlace: false, note: `job ${job_id}` };
+      }
+      const { settings } = await workspace.call("GET", "/api/2.1/jobs/get", { job_id: jobId });
+      if (hasSettings(settings, request)) return { inPlace: true };
+      await workspace.call("POST", "/api/2.1/jobs/reset", {
+        job_id: jobId,
+        new_settings: request,
+      });
+      return { inPlace: false, note: `job ${jobId} reset to these settings` };
+    },
+    remove: async (step, clients) => {
+      const workspace = need(clients.databricks, "Databricks");
+      const jobId = await findJob(workspace, jobNameIn(step.request));
+      if (jobId === undefined) return false;
+      await workspace.call("POST", "/api/2.1/jobs/runs/cancel-all", { job_id: jobId });
+      await workspace.call("POST", "/api/2.1/jobs/delete", { job_id: jobId });
+      return true;
+    },
+  },
+  "databricks POST /api/2.1/jobs/run-now": {
+    apply: async (_request, step, clients) => {
+      const workspace = need(clients.databricks, "Databricks");
+      const jobId = await namedJob(step, clients);
+      if (jobId === undefined) throw new Error(`${step.request.job_id}: no such job`);
+      if ((await activeRuns(workspace, jobId)).length > 0) return { inPlace: true };
+      const { run_id } = await workspace.call("POST", "/api/2.1/jobs/run-now", { job_id: jobId });
+      return { inPlace: false, note: `run ${run_id}` };
+    },
+    remove: async (step, clients) => {
+      const workspace = need(clients.databricks, "Databricks");
+      const jobId = await namedJob(step, clients);
+      if (jobId === undefined || (await activeRuns(workspace, jobId)).length === 0) return false;
+      await workspace.call("POST", "/api/2.1/jobs/runs/cancel-all", { job_id: jobId });
+      return true;
+    },
   },
 };
+
+/** The id of the job named `name`, or undefined (jobs/list filters by exact name). */
+async function findJob(workspace: DatabricksWorkspace, name: string): Promise<number | undefined> {
+  const { jobs = [] } = await workspace.call("GET", "/api/2.1/jobs/list", { name }) as {
+    jobs?: { job_id: number; settings?: { name?: string } }[];
+  };
+  return jobs.find((job) => job.settings?.name === name)?.job_id;
+}
+
+/** True when every field of `wanted` is in `got` with the same value (the API adds defaults). */
+function hasSettings(got: unknown, wanted: unknown): boolean {
+  if (typeof wanted !== "object" || wanted === null) return got === wanted;
+  if (typeof got !== "object" || got === null) return false;
+  if (Array.isArray(wanted)) {
+    return Array.isArray(got) && got.length === wanted.length &&
+      wanted.every((item, index) => hasSettings(got[index], item));
+  }
+  return Object.entries(wanted).every(([key, value]) =>
+    hasSettings((got as Record<string, unknown>)[key], value)
+  );
+}
+
+/** The active runs of a job. */
+async function activeRuns(workspace: DatabricksWorkspace, jobId: number): Promise<number[]> {
+  const { runs = [] } = await workspace.call("GET", "/api/2.1/jobs/runs/list", {
+    job_id: jobId,
+    active_only: true,
+  }) as { runs?: { run_id: number }[] };
+  return runs.map((run) => run.run_id);
+}
+
+const jobNameIn = (request: Request): string => String(request.name);
+
+/** The job a run-now or cancel step names as `<id of job NAME>`. */
+async function namedJob(step: PlanStep, clients: ApplyClients): Promise<number | undefined> {
+  const name = /^<id of job (.+)>$/.exec(String(step.request.job_id))?.[1];
+  if (!name) throw new Error(`${step.name}: no job named in ${step.request.job_id}`);
+  return await findJob(need(clients.databricks, "Databricks"), name);
+}
 
 /**
  * Clients for the real services, from the AWS credential chain and
  * DATABRICKS_TOKEN, or for the local endpoints `endpoints` names. Each AWS
  * client tags a failed call's error with the command's name, for StepFailed.
+ * A local CloudFormation endpoint (moto) is deployed to with
+ * CreateStack/UpdateStack: moto's change sets publish no exports.
  */
 export function awsClients(
   settings: AwsSettings,
+  stacks: readonly SynthesizedStack[],
   databricksToken: string,
-  endpoints: AwsEndpoints = { kafkaAuth: "iam" },
-): ApplyClients & { close(): Promise<void> } {
+  endpoints: AwsEndpoints = {},
+): ApplyClients & { close(): void } {
   const region = settings.region;
-  let admin: Admin | undefined;
+  let brokers: string | undefined = settings.kafkaBrokers;
   const local = { requestHandler: new NodeHttpHandler({ connectionTimeout: 5000 }) };
-  return {
+  const at = (endpoint: string | undefined) =>
+    endpoint ? { region, endpoint, ...local } : { region };
+  const cloudformation = tagCalls(new CloudFormationClient(at(endpoints.cloudformation)));
+  const kafka = tagCalls(new KafkaClient(at(endpoints.kafka)));
+  const s3 = tagCalls(s3Client({ region, endpoint: endpoints.s3 }));
+  const clients: ApplyClients = {
     id: settings.id,
-    s3: tagCalls(s3Client({ region, endpoint: endpoints.s3 })),
-    kafkaconnect: tagCalls(
-      new KafkaConnectClient(
-        endpoints.kafkaconnect
-          ? { region, endpoint: endpoints.kafkaconnect, ...local }
-          : { region },
-      ),
+    cloudformation,
+    s3,
+    templates: Object.fromEntries(
+      stacks.map((stack) => [stack.name, JSON.stringify(stack.template)]),
     ),
-    kinesis: tagCalls(
-      endpoints.kinesis
-        ? kinesisClient({ region, endpoint: endpoints.kinesis })
-        : new KinesisClient({ region }),
-    ),
-    kafkaAdmin: async () => {
-      if (!admin) {
-        const kafka = await kafkaClient(
-          { brokers: listSetting(settings.kafkaBrokers), auth: endpoints.kafkaAuth },
-          "pinpipe-infra",
-          region,
-        );
-        admin = kafka.admin();
-        await admin.connect();
+    wait: endpoints.cloudformation ? { changeSets: false, pollMs: 500 } : {},
+    brokers: async () => {
+      if (brokers) return brokers;
+      const network = await findStack(cloudformation, stackNames(settings.id).network);
+      const clusterArn = outputsOf(network).ClusterArn;
+      if (!clusterArn) {
+        throw new Error(`stack ${stackNames(settings.id).network} has no ClusterArn output yet`);
       }
-      return admin;
+      const answer = await kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
+      brokers = answer.BootstrapBrokerStringSaslIam;
+      if (!brokers) throw new Error(`MSK cluster ${clusterArn} has no IAM bootstrap brokers`);
+      return brokers;
     },
     databricks: new DatabricksWorkspace(settings.databricksHost, databricksToken),
-    close: async () => {
-      await admin?.disconnect();
+  };
+  return {
+    ...clients,
+    close: () => {
+      cloudformation.destroy();
+      kafka.destroy();
+      s3.destroy();
     },
   };
 }
 
 /** Adds the command's name to any error the client's calls throw (`$pinpipeCall`). */
-function tagCalls<T extends S3Client | KafkaConnectClient | KinesisClient>(client: T): T {
+function tagCalls<T extends S3Client | CloudFormationClient | KafkaClient>(client: T): T {
   (client.middlewareStack as unknown as {
     add(middleware: unknown, options: { step: string; name: string }): void;
   }).add(

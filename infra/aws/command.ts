@@ -1,12 +1,15 @@
 /**
- * `./infra.sh aws plan|apply|destroy` (= `deno run -A infra/aws/command.ts ...`):
- * provisions pinpipe's AWS side, idempotently, and removes it. `plan` prints
- * every step and the exact JSON it would send, with no credentials and no
- * call to AWS; `apply` runs the steps with the AWS SDK, kafkajs (IAM) and the
- * Databricks REST API, skipping those already in place; `destroy` removes
- * what the steps made, last first, skipping what is already gone. Settings
- * come from the environment (PINPIPE_AWS_*_ENDPOINT point the calls at local
- * endpoints, as `./infra.sh rehearse` does); see docs/aws.md.
+ * `./infra.sh aws synth|diff|plan|apply|destroy` (= `deno run -A
+ * infra/aws/command.ts ...`): provisions pinpipe's AWS side, idempotently,
+ * and removes it. `plan` shows what each stack's deploy would change and
+ * every other step with the exact JSON it would send, with no credentials
+ * and no call to AWS; `apply` deploys the CDK app's stacks through
+ * CloudFormation in dependency order and runs the steps CloudFormation
+ * cannot (uploads, topics, Databricks), skipping what is in place;
+ * `destroy` removes what the steps made, last first, skipping what is
+ * already gone. Settings come from the environment (PINPIPE_AWS_*_ENDPOINT
+ * point the calls at local endpoints, as `./infra.sh rehearse` does); see
+ * docs/aws.md.
  *
  * @example
  * ```ts
@@ -18,6 +21,7 @@ import { parseFlags } from "../../src/core/cli.ts";
 import { CliError, HelpRequested, UsageError } from "../../src/core/errors.ts";
 import { applyPlan, awsClients, destroyPlan, StepFailed } from "./apply.ts";
 import { buildPlan, type PlanSources } from "./plan.ts";
+import { stackNames } from "./cdk/names.ts";
 import { renderPlan } from "./render_plan.ts";
 import { synthesize, type Template } from "./synth.ts";
 import { diffTemplates, renderDiff } from "./template_diff.ts";
@@ -25,6 +29,7 @@ import {
   applyBlockers,
   AWS_SETTINGS,
   type AwsSettings,
+  BROKERS_SETTING,
   ENDPOINT_SETTINGS,
   isPlaceholder,
   readAwsSettings,
@@ -37,27 +42,35 @@ import {
 // tests/support/processes.ts: infra imports no test code.
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-const USAGE =
-  `Usage: ./infra.sh aws synth --out DIR | diff --against DIR | plan | apply | destroy [--yes]
+const USAGE = `Usage: ./infra.sh aws synth --out DIR | diff --against DIR | plan [--against DIR]
+                    | apply | destroy [--yes]
 
   synth     write the CDK app's CloudFormation templates to DIR as <stack>.template.json (and
             <stack>.parameters.json for parameters without a default); offline, no credentials
   diff      what changed in each stack's template since the ones in DIR (a previous synth, or
             the deployed ones saved there), resource by resource, like cdk diff; offline
-  plan      print every step and the exact request it would send; calls nothing
-  apply     run the steps in order, skipping those already in place; stops at the first failure
-  destroy   remove what apply made, last step first, skipping what is already gone; asks first
-            on a terminal, and needs --yes without one
+  plan      what apply would do: each stack's resources as its deploy would change them
+            (against the templates in DIR, else against nothing deployed yet), and every other
+            step with the exact request it would send; offline, no credentials
+  apply     deploy the stacks through CloudFormation change sets, in order (network, data,
+            pipeline), with what CloudFormation cannot do between and after them: the plugin
+            zip, DAG and requirements uploads; the Databricks notebooks, the batch and streaming
+            jobs (reset when their settings differ), the streaming job started (the client host
+            makes the topics); what is unchanged is left as it is; stops at the first failure,
+            naming the resource and AWS's reason
+  destroy   remove what apply made, last step first (the jobs' runs cancelled, each stack after
+            emptying the buckets it made), skipping what is already gone; asks first on a
+            terminal, and needs --yes without one
 
-Settings (environment): PINPIPE_ID, AWS_REGION (us-east-1), PINPIPE_KAFKA_BROKERS,
-PINPIPE_MSK_SUBNETS, PINPIPE_MSK_SECURITY_GROUPS, PINPIPE_MSK_CONNECT_ROLE_ARN,
-PINPIPE_S3_SINK_PLUGIN_ZIP, PINPIPE_MWAA_BUCKET, DATABRICKS_HOST; apply and destroy also
-need AWS credentials and DATABRICKS_TOKEN. Local endpoints instead of AWS (a rehearsal):
-${Object.values(ENDPOINT_SETTINGS).join(", ")}, PINPIPE_KAFKA_AUTH=none;
-PINPIPE_DAGS_DIR: the folder holding <id>_dag.py (default dags).
+Settings (environment): PINPIPE_ID, AWS_REGION (us-east-1), PINPIPE_S3_SINK_PLUGIN_ZIP,
+DATABRICKS_HOST; ${BROKERS_SETTING.name} (default: asked of MSK after the network stack);
+apply and destroy also need AWS credentials and DATABRICKS_TOKEN. PINPIPE_DAGS_DIR: the folder
+holding <id>_dag.py (default dags). Local endpoints instead of AWS (a rehearsal):
+${Object.values(ENDPOINT_SETTINGS).join(", ")}; a local CloudFormation endpoint
+is deployed to with CreateStack/UpdateStack (moto's change sets publish no exports).
 The templates also read (all optional): ${
-    Object.values(STACK_SETTINGS).map((spec) => spec.name).join(", ")
-  }. See docs/aws.md.`;
+  Object.values(STACK_SETTINGS).map((spec) => spec.name).join(", ")
+}. See docs/aws.md.`;
 
 /** The plan for `env`, with the repository's notebooks/ and dags/ (paths shown relative). */
 export function planFor(
@@ -115,10 +128,38 @@ function missingFiles(steps: ReturnType<typeof buildPlan>, settings: AwsSettings
   });
 }
 
+/** Each stack's template against the one in `against` (none there: not deployed yet), as text. */
+async function stackChanges(
+  env: Record<string, string | undefined>,
+  against: string | undefined,
+): Promise<string[]> {
+  const out = await Deno.makeTempDir({ prefix: "pinpipe-diff-" });
+  try {
+    const changes: string[] = [];
+    for (const stack of await synthesize(readStackSettings(env), out)) {
+      const before = against === undefined ? undefined : await Deno.readTextFile(
+        `${against}/${stack.name}.template.json`,
+      ).then(
+        (text) => JSON.parse(text) as Template,
+        (error) => {
+          if (error instanceof Deno.errors.NotFound) return undefined;
+          throw error;
+        },
+      );
+      changes.push(renderDiff(stack.name, diffTemplates(before, stack.template)).trimEnd());
+    }
+    return changes;
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
 /** Asks on the terminal; true when the answer is the pipeline id. */
 async function confirmed(id: string, steps: number): Promise<boolean> {
-  const question = `Remove pipeline ${id}'s AWS resources (${steps} steps, the bucket's objects ` +
-    `included)? Type the pipeline id to confirm: `;
+  const names = stackNames(id);
+  const question =
+    `Remove pipeline ${id}'s AWS resources (${steps} steps: stacks ${names.pipeline}, ` +
+    `${names.data} with its buckets' objects, ${names.network})? Type the pipeline id to confirm: `;
   await Deno.stdout.write(new TextEncoder().encode(question));
   const buffer = new Uint8Array(256);
   const read = await Deno.stdin.read(buffer);
@@ -145,10 +186,10 @@ export async function main(
       !["synth", "diff", "plan", "apply", "destroy"].includes(command ?? "") || extra.length > 0 ||
       (flags.yes !== undefined && command !== "destroy") ||
       (flags.out !== undefined && command !== "synth") ||
-      (flags.against !== undefined && command !== "diff")
+      (flags.against !== undefined && command !== "diff" && command !== "plan")
     ) {
       throw new UsageError(
-        `expected "synth --out DIR", "diff --against DIR", "plan", "apply" or "destroy [--yes]", got "${
+        `expected "synth --out DIR", "diff --against DIR", "plan [--against DIR]", "apply" or "destroy [--yes]", got "${
           args.join(" ")
         }"\n\n${USAGE}`,
       );
@@ -168,25 +209,18 @@ export async function main(
     if (command === "diff") {
       const against = typeof flags.against === "string" ? flags.against.trim() : "";
       if (!against) throw new UsageError("diff needs --against DIR, the templates to compare with");
-      const out = await Deno.makeTempDir({ prefix: "pinpipe-diff-" });
-      try {
-        for (const stack of await synthesize(readStackSettings(env), out)) {
-          const before = await Deno.readTextFile(`${against}/${stack.name}.template.json`).then(
-            (text) => JSON.parse(text) as Template,
-            (error) => {
-              if (error instanceof Deno.errors.NotFound) return undefined;
-              throw error;
-            },
-          );
-          console.log(renderDiff(stack.name, diffTemplates(before, stack.template)).trimEnd());
-        }
-      } finally {
-        await Deno.remove(out, { recursive: true });
-      }
+      for (const change of await stackChanges(env, against)) console.log(change);
       return 0;
     }
     const { settings, text, steps } = planFor(env);
     if (command === "plan") {
+      const against = typeof flags.against === "string" ? flags.against.trim() : undefined;
+      console.log(
+        `What each stack's deploy changes (against ${
+          against ? `the templates in ${against}` : "nothing deployed yet"
+        }; + added, - removed, ~ modified):\n`,
+      );
+      for (const change of await stackChanges(env, against)) console.log(`${change}\n`);
       console.log(text.trimEnd());
       return 0;
     }
@@ -194,6 +228,12 @@ export async function main(
     // destroy reads no local file, so a plugin zip no longer at hand does not stop it.
     const blockers = applyBlockers(settings, env, command === "apply" ? isFile : () => true);
     if (command === "apply") blockers.push(...missingFiles(steps, settings));
+    let stackSettings;
+    try {
+      stackSettings = readStackSettings(env);
+    } catch (error) {
+      blockers.push((error as Error).message);
+    }
     if (blockers.length > 0) {
       throw new CliError(
         `${command} needs these before it calls anything:\n  ${blockers.join("\n  ")}\n` +
@@ -212,7 +252,14 @@ export async function main(
         return 1;
       }
     }
-    const clients = awsClients(settings, env.DATABRICKS_TOKEN!.trim(), endpoints);
+    // Apply deploys the templates synthesized now, from these settings; destroy needs none.
+    const templates = await Deno.makeTempDir({ prefix: "pinpipe-templates-" });
+    const stacks = command === "apply"
+      ? await synthesize(stackSettings!, templates).finally(() =>
+        Deno.remove(templates, { recursive: true })
+      )
+      : (await Deno.remove(templates), []);
+    const clients = awsClients(settings, stacks, env.DATABRICKS_TOKEN!.trim(), endpoints);
     const before = Deno.cwd();
     Deno.chdir(ROOT);
     try {
@@ -225,7 +272,7 @@ export async function main(
       }
     } finally {
       Deno.chdir(before);
-      await clients.close();
+      clients.close();
     }
     return 0;
   } catch (error) {

@@ -1,36 +1,28 @@
 /**
  * The AWS account and Databricks workspace of a rehearsal, on this machine:
- * the MSK Connect and Databricks stand-ins started here, the S3 endpoint
- * (moto) and Kinesis (kinesalite) and the broker given, and what the real
- * account has before `apply` (the MWAA environment's bucket, the S3 sink
- * plugin zip, the DAG file named for the pipeline id). `env` is the
- * environment `./infra.sh aws apply|destroy` runs with against all of it.
+ * moto (CloudFormation, S3, Kinesis, IAM, API Gateway, EC2) as the account,
+ * with a VPC already in it (a stack of its own, as an account's existing
+ * VPC would be), the given broker as MSK's, the Databricks stand-in started
+ * here, and the local files `apply` uploads (an S3 sink plugin zip, the DAG
+ * named for the pipeline id, its requirements). `env` is the environment
+ * `./infra.sh aws apply|destroy` runs with against all of it.
  *
  * @example
  * ```ts
  * import { prepareLocalAws } from "./local_aws.ts";
  * const local = await prepareLocalAws({
  *   id: "0123456789ab",
- *   s3Endpoint: "http://127.0.0.1:14566",
- *   kinesisEndpoint: "http://127.0.0.1:14567",
+ *   endpoint: "http://127.0.0.1:14566",
  *   brokers: "127.0.0.1:19092",
  * });
  * // ... deno run -A infra/aws/command.ts apply, with local.env ...
  * await local.close();
  * ```
  */
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  ListObjectsV2Command,
-} from "@aws-sdk/client-s3";
-import { s3Client } from "../../src/util/s3_client.ts";
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { type DatabricksStandIn, startDatabricksStandIn } from "../local/stand_ins/databricks.ts";
-import {
-  type KafkaConnectStandIn,
-  startKafkaConnectStandIn,
-} from "../local/stand_ins/kafkaconnect.ts";
+import { deleteStack, deployStack, findStack, outputsOf } from "./cloudformation.ts";
 import { MWAA_REQUIREMENTS } from "./plan.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -39,39 +31,78 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const DAG_TEMPLATE = `${ROOT}dags/0123456789ab_dag.py`;
 
 // An empty zip archive (its end-of-central-directory record alone): a real zip, holding nothing.
+// moto does not make MSK Connect plugins, so nothing reads it: it is uploaded, and listed.
 const EMPTY_ZIP = new Uint8Array([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
 
-/** Local credentials for the SDK's chain: moto and kinesalite check only that requests are signed. */
+/** Local credentials for the SDK's chain: moto checks only that requests are signed. */
 export const LOCAL_CREDENTIALS = {
   AWS_ACCESS_KEY_ID: "pinpipe-local",
   AWS_SECRET_ACCESS_KEY: "pinpipe-local",
 } as const;
 
+/** The region of every rehearsal. */
+export const LOCAL_REGION = "us-east-1";
+
 /** A rehearsal's local account; `close` removes what `prepareLocalAws` made. */
 export interface LocalAws {
   env: Record<string, string>;
-  kafkaconnect: KafkaConnectStandIn;
   databricks: DatabricksStandIn;
-  /** The folder holding `<id>_dag.py`, as MWAA's bucket will. */
+  /** The folder holding `<id>_dag.py`. */
   dagsDir: string;
-  mwaaBucket: string;
+  /** The stack holding the account's VPC (not the app's: deleted by `close`). */
+  vpcStack: string;
   close(): Promise<void>;
 }
 
+/** The account's VPC: three private and three public subnets, one of each per zone. */
+export function accountVpcTemplate(region = LOCAL_REGION): string {
+  const subnet = (index: number, kind: string) => ({
+    Type: "AWS::EC2::Subnet",
+    Properties: {
+      VpcId: { Ref: "Vpc" },
+      CidrBlock: `10.50.${index}.0/24`,
+      AvailabilityZone: `${region}${"abc"[index % 3]}`,
+      Tags: [{ Key: "Name", Value: `${kind}-${index % 3}` }],
+    },
+  });
+  const resources: Record<string, unknown> = {
+    Vpc: { Type: "AWS::EC2::VPC", Properties: { CidrBlock: "10.50.0.0/16" } },
+  };
+  const outputs: Record<string, unknown> = { VpcId: { Value: { Ref: "Vpc" } } };
+  for (let i = 0; i < 6; i++) {
+    const kind = i < 3 ? "Private" : "Public";
+    resources[`${kind}${i % 3}`] = subnet(i, kind);
+    outputs[`${kind}${i % 3}`] = { Value: { Ref: `${kind}${i % 3}` } };
+  }
+  return JSON.stringify({ Resources: resources, Outputs: outputs });
+}
+
+/** A CloudFormation client for a local endpoint. */
+export function localCloudFormation(endpoint: string): CloudFormationClient {
+  return new CloudFormationClient({
+    region: LOCAL_REGION,
+    endpoint,
+    credentials: {
+      accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
+      secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+    },
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5000 }),
+  });
+}
+
 /**
- * Starts the stand-ins (on `ports`, 0 for any free port), makes the MWAA
- * bucket in the S3 endpoint, and writes the plugin zip and the DAG copy to
- * a temporary folder.
+ * Makes the account's VPC in `endpoint` (moto), starts the Databricks
+ * stand-in (on `port`, 0 for any free one), and writes the plugin zip and
+ * the DAG copy to a temporary folder.
  */
 export async function prepareLocalAws(options: {
   id: string;
-  s3Endpoint: string;
-  kinesisEndpoint: string;
+  endpoint: string;
   brokers: string;
-  ports?: { kafkaconnect?: number; databricks?: number };
-  region?: string;
+  databricksPort?: number;
 }): Promise<LocalAws> {
-  const { id, s3Endpoint, region = "us-east-1" } = options;
+  const { id, endpoint } = options;
+  const region = LOCAL_REGION;
   const token = `dapi-local-${crypto.randomUUID()}`;
   const dir = await Deno.makeTempDir({ prefix: `pinpipe-local-aws-${id}-` });
   const dagsDir = `${dir}/dags`;
@@ -81,29 +112,22 @@ export async function prepareLocalAws(options: {
   const pluginZip = `${dir}/confluentinc-kafka-connect-s3-10.5.13.zip`;
   await Deno.writeFile(pluginZip, EMPTY_ZIP);
 
-  const mwaaBucket = `pinpipe-mwaa-${id}`;
-  const s3 = s3Client({
-    region,
-    endpoint: s3Endpoint,
-    credentials: {
-      accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
-      secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-    },
-  });
-  const kafkaconnect = startKafkaConnectStandIn({
-    port: options.ports?.kafkaconnect ?? 0,
-    s3Endpoint,
-  });
-  const databricks = startDatabricksStandIn({ port: options.ports?.databricks ?? 0, token });
+  const cloudformation = localCloudFormation(endpoint);
+  const vpcStack = `pinpipe-${id}-rehearsal-account-vpc`;
+  const databricks = startDatabricksStandIn({ port: options.databricksPort ?? 0, token });
   const close = async () => {
-    await emptyAndDelete(s3, mwaaBucket).catch(() => {});
-    s3.destroy();
-    await kafkaconnect.close();
+    await deleteStack(cloudformation, vpcStack, { pollMs: 500 }).catch(() => {});
+    cloudformation.destroy();
     await databricks.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
+  let vpc: Record<string, string>;
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: mwaaBucket }));
+    await deployStack(cloudformation, { name: vpcStack, template: accountVpcTemplate() }, {
+      changeSets: false,
+      pollMs: 500,
+    });
+    vpc = outputsOf(await findStack(cloudformation, vpcStack));
   } catch (error) {
     await close();
     throw error;
@@ -113,32 +137,22 @@ export async function prepareLocalAws(options: {
       ...LOCAL_CREDENTIALS,
       PINPIPE_ID: id,
       AWS_REGION: region,
+      PINPIPE_VPC_ID: vpc.VpcId,
+      PINPIPE_MSK_SUBNETS: [0, 1, 2].map((i) => vpc[`Private${i}`]).join(","),
+      PINPIPE_PUBLIC_SUBNETS: [0, 1, 2].map((i) => vpc[`Public${i}`]).join(","),
+      PINPIPE_AVAILABILITY_ZONES: ["a", "b", "c"].map((zone) => `${region}${zone}`).join(","),
       PINPIPE_KAFKA_BROKERS: options.brokers,
       PINPIPE_KAFKA_AUTH: "none",
-      PINPIPE_MSK_SUBNETS: "subnet-0local1,subnet-0local2",
-      PINPIPE_MSK_SECURITY_GROUPS: "sg-0local",
-      PINPIPE_MSK_CONNECT_ROLE_ARN: "arn:aws:iam::123456789012:role/pinpipe-msk-connect",
       PINPIPE_S3_SINK_PLUGIN_ZIP: pluginZip,
-      PINPIPE_MWAA_BUCKET: mwaaBucket,
       PINPIPE_DAGS_DIR: dagsDir,
       DATABRICKS_HOST: databricks.url,
       DATABRICKS_TOKEN: token,
-      PINPIPE_AWS_S3_ENDPOINT: s3Endpoint,
-      PINPIPE_AWS_KAFKACONNECT_ENDPOINT: kafkaconnect.url,
-      PINPIPE_AWS_KINESIS_ENDPOINT: options.kinesisEndpoint,
+      PINPIPE_AWS_CLOUDFORMATION_ENDPOINT: endpoint,
+      PINPIPE_AWS_S3_ENDPOINT: endpoint,
     },
-    kafkaconnect,
     databricks,
     dagsDir,
-    mwaaBucket,
+    vpcStack,
     close,
   };
-}
-
-async function emptyAndDelete(s3: ReturnType<typeof s3Client>, bucket: string): Promise<void> {
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-  for (const object of listed.Contents ?? []) {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key! }));
-  }
-  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
 }

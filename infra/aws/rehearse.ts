@@ -1,20 +1,20 @@
 /**
  * `./infra.sh rehearse` (= `deno task rehearse`): the AWS run, dressed
- * rehearsal, on this machine. The local stack with its AWS endpoints (moto
- * for S3, kinesalite for Kinesis, the broker for MSK) and the stand-ins for
- * MSK Connect and Databricks take the place of the account; then, in order:
- * `aws apply`, `aws apply` again (nothing to do), `batch`, `sink` to the
- * s3:// bucket apply made, `sim` from that bucket, `stream`, `consume`, the
- * DAG's task on real Airflow submitting the notebook apply imported; then
- * the CDK app's templates, cfn-lint clean, deployed to moto's CloudFormation
- * under a second id (twice: nothing changes), the REST API read back, and
- * `batch` + `sink` and `stream` using the bucket and streams the stacks made
- * (rehearse_cloudformation.ts); what moto does not model shows as
- * "schema-checked only", never as passed; and `aws destroy` (then again:
- * nothing left). Each step runs the command as a user would, under a fresh
- * pipeline id. Prints a table of the steps with
- * pass or fail and times; exits 1 when one fails (the rest are skipped but
- * destroy, which always runs to leave nothing behind).
+ * rehearsal, on this machine. moto's server is the account (CloudFormation,
+ * S3, Kinesis, IAM, API Gateway, EC2), the shared broker stands for MSK's,
+ * and a stand-in for Databricks; then, in order, each command run as a user
+ * would under a fresh pipeline id: the templates, cfn-lint clean; `aws
+ * apply` deploying the stacks to moto's CloudFormation with the steps around
+ * them, and `aws apply` again (nothing changes); what moto made, listed, and
+ * the REST API's routes read back; the topics made as the client host's
+ * user data would (moto runs none); `batch` to them, `sink`
+ * to the bucket the stack made, `sim` from it, `stream` to the streams the
+ * stack made, `consume`; the DAG's task on real Airflow submitting the
+ * notebook apply imported; what moto does not model named "schema-checked
+ * only", never passed; and `aws destroy` (everything listed afterwards:
+ * nothing may be left), then again (nothing to remove). Prints a table of
+ * the steps with pass or fail and times; exits 1 when one fails (the rest
+ * are skipped but destroy, which always runs to leave nothing behind).
  *
  * @example
  * ```ts
@@ -29,19 +29,20 @@ import { randomId } from "../local/stack_admin.ts";
 import { motoAnswers } from "../local/stand_ins/moto.ts";
 import { type LocalAws, prepareLocalAws } from "./local_aws.ts";
 import { planFor } from "./command.ts";
-import { CloudFormationRehearsal } from "./rehearse_cloudformation.ts";
+import { StackChecks } from "./rehearse_cloudformation.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 const USAGE = `Usage: ./infra.sh rehearse [--rows N] [--keep-moto]
 
 Runs the AWS deployment and the pipeline against local endpoints, end to end: the local
-stack with moto (./infra.sh local up --aws), aws apply, aws apply again (must change
-nothing), batch, sink to s3://, sim from s3://, stream, consume, the DAG's task against a
-Databricks stand-in; the CDK app's templates linted and deployed to moto's CloudFormation,
-deployed again, and used by batch, sink and stream; aws destroy, aws destroy again. Prints
-each step with pass/fail and its time (MSK, MSK Connect and MWAA: "schema-checked only");
-exits 1 if any failed.
+stack with moto (./infra.sh local up --aws) as the account; the CDK app's templates linted;
+aws apply (the stacks deployed to moto's CloudFormation, the topics, uploads and Databricks
+imports around them), aws apply again (must change nothing); what the stacks made listed and
+the REST API read back; batch, sink to the stack's bucket, sim from it, stream to the stack's
+streams, consume, the DAG's task against a Databricks stand-in; aws destroy (then nothing of
+the pipeline may be left), aws destroy again. Prints each step with pass/fail and its time
+(MSK, MSK Connect and MWAA: "schema-checked only"); exits 1 if any failed.
 
   --rows N      rows per table that batch and stream send (default 2000)
   --keep-moto   leave moto running when this run started it (default: stop it)
@@ -107,16 +108,16 @@ export async function rehearse(
 ): Promise<number> {
   const id = randomId();
   const motoPort = Number(Deno.env.get("PINPIPE_MOTO_PORT") ?? 14566);
-  const s3Endpoint = `http://127.0.0.1:${motoPort}`;
-  const kinesisEndpoint = `http://127.0.0.1:${Deno.env.get("PINPIPE_KINESIS_PORT") ?? 14567}`;
+  const endpoint = `http://127.0.0.1:${motoPort}`;
   const brokers = `127.0.0.1:${Deno.env.get("PINPIPE_KAFKA_PORT") ?? 19092}`;
   const work = await Deno.makeTempDir({ prefix: `pinpipe-rehearse-${id}-` });
   const results: StepResult[] = [];
-  const motoWasUp = await motoAnswers(s3Endpoint);
+  const motoWasUp = await motoAnswers(endpoint);
   let local: LocalAws | undefined;
   let env: Record<string, string> = {};
   const stepCount = planFor({ PINPIPE_ID: id }).steps.length;
   const bucket = `s3://${bucketName(id)}`;
+  const checks = new StackChecks({ id, endpoint, brokers });
   print(`rehearsal of pipeline ${id} (${stepCount} AWS steps, ${rows} rows per table)`);
 
   const step = async (name: string, check: Check, always = false) => {
@@ -138,76 +139,38 @@ export async function rehearse(
   };
 
   /** Runs a pipeline command; passes when it exits 0. */
-  const pipeline = async (args: string[], extra: Record<string, string> = {}): Promise<Run> => {
-    const result = await deno(["run", "-A", "main.ts", ...args], { ...env, ...extra });
+  const pipeline = async (args: string[]): Promise<Run> => {
+    const result = await deno(["run", "-A", "main.ts", ...args], env);
     if (result.code !== 0) throw new Error(`exit ${result.code}: ${tail(result)}`);
     return result;
   };
 
   const aws = async (args: string[], expected: string): Promise<string> => {
-    const result = await deno(["run", "-A", "infra/aws/command.ts", ...args], env);
+    const result = await deno(["run", "-A", "infra/aws/command.ts", ...args], local!.env);
     if (result.code !== 0) throw new Error(`exit ${result.code}: ${tail(result)}`);
     const last = lastLine(result.stdout);
     if (last !== expected) throw new Error(`expected "${expected}", got "${last}"`);
     return last;
   };
 
-  let cloudformation: CloudFormationRehearsal | undefined;
-
-  /** The CDK app's templates on moto's CloudFormation, then used by the pipeline's commands. */
-  const cloudFormationSteps = async (cfn: CloudFormationRehearsal) => {
-    await step("templates synthesized, cfn-lint clean", () => cfn.synthAndLint());
-    await step("CloudFormation deploy to moto", () => cfn.deploy());
-    await step("CloudFormation deploy again (nothing to change)", () => cfn.deployAgain());
-    await step("REST API routes read back match the seed's", () => cfn.apiRoutes());
-    await step("batch and sink to the bucket the stack made", async () => {
-      await pipeline(["batch", "--limit", String(rows), "--json", "--quiet"], cfn.env);
-      await pipeline([
-        "sink",
-        "--bucket",
-        `s3://${cfn.bucket}`,
-        "--s3-endpoint",
-        s3Endpoint,
-        "--flush-size",
-        "500",
-        "--rotate-ms",
-        "500",
-        "--exit-at-end",
-        "--quiet",
-      ], cfn.env);
-      const { objects, records } = await cfn.recordsInBucket();
-      if (records !== 3 * rows) {
-        throw new Error(`${records} records in ${cfn.bucket}, sent ${3 * rows}`);
-      }
-      return `${records} records in ${objects} objects of ${cfn.bucket}`;
-    });
-    await step("stream to the streams the stack made", async () => {
-      const result = await pipeline(["stream", "--limit", String(rows), "--json"], cfn.env);
-      if (/created stream/.test(result.stderr)) {
-        throw new Error(`stream made its own streams: ${tail(result)}`);
-      }
-      return acknowledged(result, rows);
-    });
-    if (results.some((result) => result.status === "FAIL")) return;
-    for (const part of cfn.schemaOnly()) {
-      results.push({ name: part.name, status: "schema-checked only", seconds: 0, note: part.note });
-      print(`schema-checked only: ${part.name} (${part.note})`);
-    }
-  };
-
   try {
     await step("local stack and AWS endpoints", async () => {
       const result = await run("bash", ["infra.sh", "local", "up", "--aws"], {});
       if (result.code !== 0) throw new Error(`infra.sh local up --aws: ${tail(result)}`);
-      local = await prepareLocalAws({ id, s3Endpoint, kinesisEndpoint, brokers });
+      local = await prepareLocalAws({ id, endpoint, brokers });
       env = {
         ...local.env,
-        PINPIPE_KINESIS_ENDPOINT: kinesisEndpoint,
+        // The pipeline's own commands use the streams the data stack made, in moto.
+        PINPIPE_KINESIS_ENDPOINT: endpoint,
         PINPIPE_STATE_DIR: `${work}/state`,
       };
-      return `moto ${s3Endpoint}, MSK Connect ${local.kafkaconnect.url}, ` +
+      return `moto ${endpoint} with the account's VPC (stack ${local.vpcStack}), ` +
         `Databricks ${local.databricks.url}`;
     });
+    await step(
+      "templates synthesized, cfn-lint clean",
+      () => checks.synthAndLint(local!.env, `${work}/templates`),
+    );
     await step(
       "aws apply",
       () => aws(["apply"], `apply: ${stepCount} steps done, 0 already in place.`),
@@ -216,17 +179,23 @@ export async function rehearse(
       "aws apply again (nothing to do)",
       () => aws(["apply"], `apply: 0 steps done, ${stepCount} already in place.`),
     );
-    await step("batch to the topics apply made", async () => {
+    await step("what the stacks made in moto", () => checks.made());
+    await step(
+      "topics made as the client host's user data would (moto runs none)",
+      () => checks.clientHostTopics(),
+    );
+    await step("REST API routes read back match the seed's", () => checks.apiRoutes());
+    await step("batch to the topics", async () => {
       const result = await pipeline(["batch", "--limit", String(rows), "--json", "--quiet"]);
       return acknowledged(result, rows);
     });
-    await step(`sink to ${bucket}`, async () => {
+    await step(`sink to ${bucket}, the bucket the stack made`, async () => {
       await pipeline([
         "sink",
         "--bucket",
         bucket,
         "--s3-endpoint",
-        s3Endpoint,
+        endpoint,
         "--flush-size",
         "500",
         "--rotate-ms",
@@ -234,7 +203,11 @@ export async function rehearse(
         "--exit-at-end",
         "--quiet",
       ]);
-      return "objects written through the S3 API";
+      const { objects, records } = await checks.recordsInBucket();
+      if (records !== 3 * rows) {
+        throw new Error(`${records} records in ${bucket}, sent ${3 * rows}`);
+      }
+      return `${records} records in ${objects} objects`;
     });
     await step(`sim from ${bucket}`, async () => {
       const result = await pipeline([
@@ -244,7 +217,7 @@ export async function rehearse(
         "--bucket",
         bucket,
         "--s3-endpoint",
-        s3Endpoint,
+        endpoint,
         "--out",
         `${work}/sim`,
         "--json",
@@ -258,8 +231,11 @@ export async function rehearse(
       if (read !== 3 * rows) throw new Error(`sim read ${read} records, batch sent ${3 * rows}`);
       return `${read} records, ${answer.checks.length} checks passed`;
     });
-    await step("stream to the Kinesis streams apply made", async () => {
-      const result = await pipeline(["stream", "--limit", String(rows), "--json", "--quiet"]);
+    await step("stream to the streams the stack made", async () => {
+      const result = await pipeline(["stream", "--limit", String(rows), "--json"]);
+      if (/created stream/.test(result.stderr)) {
+        throw new Error(`stream made its own streams: ${tail(result)}`);
+      }
       return acknowledged(result, rows);
     });
     await step("consume the streams", async () => {
@@ -302,24 +278,35 @@ export async function rehearse(
       }
       return `ran ${notebook}`;
     });
-    cloudformation = new CloudFormationRehearsal({ endpoint: s3Endpoint, brokers, work });
-    await cloudFormationSteps(cloudformation);
-  } finally {
-    if (cloudformation) {
-      await step(
-        `CloudFormation destroy, nothing left (${cloudformation.id})`,
-        () => cloudformation!.cleanUp(),
-        true,
-      );
-      cloudformation.close();
+    if (!results.some((result) => result.status === "FAIL")) {
+      for (const part of checks.schemaOnly()) {
+        results.push({
+          name: part.name,
+          status: "schema-checked only",
+          seconds: 0,
+          note: part.note,
+        });
+        print(`schema-checked only: ${part.name} (${part.note})`);
+      }
     }
+  } finally {
     // Whatever failed, apply's resources go: destroy runs when the endpoints are up.
     if (local) {
+      // After a full apply every step has something to remove; after a partial one, some may not.
+      const applied = results.some((r) => r.name === "aws apply" && r.status === "pass");
       await step(
         "aws destroy",
-        () => aws(["destroy", "--yes"], `destroy: ${stepCount} steps removed, 0 already gone.`),
+        () =>
+          applied
+            ? aws(["destroy", "--yes"], `destroy: ${stepCount} steps removed, 0 already gone.`)
+            : aws(["destroy", "--yes"], "").catch((error) => {
+              const got = /got "(destroy: .*)"$/.exec((error as Error).message)?.[1];
+              if (got) return got;
+              throw error;
+            }),
         true,
       );
+      await step("nothing of the pipeline left, listed", () => checks.nothingLeft(), true);
       await step(
         "aws destroy again (nothing left)",
         () => aws(["destroy", "--yes"], `destroy: 0 steps removed, ${stepCount} already gone.`),
@@ -327,6 +314,7 @@ export async function rehearse(
       );
       await local.close();
     }
+    checks.close();
     if (!motoWasUp && !keepMoto) await run("bash", ["infra.sh", "local", "aws", "down"], {});
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }

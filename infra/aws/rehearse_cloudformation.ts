@@ -1,30 +1,32 @@
 /**
- * The rehearsal's CloudFormation part: the CDK app's templates, linted
- * (cfn-lint), deployed to moto's CloudFormation under a pipeline id of
- * their own, deployed again (nothing to change), and then used: the REST
- * API's routes read back through API Gateway's own API and compared with
- * the seed's, `batch` and `sink` writing the bucket the stack made, and
- * `stream` sending to the streams the stack made. What moto does not model
- * (MSK, MSK Connect, MWAA, and a few others it skips) is named as
- * schema-checked only: cfn-lint checked it, nothing created it. Last,
- * `cleanUp` empties the buckets, deletes the stacks and lists what is left
- * (nothing may be).
+ * What the rehearsal checks of the stacks `./infra.sh aws apply` deployed to
+ * moto's CloudFormation: the templates (synthesized from the same settings
+ * apply reads) cfn-lint clean; what moto really made, from its own listing
+ * of each stack's resources, with the buckets and streams the pipeline then
+ * uses; the topics, made as the client host's user data would (moto runs
+ * none); the REST API's routes read back through API Gateway's own API and
+ * compared with the seed's; the records the sink wrote to the stack's
+ * bucket; what moto does not model (MSK, MSK Connect, MWAA, and a few others
+ * it skips), named as schema-checked only: cfn-lint checked it, nothing
+ * created it; and, after `aws destroy`, that nothing of the pipeline id is
+ * left (buckets, streams, REST APIs, stacks, topics).
  *
  * The network stack runs in "an existing VPC" (PINPIPE_VPC_ID) that the
- * rehearsal makes first with a stack of its own, as an account would have
- * one: moto deletes a new VPC's NAT gateway, internet gateway and endpoint
- * after the VPC itself, and refuses, so the new-VPC shape is linted only.
+ * rehearsal makes first with a stack of its own (local_aws.ts), as an
+ * account would have one: moto deletes a new VPC's NAT gateway, internet
+ * gateway and endpoint after the VPC itself, and refuses, so the new-VPC
+ * shape is linted only.
  *
  * @example
  * ```ts
- * import { CloudFormationRehearsal } from "./rehearse_cloudformation.ts";
- * const rehearsal = new CloudFormationRehearsal({
+ * import { StackChecks } from "./rehearse_cloudformation.ts";
+ * const checks = new StackChecks({
+ *   id: "0123456789ab",
  *   endpoint: "http://127.0.0.1:14566",
  *   brokers: "127.0.0.1:19092",
- *   work: "/tmp/rehearsal",
  * });
- * await rehearsal.deploy(); // "made 41 of 55 resources ..."
- * await rehearsal.cleanUp();
+ * await checks.made(); // "made 41 of 55 resources ..." (after aws apply)
+ * checks.close();
  * ```
  */
 import {
@@ -34,7 +36,7 @@ import {
   GetRestApisCommand,
 } from "@aws-sdk/client-api-gateway";
 import {
-  CloudFormationClient,
+  type CloudFormationClient,
   ListStackResourcesCommand,
   ListStacksCommand,
 } from "@aws-sdk/client-cloudformation";
@@ -44,36 +46,26 @@ import {
   ListStreamsCommand,
 } from "@aws-sdk/client-kinesis";
 import {
-  DeleteObjectsCommand,
   GetObjectCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
-  ListObjectVersionsCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { bucketName, streamName } from "../../src/core/names.ts";
+import type { Admin } from "kafkajs";
+import { bucketName, streamName, topicName } from "../../src/core/names.ts";
 import { TABLE_KINDS } from "../../src/core/tables.ts";
+import { kafkaClient } from "../../src/kafka/client.ts";
 import { kinesisClient } from "../../src/kinesis/client.ts";
 import { s3Client } from "../../src/util/s3_client.ts";
-import { deleteTopics, randomId } from "../local/stack_admin.ts";
 import { API_ROUTES } from "./cdk/constructs/rest_api.ts";
-import { resourceNames, stackNames } from "./cdk/names.ts";
+import { resourceNames, STACK_ORDER, stackNames } from "./cdk/names.ts";
 import { findingLine, lintTemplates } from "./cfn_lint.ts";
-import {
-  deleteStack,
-  deployStack,
-  findStack,
-  outputsOf,
-  type StackToDeploy,
-} from "./cloudformation.ts";
-import { LOCAL_CREDENTIALS } from "./local_aws.ts";
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localCloudFormation } from "./local_aws.ts";
 import { readStackSettings } from "./settings.ts";
 import { synthesize, type SynthesizedStack } from "./synth.ts";
-
-const REGION = "us-east-1";
 
 /** What moto's CloudFormation skips, by service, as the rehearsal's table names it. */
 const SKIPPED_SERVICES: Record<string, string> = {
@@ -82,111 +74,47 @@ const SKIPPED_SERVICES: Record<string, string> = {
   "AWS::MWAA::": "MWAA environment",
 };
 
-/** The account's VPC: three private and three public subnets, in a stack of the rehearsal's. */
-function accountVpcTemplate(): string {
-  const subnet = (index: number, kind: string) => ({
-    Type: "AWS::EC2::Subnet",
-    Properties: {
-      VpcId: { Ref: "Vpc" },
-      CidrBlock: `10.50.${index}.0/24`,
-      AvailabilityZone: `${REGION}${"abc"[index % 3]}`,
-      Tags: [{ Key: "Name", Value: `${kind}-${index % 3}` }],
-    },
-  });
-  const resources: Record<string, unknown> = {
-    Vpc: { Type: "AWS::EC2::VPC", Properties: { CidrBlock: "10.50.0.0/16" } },
-  };
-  const outputs: Record<string, unknown> = { VpcId: { Value: { Ref: "Vpc" } } };
-  for (let i = 0; i < 6; i++) {
-    const kind = i < 3 ? "Private" : "Public";
-    resources[`${kind}${i % 3}`] = subnet(i, kind);
-    outputs[`${kind}${i % 3}`] = { Value: { Ref: `${kind}${i % 3}` } };
-  }
-  return JSON.stringify({ Resources: resources, Outputs: outputs });
-}
-
 /** One row of the table for a part no local service creates. */
 export interface SchemaOnly {
   name: string;
   note: string;
 }
 
-export class CloudFormationRehearsal {
-  readonly id = randomId();
-  readonly bucket = bucketName(this.id);
-  readonly #endpoint: string;
+export class StackChecks {
+  readonly id: string;
+  readonly bucket: string;
   readonly #brokers: string;
-  readonly #work: string;
   readonly #cloudformation: CloudFormationClient;
   readonly #s3: S3Client;
   readonly #kinesis: KinesisClient;
   readonly #api: APIGatewayClient;
   #stacks: SynthesizedStack[] = [];
   #made = new Set<string>();
-  #deployed: string[] = [];
   /** Properties moto's CloudFormation accepts and does not apply. */
   #unmodeled = new Set<string>();
 
-  constructor(options: { endpoint: string; brokers: string; work: string }) {
-    this.#endpoint = options.endpoint;
+  constructor(options: { id: string; endpoint: string; brokers: string }) {
+    this.id = options.id;
+    this.bucket = bucketName(options.id);
     this.#brokers = options.brokers;
-    this.#work = options.work;
     const credentials = {
       accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
       secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
     };
-    const local = {
-      region: REGION,
+    this.#cloudformation = localCloudFormation(options.endpoint);
+    this.#api = new APIGatewayClient({
+      region: LOCAL_REGION,
       endpoint: options.endpoint,
       credentials,
       requestHandler: new NodeHttpHandler({ connectionTimeout: 5000 }),
-    };
-    this.#cloudformation = new CloudFormationClient(local);
-    this.#api = new APIGatewayClient(local);
-    this.#s3 = s3Client({ region: REGION, endpoint: options.endpoint, credentials });
-    this.#kinesis = kinesisClient({ region: REGION, endpoint: options.endpoint });
+    });
+    this.#s3 = s3Client({ region: LOCAL_REGION, endpoint: options.endpoint, credentials });
+    this.#kinesis = kinesisClient({ region: LOCAL_REGION, endpoint: options.endpoint });
   }
 
-  /** The environment the pipeline's commands run with to use this id's stacks. */
-  get env(): Record<string, string> {
-    return {
-      ...LOCAL_CREDENTIALS,
-      PINPIPE_ID: this.id,
-      AWS_REGION: REGION,
-      PINPIPE_KAFKA_BROKERS: this.#brokers,
-      PINPIPE_KAFKA_AUTH: "none",
-      PINPIPE_KINESIS_ENDPOINT: this.#endpoint,
-      PINPIPE_STATE_DIR: `${this.#work}/state-${this.id}`,
-    };
-  }
-
-  #deploy = async (stack: StackToDeploy) => {
-    // moto's change sets publish no exports, so its CreateStack/UpdateStack are used.
-    const result = await deployStack(this.#cloudformation, stack, {
-      changeSets: false,
-      pollMs: 500,
-    });
-    if (!this.#deployed.includes(stack.name)) this.#deployed.push(stack.name);
-    return result;
-  };
-
-  /** Makes the account's VPC, synthesizes the app into it and lints every template. */
-  async synthAndLint(): Promise<string> {
-    const vpcStack = `pinpipe-${this.id}-rehearsal-account-vpc`;
-    await this.#deploy({ name: vpcStack, template: accountVpcTemplate() });
-    const out = outputsOf(await findStack(this.#cloudformation, vpcStack));
-    const settings = readStackSettings({
-      PINPIPE_ID: this.id,
-      AWS_REGION: REGION,
-      PINPIPE_VPC_ID: out.VpcId,
-      PINPIPE_MSK_SUBNETS: [0, 1, 2].map((i) => out[`Private${i}`]).join(","),
-      PINPIPE_PUBLIC_SUBNETS: [0, 1, 2].map((i) => out[`Public${i}`]).join(","),
-      PINPIPE_AVAILABILITY_ZONES: ["a", "b", "c"].map((z) => `${REGION}${z}`).join(","),
-      PINPIPE_KAFKA_BROKERS: this.#brokers,
-      PINPIPE_SINK_FLUSH_SIZE: "500",
-      PINPIPE_SINK_ROTATE_MS: "500",
-    });
-    this.#stacks = await synthesize(settings, `${this.#work}/templates-${this.id}`);
+  /** Synthesizes the app from apply's settings into `dir` and lints every template. */
+  async synthAndLint(env: Record<string, string>, dir: string): Promise<string> {
+    this.#stacks = await synthesize(readStackSettings(env), dir);
     const findings = await lintTemplates(this.#stacks.map((stack) => stack.templateFile));
     // Zones are named here (the account's VPC has them): the one warning that brings is expected.
     const refused = findings.filter((f) => f.level === "Error" || f.rule !== "W3010");
@@ -198,19 +126,16 @@ export class CloudFormationRehearsal {
     return `${this.#stacks.length} templates, ${resources} resources, no cfn-lint error`;
   }
 
-  /** Deploys the three stacks; counts what moto really made, and checks the buckets and streams. */
-  async deploy(): Promise<string> {
+  /** Counts what moto really made of apply's stacks; checks the buckets and streams. */
+  async made(): Promise<string> {
     let total = 0;
     for (const stack of this.#stacks) {
-      await this.#deploy({ name: stack.name, template: JSON.stringify(stack.template) });
       const { StackResourceSummaries = [] } = await this.#cloudformation.send(
         new ListStackResourcesCommand({ StackName: stack.name }),
       );
       for (const resource of StackResourceSummaries) {
         // A type moto skips is listed with no type (some it makes have no physical id).
-        if (resource.ResourceType) {
-          this.#made.add(`${stack.name}/${resource.LogicalResourceId}`);
-        }
+        if (resource.ResourceType) this.#made.add(`${stack.name}/${resource.LogicalResourceId}`);
       }
       total += Object.keys(stack.template.Resources).length;
     }
@@ -240,6 +165,32 @@ export class CloudFormationRehearsal {
     return `made ${this.#made.size} of ${total} resources (${this.madeTypes().join(", ")})`;
   }
 
+  /**
+   * The topics, made here as the client host's user data makes them on MSK (kafka-topics.sh,
+   * one partition each): moto starts no instance, so no user data runs.
+   */
+  async clientHostTopics(): Promise<string> {
+    const topics = TABLE_KINDS.map((kind) => topicName(this.id, kind));
+    await this.#withAdmin(async (admin) => {
+      await admin.createTopics({
+        topics: topics.map((topic) => ({ topic, numPartitions: 1 })),
+        waitForLeaders: true,
+      });
+    });
+    return `made ${topics.join(", ")}, 1 partition each`;
+  }
+
+  async #withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+    const kafka = await kafkaClient({ brokers: [this.#brokers], auth: "none" }, "pinpipe-infra");
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Every resource type moto made, with counts. */
   madeTypes(): string[] {
     const counts = new Map<string, number>();
@@ -251,20 +202,6 @@ export class CloudFormationRehearsal {
       }
     }
     return [...counts].map(([type, count]) => `${count} ${type}`);
-  }
-
-  /** Deploys the same templates again: each stack must be unchanged. */
-  async deployAgain(): Promise<string> {
-    const results = [];
-    for (const stack of this.#stacks) {
-      const result = await this.#deploy({
-        name: stack.name,
-        template: JSON.stringify(stack.template),
-      });
-      if (result !== "unchanged") throw new Error(`${stack.name} was ${result}`);
-      results.push(result);
-    }
-    return `${results.length} stacks unchanged`;
   }
 
   /** The REST API's resources and methods, read back, against the seed's routes. */
@@ -345,34 +282,29 @@ export class CloudFormationRehearsal {
     return parts;
   }
 
-  /** Empties the buckets, deletes every stack last first, and lists what is left of this id. */
-  async cleanUp(): Promise<string> {
-    for (const name of [this.bucket, resourceNames(this.id).airflowBucket]) {
-      await emptyEveryVersion(this.#s3, name).catch(() => {});
-    }
-    const names = stackNames(this.id);
-    const order = [names.pipeline, names.data, names.network].filter((name) =>
-      this.#deployed.includes(name)
-    );
-    order.push(...this.#deployed.filter((name) => !order.includes(name)));
-    let deleted = 0;
-    for (const name of order) {
-      if (await deleteStack(this.#cloudformation, name, { pollMs: 500 })) deleted++;
-    }
-    await deleteTopics(this.id, [this.#brokers]).catch(() => {});
-    // moto's DeleteStack leaves the REST API (AWS deletes it with the stack): named, then removed.
+  /**
+   * After `aws destroy`: nothing of the id may be left. moto's DeleteStack leaves the REST API
+   * (AWS deletes it with the stack): it is named in the note, then deleted by id. The topics go
+   * with the MSK cluster on AWS; the local broker outlives the network stack, so they are
+   * deleted here.
+   */
+  async nothingLeft(): Promise<string> {
+    await this.#withAdmin(async (admin) => {
+      const mine = TABLE_KINDS.map((kind) => topicName(this.id, kind));
+      const existing = new Set(await admin.listTopics());
+      const topics = mine.filter((topic) => existing.has(topic));
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+    });
     const { items = [] } = await this.#api.send(new GetRestApisCommand({}));
     const strays = items.filter((api) => api.name === resourceNames(this.id).api);
     for (const api of strays) await this.#api.send(new DeleteRestApiCommand({ restApiId: api.id }));
     const left = await this.leftovers();
     if (left.length > 0) throw new Error(`left behind: ${left.join(", ")}`);
-    return `${deleted} stacks deleted; no bucket, stream, REST API or stack of ${this.id} left` +
-      (strays.length > 0
-        ? ` (moto's DeleteStack left REST API ${strays[0].id}: deleted by id)`
-        : "");
+    return `no bucket, stream, REST API, topic or stack of ${this.id} left` +
+      (strays.length > 0 ? ` (moto's DeleteStack left REST API ${strays[0].id}: deleted)` : "");
   }
 
-  /** What exists of this id: buckets, streams, REST APIs, stacks. */
+  /** What exists of this id: buckets, streams, REST APIs, the app's stacks, topics. */
   async leftovers(): Promise<string[]> {
     const left: string[] = [];
     const { Buckets = [] } = await this.#s3.send(new ListBucketsCommand({}));
@@ -381,12 +313,17 @@ export class CloudFormationRehearsal {
     left.push(...StreamNames.filter((s) => s.includes(this.id)).map((s) => `stream ${s}`));
     const { items = [] } = await this.#api.send(new GetRestApisCommand({}));
     left.push(...items.filter((a) => a.name?.includes(this.id)).map((a) => `REST API ${a.name}`));
+    const stacks = new Set(STACK_ORDER.map((kind) => stackNames(this.id)[kind]));
     const { StackSummaries = [] } = await this.#cloudformation.send(new ListStacksCommand({}));
     left.push(
       ...StackSummaries.filter((s) =>
-        s.StackName?.includes(this.id) && s.StackStatus !== "DELETE_COMPLETE"
-      )
-        .map((s) => `stack ${s.StackName} ${s.StackStatus}`),
+        stacks.has(s.StackName ?? "") && s.StackStatus !== "DELETE_COMPLETE"
+      ).map((s) => `stack ${s.StackName} ${s.StackStatus}`),
+    );
+    const topics = new Set(await this.#withAdmin((admin) => admin.listTopics()));
+    left.push(
+      ...TABLE_KINDS.map((kind) => topicName(this.id, kind)).filter((t) => topics.has(t))
+        .map((t) => `topic ${t}`),
     );
     return left;
   }
@@ -396,22 +333,5 @@ export class CloudFormationRehearsal {
     this.#s3.destroy();
     this.#kinesis.destroy();
     this.#api.destroy();
-  }
-}
-
-/** Deletes every object version and delete marker in `bucket` (a versioned one holds both). */
-export async function emptyEveryVersion(s3: S3Client, bucket: string): Promise<number> {
-  let removed = 0;
-  for (;;) {
-    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
-    const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({
-      Key: v.Key!,
-      VersionId: v.VersionId,
-    }));
-    if (objects.length === 0) return removed;
-    await s3.send(
-      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
-    );
-    removed += objects.length;
   }
 }

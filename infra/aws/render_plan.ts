@@ -1,7 +1,9 @@
 /**
  * Prints a plan as text: one numbered block per step with the call and its
  * exact JSON request, then the check apply makes first. The output depends
- * only on the plan, so it can be compared with a committed golden file.
+ * only on the plan, so it can be compared with a committed golden file
+ * (what each stack's deploy would change is `./infra.sh aws plan`'s other
+ * part, from template_diff.ts).
  *
  * @example
  * ```ts
@@ -10,7 +12,7 @@
  * ```
  */
 import type { PlanStep } from "./plan.ts";
-import { AWS_SECRETS, AWS_SETTINGS } from "./settings.ts";
+import { AWS_SECRETS, AWS_SETTINGS, BROKERS_SETTING } from "./settings.ts";
 
 /** What a rendered plan is made of. */
 export interface PlanView {
@@ -22,10 +24,8 @@ export interface PlanView {
 }
 
 const SERVICE_LABEL: Record<PlanStep["service"], string> = {
+  cloudformation: "CloudFormation",
   s3: "S3",
-  kafka: "MSK (kafkajs admin, IAM)",
-  kafkaconnect: "MSK Connect",
-  kinesis: "Kinesis",
   databricks: "Databricks REST",
 };
 
@@ -33,9 +33,10 @@ const SERVICE_LABEL: Record<PlanStep["service"], string> = {
 export function renderPlan(view: PlanView): string {
   const lines = [
     `pinpipe AWS plan: pipeline ${view.id}, region ${view.region}, ${view.steps.length} steps.`,
-    "Nothing was called. `./infra.sh aws apply` runs these in order, skips each step whose",
-    "check finds it already in place, and stops at the first failure; `./infra.sh aws destroy`",
-    "makes each step's destroy call, last step first, skipping what is already gone.",
+    "Nothing was called. `./infra.sh aws apply` runs these in order: each stack through a",
+    "CloudFormation change set (left as it is when the change set is empty), each other step",
+    "skipped when its check finds it in place; it stops at the first failure. `./infra.sh aws",
+    "destroy` makes each step's destroy call, last step first, skipping what is already gone.",
   ];
   view.steps.forEach((step, index) => {
     lines.push(
@@ -53,7 +54,9 @@ export function renderPlan(view: PlanView): string {
   });
   lines.push("");
   const help = new Map(
-    [...Object.values(AWS_SETTINGS), ...AWS_SECRETS].map((spec) => [spec.name, spec.help]),
+    [...Object.values(AWS_SETTINGS), ...AWS_SECRETS, BROKERS_SETTING].map((
+      spec,
+    ) => [spec.name, spec.help]),
   );
   if (view.unset.length > 0) {
     lines.push("Not set (apply refuses to start until they are):");

@@ -10,7 +10,7 @@
  * import { readAwsSettings } from "./settings.ts";
  * const settings = readAwsSettings({ PINPIPE_ID: "12c0d092d679" });
  * settings.id; // "12c0d092d679"
- * settings.mwaaBucket; // "<set PINPIPE_MWAA_BUCKET>"
+ * settings.databricksHost; // "<set DATABRICKS_HOST>"
  * ```
  */
 import { DEFAULT_PIPELINE_ID } from "../../src/core/config.ts";
@@ -23,34 +23,23 @@ export interface SettingSpec {
   help: string;
 }
 
-/** Every variable the AWS side reads besides PINPIPE_ID and AWS_REGION, in plan order. */
+/** The variables `apply` cannot do without (besides PINPIPE_ID and AWS_REGION), in plan order. */
 export const AWS_SETTINGS = {
-  kafkaBrokers: {
-    name: "PINPIPE_KAFKA_BROKERS",
-    help: "MSK bootstrap brokers for IAM (port 9098), comma-separated",
-  },
-  mskSubnets: {
-    name: "PINPIPE_MSK_SUBNETS",
-    help: "subnet ids of the MSK cluster, comma-separated",
-  },
-  mskSecurityGroups: {
-    name: "PINPIPE_MSK_SECURITY_GROUPS",
-    help: "security group ids that may reach the brokers, comma-separated",
-  },
-  connectRoleArn: {
-    name: "PINPIPE_MSK_CONNECT_ROLE_ARN",
-    help: "IAM role MSK Connect runs the S3 sink as",
-  },
   sinkPluginZip: {
     name: "PINPIPE_S3_SINK_PLUGIN_ZIP",
     help: "local path of confluentinc-kafka-connect-s3-10.x.zip",
   },
-  mwaaBucket: { name: "PINPIPE_MWAA_BUCKET", help: "the MWAA environment's S3 bucket" },
   databricksHost: {
     name: "DATABRICKS_HOST",
     help: "workspace URL, https://<workspace>.cloud.databricks.com",
   },
 } as const satisfies Record<string, SettingSpec>;
+
+/** MSK's IAM bootstrap brokers: optional, asked of MSK once the network stack exists. */
+export const BROKERS_SETTING: SettingSpec = {
+  name: "PINPIPE_KAFKA_BROKERS",
+  help: "MSK bootstrap brokers for IAM (port 9098), comma-separated (default: asked of MSK)",
+};
 
 /** Secrets `apply` needs; checked for presence only, never printed. */
 export const AWS_SECRETS: readonly SettingSpec[] = [
@@ -61,7 +50,7 @@ type SettingKey = keyof typeof AWS_SETTINGS;
 
 /** The settings, each a value or its `<set NAME>` placeholder; and how the sink cuts objects. */
 export type AwsSettings =
-  & { id: string; region: string; rotation: SinkRotation }
+  & { id: string; region: string; rotation: SinkRotation; kafkaBrokers?: string }
   & Record<SettingKey, string>;
 
 /** The placeholder shown for a missing setting. */
@@ -92,6 +81,8 @@ export function readAwsSettings(env: Record<string, string | undefined>): AwsSet
   for (const [key, spec] of Object.entries(AWS_SETTINGS)) {
     settings[key] = env[spec.name]?.trim() || placeholder(spec.name);
   }
+  const brokers = env[BROKERS_SETTING.name]?.trim();
+  if (brokers) settings.kafkaBrokers = brokers;
   return settings as AwsSettings;
 }
 
@@ -143,26 +134,22 @@ const isWorkspaceUrl = (url: string): boolean =>
 
 /** The variables that point the AWS calls at local endpoints instead of AWS. */
 export const ENDPOINT_SETTINGS = {
+  cloudformation: "PINPIPE_AWS_CLOUDFORMATION_ENDPOINT",
   s3: "PINPIPE_AWS_S3_ENDPOINT",
-  kafkaconnect: "PINPIPE_AWS_KAFKACONNECT_ENDPOINT",
-  kinesis: "PINPIPE_AWS_KINESIS_ENDPOINT",
+  kafka: "PINPIPE_AWS_KAFKA_ENDPOINT",
 } as const;
 
-/**
- * Where the calls go: each service's endpoint (undefined: AWS itself), and
- * how the topics step authenticates to the brokers (PINPIPE_KAFKA_AUTH:
- * iam, the default, as MSK wants; none for a local broker).
- */
+/** Where the calls go: each service's endpoint (undefined: AWS itself). */
 export interface AwsEndpoints {
+  cloudformation?: string;
   s3?: string;
-  kafkaconnect?: string;
-  kinesis?: string;
-  kafkaAuth: "iam" | "none";
+  /** MSK's API (GetBootstrapBrokers), not the brokers. */
+  kafka?: string;
 }
 
 /** Reads the endpoints from `env`; a value that is not an http(s) URL throws, naming it. */
 export function readEndpoints(env: Record<string, string | undefined>): AwsEndpoints {
-  const endpoints: AwsEndpoints = { kafkaAuth: "iam" };
+  const endpoints: AwsEndpoints = {};
   for (const [service, name] of Object.entries(ENDPOINT_SETTINGS)) {
     const value = env[name]?.trim();
     if (!value) continue;
@@ -171,11 +158,6 @@ export function readEndpoints(env: Record<string, string | undefined>): AwsEndpo
     }
     endpoints[service as keyof typeof ENDPOINT_SETTINGS] = value.replace(/\/$/, "");
   }
-  const auth = env.PINPIPE_KAFKA_AUTH?.trim() || "iam";
-  if (auth !== "iam" && auth !== "none") {
-    throw new Error(`PINPIPE_KAFKA_AUTH: "${auth}" must be iam (MSK) or none (a local broker)`);
-  }
-  endpoints.kafkaAuth = auth;
   return endpoints;
 }
 
@@ -241,6 +223,10 @@ export const STACK_SETTINGS = {
     help: "three zones, comma-separated (default: the region's first three)",
   },
   vpcId: { name: "PINPIPE_VPC_ID", help: "an existing VPC to use instead of a new one" },
+  privateSubnets: {
+    name: "PINPIPE_MSK_SUBNETS",
+    help: "with PINPIPE_VPC_ID: its private subnet ids (MSK's, MWAA's), comma-separated",
+  },
   publicSubnets: {
     name: "PINPIPE_PUBLIC_SUBNETS",
     help: "with PINPIPE_VPC_ID: its public subnet ids (the client host's), comma-separated",
@@ -311,11 +297,11 @@ export function readStackSettings(env: Record<string, string | undefined>): Stac
     };
     settings.existingVpc = {
       vpcId,
-      privateSubnets: subnets(AWS_SETTINGS.mskSubnets.name),
+      privateSubnets: subnets(STACK_SETTINGS.privateSubnets.name),
       publicSubnets: subnets(STACK_SETTINGS.publicSubnets.name),
     };
   }
-  const brokers = env[AWS_SETTINGS.kafkaBrokers.name]?.trim();
+  const brokers = env[BROKERS_SETTING.name]?.trim();
   if (brokers) settings.kafkaBrokers = brokers;
   return settings;
 }

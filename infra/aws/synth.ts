@@ -19,7 +19,7 @@
 import { pinpipeApp } from "./cdk/app.ts";
 import { STACK_ORDER, type StackKind } from "./cdk/names.ts";
 import { BOOTSTRAP_PARAMETER } from "./cdk/pipeline_stack.ts";
-import { AWS_SETTINGS, type StackSettings } from "./settings.ts";
+import { BROKERS_SETTING, type StackSettings } from "./settings.ts";
 
 /** A CloudFormation template, as far as the project reads one. */
 export interface Template {
@@ -44,8 +44,7 @@ export interface SynthesizedStack {
 
 /** What fills a parameter without a default, shown in its `.parameters.json`. */
 const PARAMETER_SOURCES: Record<string, string> = {
-  [BOOTSTRAP_PARAMETER]:
-    `<set ${AWS_SETTINGS.kafkaBrokers.name}: aws kafka get-bootstrap-brokers ` +
+  [BOOTSTRAP_PARAMETER]: `<set ${BROKERS_SETTING.name}: aws kafka get-bootstrap-brokers ` +
     "--cluster-arn <ClusterArn output of the network stack>, BootstrapBrokerStringSaslIam>",
 };
 

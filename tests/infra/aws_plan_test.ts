@@ -1,8 +1,9 @@
 /**
- * `./infra.sh aws plan|apply` without AWS: the plan against its committed
- * golden file, the S3 sink connector's required fields, apply refusing
- * before any call when settings or credentials are missing, and the
- * Databricks import steps run against a local recording HTTP server.
+ * `./infra.sh aws plan|apply` without AWS: the plan (each stack's changes
+ * and every other step) against its committed golden file, the S3 sink
+ * connector's required fields, apply refusing before any call when settings
+ * or credentials are missing, and the Databricks import steps run against a
+ * local recording HTTP server.
  *
  * Regenerate the golden file after an intended change (a notebook added, a
  * step changed): `PINPIPE_UPDATE_GOLDEN=1 deno test -A tests/infra/aws_plan_test.ts`.
@@ -25,11 +26,7 @@ const EXAMPLE_ENV = {
   AWS_REGION: "us-east-1",
   PINPIPE_KAFKA_BROKERS: "b-1.example.kafka.us-east-1.amazonaws.com:9098," +
     "b-2.example.kafka.us-east-1.amazonaws.com:9098",
-  PINPIPE_MSK_SUBNETS: "subnet-0aaa,subnet-0bbb",
-  PINPIPE_MSK_SECURITY_GROUPS: "sg-0ccc",
-  PINPIPE_MSK_CONNECT_ROLE_ARN: "arn:aws:iam::111122223333:role/pinpipe-msk-connect",
   PINPIPE_S3_SINK_PLUGIN_ZIP: "/tmp/does-not-exist/confluentinc-kafka-connect-s3-10.5.13.zip",
-  PINPIPE_MWAA_BUCKET: "mwaa-example-bucket",
   DATABRICKS_HOST: "https://dbc-example.cloud.databricks.com",
 };
 
@@ -50,7 +47,9 @@ async function runMain(args: string[], env: Record<string, string>) {
 }
 
 Deno.test("plan with no settings matches the committed golden file", async () => {
-  const { text } = planFor({});
+  const { stdout, code } = await runMain(["plan"], {});
+  assert.equal(code, 0);
+  const text = stdout + "\n";
   if (Deno.env.get("PINPIPE_UPDATE_GOLDEN") === "1") await Deno.writeTextFile(GOLDEN, text);
   const golden = await Deno.readTextFile(GOLDEN);
   if (text !== golden) {
@@ -63,16 +62,40 @@ Deno.test("plan with no settings matches the committed golden file", async () =>
         "If the change is intended: PINPIPE_UPDATE_GOLDEN=1 deno test -A tests/infra/aws_plan_test.ts",
     );
   }
-  // Every service of the issue has its steps, in dependency order.
-  const services = planFor({}).steps.map((step) => `${step.service} ${step.action}`);
-  const firstOf = (action: string) => services.indexOf(action);
-  assert.ok(firstOf("s3 CreateBucket") === 0);
-  assert.ok(firstOf("s3 PutObject") < firstOf("kafkaconnect CreateCustomPlugin"));
-  assert.ok(firstOf("kafka CreateTopics") < firstOf("kafkaconnect CreateConnector"));
-  assert.ok(firstOf("kafkaconnect CreateCustomPlugin") < firstOf("kafkaconnect CreateConnector"));
-  assert.equal(services.filter((s) => s === "kafka CreateTopics").length, 3);
-  assert.equal(services.filter((s) => s === "kinesis CreateStream").length, 3);
-  assert.ok(services.includes("databricks POST /api/2.0/workspace/import"));
+  // Each stack's resources, as its first deploy adds them.
+  assert.match(text, /^pinpipe-0123456789ab-data\n {2}\+ \w+ AWS::/m);
+  assert.match(text, /^ {2}\+ \w+ AWS::KafkaConnect::Connector$/m);
+  // The stacks and the steps CloudFormation cannot do, in dependency order.
+  const steps = planFor({}).steps;
+  const at = (name: string) => steps.findIndex((step) => step.name.startsWith(name));
+  assert.deepEqual(
+    steps.filter((step) => step.service === "cloudformation").map((step) => step.stack),
+    ["network", "data", "pipeline"],
+  );
+  assert.equal(at("deploy stack pinpipe-0123456789ab-network"), 0);
+  assert.ok(at("deploy stack pinpipe-0123456789ab-data") < at("upload the Confluent S3 sink"));
+  // MSK Connect reads the plugin zip, MWAA the DAG and requirements, when the stack makes them.
+  for (const upload of ["upload the Confluent S3 sink", "upload the DAG"]) {
+    assert.ok(at(upload) < at("deploy stack pinpipe-0123456789ab-pipeline"), upload);
+  }
+  // What CloudFormation makes is no step of its own; the client host makes the topics.
+  assert.deepEqual(
+    [...new Set(steps.map((step) => step.service))],
+    ["cloudformation", "s3", "databricks"],
+  );
+  assert.ok(steps.some((s) => s.action === "POST /api/2.0/workspace/import"));
+  // The jobs come after the notebooks they run; the streaming job is started last.
+  assert.deepEqual(steps.slice(-3).map((step) => step.name), [
+    "create job pinpipe-0123456789ab-batch",
+    "create job pinpipe-0123456789ab-stream",
+    "start job pinpipe-0123456789ab-stream",
+  ]);
+  const stream = steps.at(-2)!.request as { tasks: { notebook_task: Record<string, unknown> }[] };
+  assert.deepEqual(stream.tasks[0].notebook_task, {
+    notebook_path: "/Shared/pinpipe/0123456789ab/streaming_notebook",
+    base_parameters: { pipeline_id: "0123456789ab", region: "us-east-1", trigger: "continuous" },
+    source: "WORKSPACE",
+  });
 });
 
 Deno.test("plan is the same from any working directory and calls nothing", async () => {
@@ -98,27 +121,26 @@ Deno.test("plan with settings shows the exact requests and no secret", () => {
   assert.match(text, /Every setting is given\./);
   assert.ok(!text.includes(secret) && !text.includes("aws-secret-value"));
 
-  const connector = steps.find((step) => step.action === "CreateConnector")!.request;
-  assert.deepEqual(connector.kafkaCluster, {
-    apacheKafkaCluster: {
-      bootstrapServers: EXAMPLE_ENV.PINPIPE_KAFKA_BROKERS,
-      vpc: { subnets: ["subnet-0aaa", "subnet-0bbb"], securityGroups: ["sg-0ccc"] },
-    },
-  });
-  assert.equal(connector.serviceExecutionRoleArn, EXAMPLE_ENV.PINPIPE_MSK_CONNECT_ROLE_ARN);
-  assert.deepEqual(connector.kafkaClusterClientAuthentication, { authenticationType: "IAM" });
+  const pipeline = steps.find((step) => step.stack === "pipeline")!.request;
+  assert.equal(pipeline.StackName, "pinpipe-12c0d092d679-pipeline");
+  assert.deepEqual(pipeline.Parameters, [
+    { ParameterKey: "KafkaBootstrapServers", ParameterValue: EXAMPLE_ENV.PINPIPE_KAFKA_BROKERS },
+  ]);
 
   const dag = steps.find((step) => step.request.Key === "dags/12c0d092d679_dag.py");
   assert.ok(dag, "the DAG is uploaded under the pipeline id's file name");
-  assert.equal(dag.request.Bucket, "mwaa-example-bucket");
+  assert.equal(dag.request.Bucket, "pinpipe-12c0d092d679-airflow", "the data stack's bucket");
   assert.equal(dag.file?.path, "dags/12c0d092d679_dag.py");
+  const requirements = steps.find((step) => step.name.startsWith("upload the DAG's requirements"));
+  assert.equal(requirements?.request.Key, "requirements/12c0d092d679_requirements.txt");
 
-  const streams = steps.filter((step) => step.action === "CreateStream").map((s) => s.request);
-  assert.deepEqual(streams.map((r) => r.StreamName), [
-    "streaming-12c0d092d679-pin",
-    "streaming-12c0d092d679-geo",
-    "streaming-12c0d092d679-user",
-  ]);
+  // Without the brokers, the plan says they come from MSK once the network stack exists.
+  const { PINPIPE_KAFKA_BROKERS: _brokers, ...noBrokers } = EXAMPLE_ENV;
+  const asked = planFor(noBrokers).steps.find((step) => step.stack === "pipeline")!.request;
+  assert.deepEqual(asked.Parameters, [{
+    ParameterKey: "KafkaBootstrapServers",
+    ParameterValue: "<IAM bootstrap brokers of MSK cluster pinpipe-12c0d092d679>",
+  }]);
   const batch = steps.find((step) => String(step.request.path).endsWith("/batch_notebook"));
   assert.equal(batch?.request.path, "/Shared/pinpipe/12c0d092d679/batch_notebook");
   assert.equal(batch?.request.language, "PYTHON");
@@ -131,8 +153,8 @@ Deno.test("every step of the plan has a runner that applies it and destroys it",
     assert.ok(step.destroy.action, `${step.name} says how destroy removes it`);
   }
   // A step of a kind nothing carries out is reported, not silently skipped.
-  assert.deepEqual(stepsWithoutRunner([{ ...steps[0], action: "CreateBucketV2" }]), [
-    "s3 CreateBucketV2",
+  assert.deepEqual(stepsWithoutRunner([{ ...steps[0], action: "CreateStack" }]), [
+    "cloudformation CreateStack",
   ]);
 });
 
@@ -174,12 +196,7 @@ Deno.test("apply without settings or credentials refuses before any call", async
     assert.equal(result.code, 1);
     for (
       const name of [
-        "PINPIPE_KAFKA_BROKERS",
-        "PINPIPE_MSK_SUBNETS",
-        "PINPIPE_MSK_SECURITY_GROUPS",
-        "PINPIPE_MSK_CONNECT_ROLE_ARN",
         "PINPIPE_S3_SINK_PLUGIN_ZIP",
-        "PINPIPE_MWAA_BUCKET",
         "DATABRICKS_HOST",
         "DATABRICKS_TOKEN",
         "AWS credentials: none found",
@@ -187,6 +204,8 @@ Deno.test("apply without settings or credentials refuses before any call", async
     ) {
       assert.match(result.stderr, new RegExp(name), `apply's refusal should name ${name}`);
     }
+    // The brokers are optional: apply asks MSK for them once the network stack exists.
+    assert.doesNotMatch(result.stderr, /PINPIPE_KAFKA_BROKERS/);
     assert.equal(result.stdout, "");
 
     // Everything set but the plugin zip path is wrong and no credentials: still refused.
@@ -198,7 +217,7 @@ Deno.test("apply without settings or credentials refuses before any call", async
     assert.equal(partial.code, 1);
     assert.match(partial.stderr, /PINPIPE_S3_SINK_PLUGIN_ZIP: ".*" is not a file/);
     assert.match(partial.stderr, /AWS credentials: none found/);
-    assert.doesNotMatch(partial.stderr, /PINPIPE_MWAA_BUCKET/);
+    assert.doesNotMatch(partial.stderr, /DATABRICKS_HOST/);
 
     // A pipeline id with no DAG file of its name: refused before any call, naming the file.
     const noDag = await runMain(["apply"], { ...EXAMPLE_ENV, HOME: home, DATABRICKS_TOKEN: "t" });
@@ -208,6 +227,11 @@ Deno.test("apply without settings or credentials refuses before any call", async
 
     const badRegion = await runMain(["apply"], { ...EXAMPLE_ENV, AWS_REGION: "mars-1" });
     assert.match(badRegion.stderr, /AWS_REGION: "mars-1" is not a region name like us-east-1/);
+
+    // A stack setting the templates cannot be made from: refused too, naming it.
+    const badVpc = await runMain(["apply"], { ...EXAMPLE_ENV, PINPIPE_VPC_ID: "vpc-1" });
+    assert.equal(badVpc.code, 1);
+    assert.match(badVpc.stderr, /PINPIPE_VPC_ID: "vpc-1" is not a VPC id/);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
@@ -218,7 +242,7 @@ Deno.test("a bad command or pipeline id is a usage error naming it", async () =>
   assert.equal(bad.code, 2);
   assert.match(
     bad.stderr,
-    /expected "synth --out DIR", "diff --against DIR", "plan", "apply" or "destroy \[--yes\]", got "deploy"/,
+    /expected "synth --out DIR", "diff --against DIR", "plan \[--against DIR\]", "apply" or "destroy \[--yes\]", got "deploy"/,
   );
   const badId = await runMain(["plan"], { PINPIPE_ID: "XYZ" });
   assert.equal(badId.code, 1);
@@ -270,7 +294,7 @@ Deno.test("apply's Databricks steps create folders, import files, and skip them 
   const before = Deno.cwd();
   try {
     const steps = planFor({ DATABRICKS_HOST: "http://unused" }).steps
-      .filter((step) => step.service === "databricks");
+      .filter((step) => step.action.startsWith("POST /api/2.0/workspace/"));
     const clients = {
       id: "0123456789ab",
       databricks: new DatabricksWorkspace(`http://127.0.0.1:${server.addr.port}`, token),
@@ -312,21 +336,18 @@ Deno.test("apply's Databricks steps create folders, import files, and skip them 
   }
 });
 
-Deno.test("the connector's flush size and rotation come from the settings", () => {
-  const connectorConfig = (env: Record<string, string>) => {
-    const step = planFor(env).steps.find((s) => s.action === "CreateConnector")!;
-    return step.request.connectorConfiguration as Record<string, string>;
-  };
-  const defaults = connectorConfig({});
-  assert.equal(defaults["flush.size"], "1000");
-  assert.equal(defaults["rotate.schedule.interval.ms"], "60000");
-  const set = connectorConfig({ PINPIPE_SINK_FLUSH_SIZE: "250", PINPIPE_SINK_ROTATE_MS: "0" });
-  assert.equal(set["flush.size"], "250");
-  // 0: objects cut by size alone, so no rotation and no time zone is sent.
-  assert.equal(set["rotate.schedule.interval.ms"], undefined);
-  assert.equal(set.timezone, undefined);
-  assert.throws(
-    () => planFor({ PINPIPE_SINK_FLUSH_SIZE: "many" }),
-    /PINPIPE_SINK_FLUSH_SIZE: "many"/,
-  );
+Deno.test("plan --against DIR shows only what changed since those templates", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.equal((await runMain(["synth", "--out", dir], {})).code, 0);
+    const same = await runMain(["plan", "--against", dir], {});
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stdout, /against the templates in /);
+    assert.doesNotMatch(same.stdout, /^ {2}[+~-] /m, "the same settings change no resource");
+    const changed = await runMain(["plan", "--against", dir], { PINPIPE_SINK_FLUSH_SIZE: "250" });
+    assert.match(changed.stdout, /^ {2}~ SinkConnector\w+ AWS::KafkaConnect::Connector$/m);
+    assert.match(changed.stdout, /flush\.size.*"1000" -> "250"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

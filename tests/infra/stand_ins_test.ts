@@ -1,108 +1,11 @@
 /**
- * The MSK Connect and Databricks stand-ins reject what the real APIs reject,
- * with the services' own error types and codes, so that a malformed request
- * from `apply` fails locally as it would in the account.
+ * The Databricks stand-in rejects what the real API rejects, with its own
+ * error codes, so that a malformed request from `apply` or the DAG fails
+ * locally as it would in the workspace.
  */
 import assert from "node:assert/strict";
-import {
-  CreateConnectorCommand,
-  CreateCustomPluginCommand,
-  DeleteCustomPluginCommand,
-  DescribeCustomPluginCommand,
-  KafkaConnectClient,
-} from "@aws-sdk/client-kafkaconnect";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { DatabricksWorkspace } from "../../infra/aws/databricks_workspace.ts";
 import { startDatabricksStandIn } from "../../infra/local/stand_ins/databricks.ts";
-import { startKafkaConnectStandIn } from "../../infra/local/stand_ins/kafkaconnect.ts";
-
-const rejects = (promise: Promise<unknown>, name: string, message: RegExp) =>
-  assert.rejects(promise, (error: Error) => {
-    assert.equal(error.name, name);
-    assert.match(error.message, message);
-    return true;
-  });
-
-Deno.test("the MSK Connect stand-in checks requests against the SDK's model", async () => {
-  const standIn = startKafkaConnectStandIn({ port: 21960 + Math.floor(Math.random() * 5) });
-  const client = new KafkaConnectClient({
-    region: "us-east-1",
-    endpoint: standIn.url,
-    requestHandler: new NodeHttpHandler(),
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  try {
-    const plugin = {
-      name: "p",
-      contentType: "ZIP" as const,
-      location: { s3Location: { bucketArn: "arn:aws:s3:::b-bucket", fileKey: "k.zip" } },
-    };
-    await rejects(
-      client.send(new CreateCustomPluginCommand({ ...plugin, contentType: "TAR" as never })),
-      "BadRequestException",
-      /at 'contentType' failed to satisfy constraint: Member must satisfy enum value set: \[JAR, ZIP\]/,
-    );
-    const { customPluginArn } = await client.send(new CreateCustomPluginCommand(plugin));
-    await rejects(
-      client.send(new CreateCustomPluginCommand(plugin)),
-      "ConflictException",
-      /already exists/,
-    );
-    const connector = {
-      connectorName: "c",
-      kafkaConnectVersion: "2.7.1",
-      capacity: { provisionedCapacity: { mcuCount: 1, workerCount: 1 } },
-      connectorConfiguration: { "connector.class": "x" },
-      kafkaCluster: {
-        apacheKafkaCluster: { bootstrapServers: "b:9098", vpc: { subnets: ["subnet-1"] } },
-      },
-      kafkaClusterClientAuthentication: { authenticationType: "IAM" as const },
-      kafkaClusterEncryptionInTransit: { encryptionType: "TLS" as const },
-      plugins: [{ customPlugin: { customPluginArn, revision: 1 } }],
-      serviceExecutionRoleArn: "arn:aws:iam::111122223333:role/r",
-    };
-    // The plugin is still CREATING: no connector may use it yet.
-    await rejects(
-      client.send(new CreateConnectorCommand(connector)),
-      "BadRequestException",
-      /not ACTIVE/,
-    );
-    await client.send(new DescribeCustomPluginCommand({ customPluginArn }));
-    const active = await client.send(new DescribeCustomPluginCommand({ customPluginArn }));
-    assert.equal(active.customPluginState, "ACTIVE");
-    const { serviceExecutionRoleArn: _role, ...noRole } = connector;
-    await rejects(
-      client.send(new CreateConnectorCommand(noRole as never)),
-      "BadRequestException",
-      /Value null at 'serviceExecutionRoleArn' failed to satisfy constraint: Member must not be null/,
-    );
-    await rejects(
-      client.send(
-        new CreateConnectorCommand({
-          ...connector,
-          capacity: { provisionedCapacity: { mcuCount: 3, workerCount: 1 } },
-        }),
-      ),
-      "BadRequestException",
-      /capacity.provisionedCapacity.mcuCount' failed to satisfy constraint: Member must be one of \[1, 2, 4, 8\]/,
-    );
-    await client.send(new CreateConnectorCommand(connector));
-    await rejects(
-      client.send(new DeleteCustomPluginCommand({ customPluginArn })),
-      "ConflictException",
-      /is used by connector c/,
-    );
-    standIn.deny("DescribeCustomPlugin");
-    await rejects(
-      client.send(new DescribeCustomPluginCommand({ customPluginArn })),
-      "ForbiddenException",
-      /not authorized to perform: kafkaconnect:DescribeCustomPlugin/,
-    );
-  } finally {
-    client.destroy();
-    await standIn.close();
-  }
-});
 
 Deno.test("the Databricks stand-in answers with Databricks' error codes and runs only real notebooks", async () => {
   const standIn = startDatabricksStandIn({
@@ -176,6 +79,143 @@ Deno.test("the Databricks stand-in answers with Databricks' error codes and runs
       result_state: "FAILED",
       state_message: "Notebook not found: /Shared/p/other",
     });
+  } finally {
+    await standIn.close();
+  }
+});
+
+Deno.test("the Databricks stand-in's Jobs API rejects what the Jobs API rejects, one case each", async (t) => {
+  const standIn = startDatabricksStandIn({
+    port: 21970 + Math.floor(Math.random() * 5),
+    token: "dapi-t",
+  });
+  const workspace = new DatabricksWorkspace(standIn.url, "dapi-t");
+  const cluster = {
+    spark_version: "15.4.x-scala2.12",
+    node_type_id: "m5d.large",
+    num_workers: 1,
+  };
+  const job = (task: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    name: "pinpipe-0123456789ab-stream",
+    max_concurrent_runs: 1,
+    tasks: [{
+      task_key: "stream",
+      notebook_task: { notebook_path: "/Shared/p/nb" },
+      new_cluster: cluster,
+      ...task,
+    }],
+    ...extra,
+  });
+  const create = (body: Record<string, unknown>) =>
+    workspace.call("POST", "/api/2.1/jobs/create", body);
+  const refused = (call: Promise<unknown>, message: RegExp) =>
+    assert.rejects(call, (error: Error) => {
+      assert.match(error.message, /HTTP 400 INVALID_PARAMETER_VALUE/);
+      assert.match(error.message, message);
+      return true;
+    });
+  try {
+    await t.step("a notebook task without notebook_path", () =>
+      refused(
+        create(job({ notebook_task: { base_parameters: { a: "b" } } })),
+        /'tasks\[0\]\.notebook_task\.notebook_path' failed to satisfy constraint: Member must not be null/,
+      ));
+    await t.step("a task with no task type", () =>
+      refused(
+        create(job({ notebook_task: undefined })),
+        /Task stream has no task type: notebook_task must be given/,
+      ));
+    await t.step(
+      "a task key that is not letters, digits, - and _",
+      () => refused(create(job({ task_key: "my task" })), /'tasks\[0\]\.task_key'.*pattern/),
+    );
+    await t.step("a task key used twice", async () => {
+      const body = job({});
+      (body.tasks as unknown[]).push((body.tasks as unknown[])[0]);
+      await refused(create(body), /Task key stream is not unique/);
+    });
+    await t.step("a Spark version the workspace does not have", () =>
+      refused(
+        create(job({ new_cluster: { ...cluster, spark_version: "99.9.x-scala2.12" } })),
+        /Invalid spark version 99\.9\.x-scala2\.12/,
+      ));
+    await t.step("a node type the workspace does not offer", () =>
+      refused(
+        create(job({ new_cluster: { ...cluster, node_type_id: "m5d.huge" } })),
+        /Node type m5d\.huge is not supported/,
+      ));
+    await t.step("a cluster without num_workers or autoscale", () =>
+      refused(
+        create(job({ new_cluster: { ...cluster, num_workers: undefined } })),
+        /needs num_workers or autoscale/,
+      ));
+    await t.step("an availability AWS does not know", () =>
+      refused(
+        create(job({ new_cluster: { ...cluster, aws_attributes: { availability: "CHEAP" } } })),
+        /aws_attributes\.availability.*enum value set/,
+      ));
+    await t.step("both an existing cluster and a new one", () =>
+      refused(
+        create(job({ existing_cluster_id: "0923-164208-abcd1234" })),
+        /exactly one of existing_cluster_id and new_cluster/,
+      ));
+    await t.step(
+      "max_concurrent_runs above 1000",
+      () => refused(create(job({}, { max_concurrent_runs: 1001 })), /max_concurrent_runs/),
+    );
+    await t.step("reset, delete or run-now of a job that does not exist", async () => {
+      for (const call of ["reset", "delete", "run-now"]) {
+        await refused(
+          workspace.call("POST", `/api/2.1/jobs/${call}`, { job_id: 999, new_settings: job({}) }),
+          /Job 999 does not exist/,
+        );
+      }
+    });
+
+    await t.step(
+      "a valid job: created, found by name, reset, run, cancelled, deleted",
+      async () => {
+        await workspace.call("POST", "/api/2.0/workspace/mkdirs", { path: "/Shared/p" });
+        await workspace.call("POST", "/api/2.0/workspace/import", {
+          path: "/Shared/p/nb",
+          format: "SOURCE",
+          language: "PYTHON",
+          content: btoa("# Databricks notebook source\n"),
+        });
+        const { job_id } = await create(job({}));
+        const listed = await workspace.call("GET", "/api/2.1/jobs/list", {
+          name: "PINPIPE-0123456789ab-stream",
+        }) as { jobs: { job_id: number }[] };
+        assert.deepEqual(listed.jobs.map((j) => j.job_id), [job_id]);
+        await refused(
+          workspace.call("POST", "/api/2.1/jobs/reset", {
+            job_id,
+            new_settings: job({ notebook_task: {} }),
+          }),
+          /new_settings\.tasks\[0\]\.notebook_task\.notebook_path/,
+        );
+        await workspace.call("POST", "/api/2.1/jobs/reset", {
+          job_id,
+          new_settings: job({ new_cluster: { ...cluster, num_workers: 2 } }),
+        });
+        const got = await workspace.call("GET", "/api/2.1/jobs/get", { job_id }) as {
+          settings: { tasks: { new_cluster: { num_workers: number } }[] };
+        };
+        assert.equal(got.settings.tasks[0].new_cluster.num_workers, 2);
+        const { run_id } = await workspace.call("POST", "/api/2.1/jobs/run-now", { job_id });
+        // One at a time: a second run-now is skipped.
+        await workspace.call("POST", "/api/2.1/jobs/run-now", { job_id });
+        const active = await workspace.call("GET", "/api/2.1/jobs/runs/list", {
+          job_id,
+          active_only: true,
+        }) as { runs: { run_id: number }[] };
+        assert.deepEqual(active.runs.map((r) => r.run_id), [run_id]);
+        await workspace.call("POST", "/api/2.1/jobs/runs/cancel-all", { job_id });
+        assert.deepEqual(standIn.jobs()[0].runs, ["TERMINATED CANCELED", "SKIPPED"]);
+        await workspace.call("POST", "/api/2.1/jobs/delete", { job_id });
+        assert.deepEqual(standIn.jobs(), []);
+      },
+    );
   } finally {
     await standIn.close();
   }

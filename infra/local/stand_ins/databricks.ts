@@ -1,14 +1,19 @@
 /**
- * A stand-in for the Databricks workspace (2.0) and jobs runs (2.1) REST
- * APIs on 127.0.0.1: a tree of folders, notebooks and files, and submitted
- * runs, with each request checked as Databricks' REST reference states
- * (required fields, allowed formats and languages, parents that must exist,
- * a bearer token) and answered with its error codes (RESOURCE_DOES_NOT_EXIST,
- * RESOURCE_ALREADY_EXISTS, DIRECTORY_NOT_EMPTY, INVALID_PARAMETER_VALUE).
+ * A stand-in for the Databricks workspace (2.0) and Jobs (2.1) REST APIs on
+ * 127.0.0.1: a tree of folders, notebooks and files, jobs, and runs, with
+ * each request checked as Databricks' REST reference states (required
+ * fields, allowed formats and languages, parents that must exist, a task
+ * key's form, a cluster's Spark version and node type among the
+ * workspace's, a bearer token) and answered with its error codes
+ * (RESOURCE_DOES_NOT_EXIST, RESOURCE_ALREADY_EXISTS, DIRECTORY_NOT_EMPTY,
+ * INVALID_PARAMETER_VALUE).
  *
  * A submitted notebook run ends TERMINATED: SUCCESS when the notebook path
  * is a notebook in the workspace, else FAILED with "Notebook not found", as
- * a real run would. `deny(call)` makes a call answer PERMISSION_DENIED.
+ * a real run would. A job's run (run-now) of a notebook that exists stays
+ * RUNNING until cancelled (nothing runs the notebook, so nothing ends it);
+ * past the job's max_concurrent_runs it is SKIPPED. `deny(call)` makes a
+ * call answer PERMISSION_DENIED.
  *
  * @example
  * ```ts
@@ -18,7 +23,7 @@
  * await standIn.close();
  * ```
  */
-import { boolean, check, map, type Shape, string, structure } from "./shapes.ts";
+import { boolean, check, list, map, type Shape, string, structure } from "./shapes.ts";
 
 const PATH = string({ min: 1, pattern: /^\/.*[^/]$|^\/$/ });
 
@@ -37,7 +42,105 @@ const NEW_CLUSTER: Shape = structure({
   spark_version: [string({ min: 1 }), true],
   node_type_id: [string({ min: 1 }), false],
   instance_pool_id: [string({ min: 1 }), false],
+  aws_attributes: [
+    structure({
+      availability: [string({ values: ["SPOT", "ON_DEMAND", "SPOT_WITH_FALLBACK"] }), false],
+    }),
+    false,
+  ],
 });
+
+/** What the workspace answers to clusters/spark-versions and clusters/list-node-types (a part). */
+export const SPARK_VERSIONS = [
+  "13.3.x-scala2.12",
+  "14.3.x-scala2.12",
+  "15.4.x-scala2.12",
+  "16.4.x-scala2.12",
+] as const;
+export const NODE_TYPES = [
+  "m5d.large",
+  "m5d.xlarge",
+  "m5.large",
+  "m5.xlarge",
+  "i3.xlarge",
+] as const;
+
+const NOTEBOOK_TASK: Shape = structure({
+  notebook_path: [string({ min: 1 }), true],
+  base_parameters: [map(string()), false],
+  source: [string({ values: ["WORKSPACE", "GIT"] }), false],
+});
+
+const JOB_SETTINGS: Shape = structure({
+  name: [string({ max: 4096 }), false],
+  tags: [map(string({ max: 255 })), false],
+  tasks: [
+    list(structure({
+      task_key: [string({ min: 1, max: 100, pattern: /^[\w\-]+$/ }), true],
+      notebook_task: [NOTEBOOK_TASK, false],
+      existing_cluster_id: [string({ min: 1 }), false],
+      new_cluster: [NEW_CLUSTER, false],
+    })),
+    false,
+  ],
+});
+
+/** A cluster spec's problems the shape cannot say: values among the workspace's, sizes. */
+function clusterProblem(spec: Record<string, unknown>, at: string): string | undefined {
+  if (!(SPARK_VERSIONS as readonly string[]).includes(String(spec.spark_version))) {
+    return `Invalid spark version ${spec.spark_version} (${at}.spark_version).`;
+  }
+  if (!spec.node_type_id && !spec.instance_pool_id) {
+    return `${at} needs node_type_id or instance_pool_id.`;
+  }
+  if (spec.node_type_id && !(NODE_TYPES as readonly string[]).includes(String(spec.node_type_id))) {
+    return `Node type ${spec.node_type_id} is not supported (${at}.node_type_id).`;
+  }
+  if (!isCount(spec.num_workers) && spec.autoscale === undefined) {
+    return `${at} needs num_workers or autoscale.`;
+  }
+  const onDemand = (spec.aws_attributes as { first_on_demand?: unknown } | undefined)
+    ?.first_on_demand;
+  if (onDemand !== undefined && !isCount(onDemand)) {
+    return `${at}.aws_attributes.first_on_demand must be a whole number, got ${
+      JSON.stringify(onDemand)
+    }.`;
+  }
+  return undefined;
+}
+
+/** A job's settings' problems beyond their shape: a notebook task, compute, unique task keys. */
+function jobProblem(settings: Record<string, unknown>, at: string): string | undefined {
+  const shape = check(settings, JOB_SETTINGS, at);
+  if (shape) return shape;
+  const runs = settings.max_concurrent_runs;
+  if (runs !== undefined && !(isCount(runs) && Number(runs) <= 1000)) {
+    return `max_concurrent_runs must be a whole number from 0 to 1000, got ${
+      JSON.stringify(runs)
+    }.`;
+  }
+  const tasks = (settings.tasks ?? []) as Record<string, unknown>[];
+  const keys = new Set<string>();
+  for (const [index, task] of tasks.entries()) {
+    const where = `${at ? `${at}.` : ""}tasks[${index}]`;
+    if (keys.has(String(task.task_key))) return `Task key ${task.task_key} is not unique.`;
+    keys.add(String(task.task_key));
+    if (!task.notebook_task) {
+      return `Task ${task.task_key} has no task type: notebook_task must be given (${where}).`;
+    }
+    if ((task.existing_cluster_id !== undefined) === (task.new_cluster !== undefined)) {
+      return `Task ${task.task_key}: exactly one of existing_cluster_id and new_cluster must be given.`;
+    }
+    if (task.new_cluster) {
+      const problem = clusterProblem(
+        task.new_cluster as Record<string, unknown>,
+        `${where}.new_cluster`,
+      );
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
 
 // The Airflow provider sends numbers as strings; the Jobs API takes both.
 const isCount = (value: unknown) =>
@@ -73,6 +176,20 @@ interface Run {
   message: string;
 }
 
+interface Job {
+  job_id: number;
+  settings: Record<string, unknown>;
+  created_time: number;
+}
+
+interface JobRun {
+  run_id: number;
+  job_id: number;
+  life_cycle_state: "RUNNING" | "TERMINATED" | "SKIPPED";
+  result_state?: "FAILED" | "CANCELED";
+  message: string;
+}
+
 /** A running stand-in. */
 export interface DatabricksStandIn {
   /** The workspace URL (DATABRICKS_HOST). */
@@ -85,6 +202,8 @@ export interface DatabricksStandIn {
   paths(): [string, string][];
   /** Submitted runs, in order. */
   runs(): { notebookPath: string; result: string; parameters: unknown }[];
+  /** The jobs, by name, with their settings and the life cycle of each of their runs. */
+  jobs(): { name: string; jobId: number; settings: Record<string, unknown>; runs: string[] }[];
   /** Calls received (`GET /api/2.0/workspace/get-status`, ...), in order. */
   readonly calls: string[];
   close(): Promise<void>;
@@ -102,6 +221,8 @@ export function startDatabricksStandIn(
 ): DatabricksStandIn {
   const tree = new Map<string, Item>([["/", { type: "DIRECTORY", id: 0 }]]);
   const runs: Run[] = [];
+  const jobs = new Map<number, Job>();
+  const jobRuns: JobRun[] = [];
   const tokens = new Map<string, number>();
   const denied = new Set<string>();
   const calls: string[] = [];
@@ -127,6 +248,20 @@ export function startDatabricksStandIn(
     for (const child of children(path)) remove(child);
     tree.delete(path);
   };
+
+  const jobOf = (jobId: number): Job =>
+    jobs.get(jobId) ?? fail(400, "INVALID_PARAMETER_VALUE", `Job ${jobId} does not exist.`);
+
+  const jobRunView = (run: JobRun) => ({
+    run_id: run.run_id,
+    job_id: run.job_id,
+    run_page_url: `${url}/#job/${run.job_id}/run/${run.run_id}`,
+    state: {
+      life_cycle_state: run.life_cycle_state,
+      ...(run.result_state ? { result_state: run.result_state } : {}),
+      state_message: run.message,
+    },
+  });
 
   function handle(call: string, query: URLSearchParams, body: Record<string, unknown>): unknown {
     switch (call) {
@@ -228,17 +363,7 @@ export function startDatabricksStandIn(
         }
         if (body.new_cluster !== undefined) {
           invalidIf(check(body.new_cluster, NEW_CLUSTER, "new_cluster"));
-          const spec = body.new_cluster as Record<string, unknown>;
-          if (!spec.node_type_id && !spec.instance_pool_id) {
-            fail(
-              400,
-              "INVALID_PARAMETER_VALUE",
-              "new_cluster needs node_type_id or instance_pool_id.",
-            );
-          }
-          if (!isCount(spec.num_workers) && spec.autoscale === undefined) {
-            fail(400, "INVALID_PARAMETER_VALUE", "new_cluster needs num_workers or autoscale.");
-          }
+          invalidIf(clusterProblem(body.new_cluster as Record<string, unknown>, "new_cluster"));
         }
         const token = body.idempotency_token as string | undefined;
         if (token && tokens.has(token)) return { run_id: tokens.get(token) };
@@ -253,8 +378,85 @@ export function startDatabricksStandIn(
         if (token) tokens.set(token, run.run_id);
         return { run_id: run.run_id };
       }
+      case "POST /api/2.1/jobs/create": {
+        invalidIf(jobProblem(body, ""));
+        const job: Job = { job_id: ids++, settings: body, created_time: Date.now() };
+        jobs.set(job.job_id, job);
+        return { job_id: job.job_id };
+      }
+      case "GET /api/2.1/jobs/list": {
+        const name = query.get("name")?.toLowerCase();
+        const found = [...jobs.values()].filter((job) =>
+          name === undefined || String(job.settings.name ?? "").toLowerCase() === name
+        );
+        return { jobs: found, has_more: false };
+      }
+      case "GET /api/2.1/jobs/get":
+        return jobOf(Number(need(query, "job_id")));
+      case "POST /api/2.1/jobs/reset": {
+        const job = jobOf(Number(requiredId(body, "job_id")));
+        if (body.new_settings === undefined) {
+          fail(400, "INVALID_PARAMETER_VALUE", "Missing required field: new_settings");
+        }
+        invalidIf(jobProblem(body.new_settings as Record<string, unknown>, "new_settings"));
+        job.settings = body.new_settings as Record<string, unknown>;
+        return {};
+      }
+      case "POST /api/2.1/jobs/delete": {
+        const job = jobOf(Number(requiredId(body, "job_id")));
+        jobs.delete(job.job_id);
+        return {};
+      }
+      case "POST /api/2.1/jobs/run-now": {
+        const job = jobOf(Number(requiredId(body, "job_id")));
+        const active = jobRuns.filter((r) =>
+          r.job_id === job.job_id && r.life_cycle_state === "RUNNING"
+        );
+        const task = ((job.settings.tasks ?? []) as { notebook_task?: { notebook_path: string } }[])
+          .at(0);
+        const path = task?.notebook_task?.notebook_path ?? "";
+        const run: JobRun = {
+          run_id: 5000 + jobRuns.length,
+          job_id: job.job_id,
+          life_cycle_state: "RUNNING",
+          message: "",
+        };
+        if (active.length >= Number(job.settings.max_concurrent_runs ?? 1)) {
+          run.life_cycle_state = "SKIPPED";
+          run.message = "Skipped: the job's maximum concurrent runs are running.";
+        } else if (tree.get(path)?.type !== "NOTEBOOK") {
+          run.life_cycle_state = "TERMINATED";
+          run.result_state = "FAILED";
+          run.message = `Notebook not found: ${path}`;
+        }
+        jobRuns.push(run);
+        return { run_id: run.run_id, number_in_job: run.run_id };
+      }
+      case "GET /api/2.1/jobs/runs/list": {
+        const jobId = query.get("job_id");
+        if (jobId !== null) jobOf(Number(jobId));
+        const activeOnly = query.get("active_only") === "true";
+        const found = jobRuns.filter((run) =>
+          (jobId === null || run.job_id === Number(jobId)) &&
+          (!activeOnly || run.life_cycle_state === "RUNNING")
+        );
+        return { runs: found.map(jobRunView), has_more: false };
+      }
+      case "POST /api/2.1/jobs/runs/cancel-all": {
+        const job = jobOf(Number(requiredId(body, "job_id")));
+        for (const run of jobRuns) {
+          if (run.job_id === job.job_id && run.life_cycle_state === "RUNNING") {
+            run.life_cycle_state = "TERMINATED";
+            run.result_state = "CANCELED";
+            run.message = "Run cancelled.";
+          }
+        }
+        return {};
+      }
       case "GET /api/2.1/jobs/runs/get": {
         const runId = Number(need(query, "run_id"));
+        const jobRun = jobRuns.find((r) => r.run_id === runId);
+        if (jobRun) return jobRunView(jobRun);
         const run = runs.find((r) => r.run_id === runId) ??
           fail(404, "RESOURCE_DOES_NOT_EXIST", `Run ${runId} does not exist.`);
         return {
@@ -313,6 +515,15 @@ export function startDatabricksStandIn(
         result: run.result,
         parameters: (run.request.notebook_task as { base_parameters?: unknown }).base_parameters,
       })),
+    jobs: () =>
+      [...jobs.values()].map((job) => ({
+        name: String(job.settings.name ?? ""),
+        jobId: job.job_id,
+        settings: job.settings,
+        runs: jobRuns.filter((run) => run.job_id === job.job_id).map((run) =>
+          run.result_state ? `${run.life_cycle_state} ${run.result_state}` : run.life_cycle_state
+        ),
+      })),
     calls,
     close: () => server.shutdown(),
   };
@@ -324,6 +535,17 @@ function fail(status: number, code: string, message: string): never {
 
 function invalidIf(problem: string | undefined): void {
   if (problem) fail(400, "INVALID_PARAMETER_VALUE", problem);
+}
+
+function requiredId(body: Record<string, unknown>, name: string): number {
+  const value = body[name];
+  if (value === undefined || value === null) {
+    fail(400, "INVALID_PARAMETER_VALUE", `Missing required field: ${name}`);
+  }
+  if (!Number.isSafeInteger(Number(value))) {
+    fail(400, "INVALID_PARAMETER_VALUE", `Invalid value for ${name}: ${JSON.stringify(value)}`);
+  }
+  return Number(value);
 }
 
 function need(query: URLSearchParams, name: string): string {
