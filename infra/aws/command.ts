@@ -18,7 +18,8 @@
  * ```
  */
 import { parseFlags } from "../../src/core/cli.ts";
-import { CliError, HelpRequested, UsageError } from "../../src/core/errors.ts";
+import { CliError, UsageError } from "../../src/core/errors.ts";
+import { reportError, runProgram } from "../../src/core/command.ts";
 import { applyPlan, awsClients, destroyPlan, StepFailed } from "./apply.ts";
 import { buildPlan, type PlanSources } from "./plan.ts";
 import { stackNames } from "./cdk/names.ts";
@@ -276,26 +277,19 @@ export async function main(
     }
     return 0;
   } catch (error) {
-    if (error instanceof HelpRequested) {
-      console.log(error.usage);
-      return 0;
-    }
-    if (error instanceof StepFailed) {
-      console.error(
-        `infra aws ${command}: ${error.message}\n` +
-          `Steps ${
-            command === "apply" ? "before" : "after"
-          } it are done; fix the cause and rerun ${command}.`,
-      );
-      return 1;
-    }
-    if (error instanceof CliError) {
-      console.error(`infra aws: ${error.message}`);
-      return error.exitCode;
-    }
-    console.error(`infra aws: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    const program = command ? `infra aws ${command}` : "infra aws";
+    if (!(error instanceof StepFailed)) return reportError(program, "./infra.sh aws", error);
+    const done = command === "apply" ? "before" : "after";
+    return reportError(
+      program,
+      "./infra.sh aws",
+      new CliError(
+        `${error.message}\nSteps ${done} it are done; fix the cause and rerun ${command}.`,
+      ),
+    );
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  Deno.exit(await runProgram("infra aws", "./infra.sh aws", () => main(Deno.args)));
+}

@@ -22,8 +22,8 @@
  * const failed = await rehearse({ rows: 500 }); // 0 when every step passed
  * ```
  */
-import { parseFlags } from "../../src/core/cli.ts";
-import { HelpRequested, UsageError } from "../../src/core/errors.ts";
+import { intFlag, parseFlags } from "../../src/core/cli.ts";
+import { runProgram } from "../../src/core/command.ts";
 import { bucketName } from "../../src/core/names.ts";
 import { randomId } from "../local/stack_admin.ts";
 import { motoAnswers } from "../local/stand_ins/moto.ts";
@@ -245,8 +245,8 @@ export async function rehearse(
         `${work}/stream.duckdb`,
         "--max-records",
         String(3 * rows),
-        "--idle-exit",
-        "20",
+        "--idle-exit-ms",
+        "20000",
         "--json",
         "--quiet",
       ]);
@@ -344,28 +344,15 @@ function table(results: readonly StepResult[]): string {
 
 /** `./infra.sh rehearse`: 0 when every step passed. */
 export async function main(args: string[]): Promise<number> {
-  try {
-    const flags = parseFlags(
-      args,
-      { rows: { type: "string" }, "keep-moto": { type: "boolean" } },
-      USAGE,
-    );
-    const rows = Number(flags.rows ?? 2000);
-    if (!Number.isSafeInteger(rows) || rows < 1) {
-      throw new UsageError(`--rows must be a whole number of at least 1, got "${flags.rows}"`);
-    }
-    return (await rehearse({ rows, keepMoto: flags["keep-moto"] === true })) === 0 ? 0 : 1;
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      console.log(error.usage);
-      return 0;
-    }
-    if (error instanceof UsageError) {
-      console.error(`rehearse: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const flags = parseFlags(
+    args,
+    { rows: { type: "string" }, "keep-moto": { type: "boolean" } },
+    USAGE,
+  );
+  const rows = intFlag(flags, "rows", 2000, { min: 1 });
+  return (await rehearse({ rows, keepMoto: flags["keep-moto"] === true })) === 0 ? 0 : 1;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  Deno.exit(await runProgram("rehearse", "deno task rehearse", () => main(Deno.args)));
+}

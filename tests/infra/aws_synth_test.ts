@@ -133,14 +133,20 @@ Deno.test("a bad stack setting stops synth with one line naming it", async () =>
     const [env, named] of [
       [
         { PINPIPE_MSK_MODE: "big" },
-        /^infra aws: PINPIPE_MSK_MODE: "big" must be provisioned or serverless$/,
+        /^pinpipe infra aws synth: PINPIPE_MSK_MODE: "big" must be provisioned or serverless$/,
       ],
-      [{ PINPIPE_SINK_FLUSH_SIZE: "0" }, /^infra aws: PINPIPE_SINK_FLUSH_SIZE: "0" must be/],
+      [
+        { PINPIPE_SINK_FLUSH_SIZE: "0" },
+        /^pinpipe infra aws synth: PINPIPE_SINK_FLUSH_SIZE: "0" must be/,
+      ],
       [
         { PINPIPE_VPC_ID: "vpc-0123456789abcdef0" },
-        /^infra aws: PINPIPE_MSK_SUBNETS: with PINPIPE_VPC_ID/,
+        /^pinpipe infra aws synth: PINPIPE_MSK_SUBNETS: with PINPIPE_VPC_ID/,
       ],
-      [{ PINPIPE_AVAILABILITY_ZONES: "eu-west-1a" }, /^infra aws: PINPIPE_AVAILABILITY_ZONES:/],
+      [
+        { PINPIPE_AVAILABILITY_ZONES: "eu-west-1a" },
+        /^pinpipe infra aws synth: PINPIPE_AVAILABILITY_ZONES:/,
+      ],
     ] as const
   ) {
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
