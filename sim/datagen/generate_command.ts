@@ -35,7 +35,7 @@ the same rows for the same seed. Give --out, --to, or both.
   --jobs N      tables written at once with --out, 1..3  (default ${DEFAULT_JOBS}, one per core)
   --to mysql    empty the tables and load them, as PINPIPE_MYSQL_ADMIN_USER
                 (password PINPIPE_MYSQL_ADMIN_PASSWORD, from the environment or .local/stack.env)
-  --quiet       no stage or progress lines (printed only on a terminal), only the summary`;
+Stage and progress lines go to stderr on a terminal only.`;
 
 /**
  * A progress callback that prints at most once a second to stderr:

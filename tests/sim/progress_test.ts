@@ -94,11 +94,19 @@ Deno.test("generate names its stage on a terminal; nothing extra with --quiet or
     ]);
     const summary = /^generate \(seed 100\): wrote .* 3 x 500 rows, /m;
     assert.match(shown.output, summary);
-    const quiet = await onTerminal(["generate", "--rows", "500", "--out", out, "--quiet"]);
+    const quiet = await onTerminal([
+      "generate",
+      "--rows",
+      "500",
+      "--out",
+      out,
+      "--quiet",
+      "--force",
+    ]);
     assert.equal(quiet.code, 0, quiet.output);
     assert.deepEqual(stageLines(quiet.output), []);
-    assert.match(quiet.output, summary);
-    const piped = await runMain(["generate", "--rows", "500", "--out", out]);
+    assert.doesNotMatch(quiet.output, summary, "--quiet drops the text summary too");
+    const piped = await runMain(["generate", "--rows", "500", "--out", out, "--force"]);
     assert.equal(piped.code, 0, piped.stderr);
     assert.deepEqual(stageLines(piped.stdout + piped.stderr), []);
     assert.match(piped.stderr, summary);
