@@ -348,6 +348,26 @@ function processTable(processes: readonly Supervised[]): string {
   return textTable(["command", "restarts", "non-zero exits"], rows, { maxRows: Infinity });
 }
 
+/**
+ * What `stream`'s logs say of PutRecords calls that got no answer: their records, and how many
+ * of those the stream turned out to hold (not sent again).
+ */
+async function unansweredPuts(logs: string): Promise<{ records: number; found: number }> {
+  const total = { records: 0, found: 0 };
+  for (const name of ["stream-follow", "stream-random"]) {
+    const text = await Deno.readTextFile(`${logs}/${name}.log`).catch(() => "");
+    for (
+      const [, records, found] of text.matchAll(
+        /(\d+) record\(s\) sent without an answer: (\d+) found/g,
+      )
+    ) {
+      total.records += Number(records);
+      total.found += Number(found);
+    }
+  }
+  return total;
+}
+
 /** Lines of the producers' logs saying a send left partitions unanswered and was sent again. */
 async function resendRounds(logs: string): Promise<number> {
   let rounds = 0;
@@ -438,6 +458,8 @@ export interface ChaosSummary {
   faults: Injected[];
   invariants: Check[];
   resends: number;
+  /** Records of Kinesis calls that got no answer, and those the stream held already. */
+  unanswered: { records: number; found: number };
   violations: number;
   /** The stack's directory when it was kept (a failure, `--keep`, `--dir`), else null. */
   kept: string | null;
@@ -469,6 +491,7 @@ async function runChaos(
   let checks: Check[] = [];
   let growth: SourceGrowth | undefined;
   let resends = 0;
+  let unanswered = { records: 0, found: 0 };
   try {
     await stack.up();
     if (stack.mounted.size === 0) {
@@ -600,6 +623,7 @@ async function runChaos(
       },
     ];
     resends = await resendRounds(logs);
+    unanswered = await unansweredPuts(logs);
   } catch (error) {
     // The run broke off (a stack that would not come up): the servers' own words, and where
     // the rest is kept.
@@ -619,6 +643,10 @@ async function runChaos(
   say("");
   say(processTable(scene.all));
   say(`Kafka sends repeated for partitions a send left unanswered (leader moved): ${resends}`);
+  say(
+    `Kinesis records in calls that got no answer: ${unanswered.records}, ` +
+      `${unanswered.found} of them found in the stream (not sent again)`,
+  );
   say("");
   say("invariants:");
   say(
@@ -640,6 +668,7 @@ async function runChaos(
     faults: injected,
     invariants: checks,
     resends,
+    unanswered,
     violations,
     kept: removed ? null : dir,
   };
