@@ -427,18 +427,35 @@ async function readBucket(
   engine.start();
   const { timings, lap } = stageTimer();
   const { bucketDir, source } = await bucketLocation(out, options, config, progress, stages, lap);
+  const cleaned = await readAndClean(engine, stages, lap, bucketDir, config.id);
+  return { bucketDir, source, cleaned, timings };
+}
+
+/**
+ * Reads the landed bucket into DuckDB and cleans it, timing each. `landed`, each table's records
+ * when known, sizes DuckDB's threads before the read; otherwise the read's counts do.
+ */
+async function readAndClean(
+  engine: Engine,
+  stages: StageProgress,
+  lap: (name: string) => void,
+  bucketDir: string,
+  id: string,
+  landed?: number[],
+): Promise<ReadTables["cleaned"]> {
   const { fitThreads, rawCounts, registerRawFromBucket, runCleaning } = await engine.runner();
   const db = await engine.db();
+  if (landed) await fitThreads(db, Math.max(...landed));
   const read = stages.stage("read", bucketDir);
-  await registerRawFromBucket(db, bucketDir, config.id);
-  const counts = Object.values(await rawCounts(db));
+  await registerRawFromBucket(db, bucketDir, id);
+  const counts = landed ?? Object.values(await rawCounts(db));
   read.done(counts.reduce((sum, n) => sum + n, 0), "records");
   lap("read");
-  await fitThreads(db, Math.max(...counts));
+  if (!landed) await fitThreads(db, Math.max(...counts));
   stages.stage("clean");
   const cleaned = await runCleaning(db);
   lap("clean");
-  return { bucketDir, source, cleaned, timings };
+  return cleaned;
 }
 
 /** `--from mysql`: lands the tables as the sink would, then reads and cleans them. */
@@ -474,16 +491,8 @@ async function landAndReadMysql(
   await out.publish(relative);
   const bucketDir = join(options.outDir, relative);
   lap("land");
-  const { fitThreads, registerRawFromBucket, runCleaning } = await engine.runner();
-  const db = await engine.db();
-  await fitThreads(db, Math.max(...tables.map((table) => table.records)));
-  const read = stages.stage("read", bucketDir);
-  await registerRawFromBucket(db, bucketDir, config.id);
-  read.done(tables.reduce((sum, table) => sum + table.records, 0), "records");
-  lap("read");
-  stages.stage("clean");
-  const cleaned = await runCleaning(db);
-  lap("clean");
+  const landed = tables.map((table) => table.records);
+  const cleaned = await readAndClean(engine, stages, lap, bucketDir, config.id, landed);
   return { bucketDir, source, cleaned, timings };
 }
 

@@ -227,6 +227,26 @@ async function goneIsFalse(work: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** The Databricks workspace client, which the Databricks steps need. */
+const databricks = (clients: ApplyClients): DatabricksWorkspace =>
+  need(clients.databricks, "Databricks");
+
+/** A workspace check: false when the path does not exist. */
+async function workspaceLookup(check: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await check();
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/** Removes a step's workspace path; false when it was already gone. */
+const deleteWorkspacePath = (step: PlanStep, clients: ApplyClients): Promise<boolean> =>
+  goneIsFalse(() =>
+    databricks(clients).call("POST", "/api/2.0/workspace/delete", step.destroy!.request)
+  );
+
 /** A runner from a check and a call: in place when the check says so, else the call runs. */
 function checked(
   inPlace: (request: Request, step: PlanStep, clients: ApplyClients) => Promise<boolean>,
@@ -328,65 +348,35 @@ const RUNNERS: Record<string, Runner> = {
     },
   ),
   "databricks POST /api/2.0/workspace/mkdirs": checked(
-    async (request, _step, clients) => {
-      try {
-        const status = await need(clients.databricks, "Databricks").call(
+    (request, _step, clients) =>
+      workspaceLookup(async () => {
+        const status = await databricks(clients).call(
           "GET",
           "/api/2.0/workspace/get-status",
           { path: request.path },
         );
         if (status.object_type === "DIRECTORY") return true;
         throw new Error(`${request.path} exists and is a ${status.object_type}, not a folder`);
-      } catch (error) {
-        if (isNotFound(error)) return false;
-        throw error;
-      }
-    },
+      }),
     async (request, _step, clients) => {
-      await need(clients.databricks, "Databricks").call(
-        "POST",
-        "/api/2.0/workspace/mkdirs",
-        request,
-      );
+      await databricks(clients).call("POST", "/api/2.0/workspace/mkdirs", request);
     },
-    (step, clients) =>
-      goneIsFalse(() =>
-        need(clients.databricks, "Databricks").call(
-          "POST",
-          "/api/2.0/workspace/delete",
-          step.destroy.request,
-        )
-      ),
+    deleteWorkspacePath,
   ),
   "databricks POST /api/2.0/workspace/import": checked(
-    async (request, step, clients) => {
-      try {
-        const exported = await need(clients.databricks, "Databricks").call(
+    (request, step, clients) =>
+      workspaceLookup(async () => {
+        const exported = await databricks(clients).call(
           "GET",
           "/api/2.0/workspace/export",
           step.check.request,
         );
         return exported.content === request.content;
-      } catch (error) {
-        if (isNotFound(error)) return false;
-        throw error;
-      }
-    },
+      }),
     async (request, _step, clients) => {
-      await need(clients.databricks, "Databricks").call(
-        "POST",
-        "/api/2.0/workspace/import",
-        request,
-      );
+      await databricks(clients).call("POST", "/api/2.0/workspace/import", request);
     },
-    (step, clients) =>
-      goneIsFalse(() =>
-        need(clients.databricks, "Databricks").call(
-          "POST",
-          "/api/2.0/workspace/delete",
-          step.destroy.request,
-        )
-      ),
+    deleteWorkspacePath,
   ),
   "databricks POST /api/2.1/jobs/create": {
     apply: async (request, _step, clients) => {
