@@ -37,7 +37,7 @@ import {
 } from "./consumer_store_reader.ts";
 import { readShards } from "./shard_reader.ts";
 import { readWarehouseState, type WarehouseState } from "./warehouse_state_reader.ts";
-import { SourceReader } from "./source_reader.ts";
+import { type SourceCounts, SourceReader } from "./source_reader.ts";
 import { reading, reason, type StageReading, unreadable } from "./stage.ts";
 import { KafkaReader, type PartitionOffsets } from "./topic_reader.ts";
 
@@ -205,19 +205,14 @@ export class LedgerReader {
       const failed = entries.find(([, counts]) => counts instanceof Error)?.[1];
       entries.push([
         kind,
-        failed ?? await attempt(server, async () => {
-          const rows = await this.#source.rows(kind);
-          const after = [];
-          for (const path of saved) {
-            const checkpoint = path[kind];
-            after.push(
-              checkpoint instanceof Error || checkpoint === undefined
-                ? rows
-                : await this.#source.rowsAfter(kind, checkpoint.lastIndex),
-            );
-          }
-          return { rows, after };
-        }),
+        failed ?? await attempt(server, () =>
+          this.#source.counts(
+            kind,
+            saved.map((path) => {
+              const checkpoint = path[kind];
+              return checkpoint instanceof Error ? undefined : checkpoint?.lastIndex;
+            }),
+          )),
       ]);
     }
     return Object.fromEntries(entries) as Record<TableKind, SourceCounts | Error>;
@@ -379,12 +374,6 @@ export class LedgerReader {
     await Promise.all([this.#source.close(), this.#kafka.close()]);
     this.#kinesis?.destroy();
   }
-}
-
-/** Source rows of one table, and rows past the batch [0] and stream [1] checkpoints. */
-interface SourceCounts {
-  rows: number;
-  after: number[];
 }
 
 function sourceStage(counts: SourceCounts | Error): StageReading {
