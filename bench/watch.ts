@@ -5,8 +5,8 @@
  * server-sent events (as the page does), in alternating rounds; the figure is the ratio of the
  * median rows per second with watching to without (the target: at least 0.95, a cost under 5%).
  * Watch is started, and has sent its first reading, before batch starts: what is measured is
- * watching, not starting to. Beside the rates: the CPU seconds the watch process and the
- * database server used while batch ran (on a machine of few cores, any CPU they spend on
+ * watching, not starting to. Beside the rates: the CPU seconds the watch process, the database
+ * server and the broker used while batch ran (on a machine of few cores, any CPU they spend on
  * watching is taken from batch).
  */
 import { intFlag, parseFlags } from "../src/core/cli.ts";
@@ -26,17 +26,26 @@ Needs the local stack up (\`bash infra.sh local up\`).`;
 /** The watch server's default port: below the ephemeral range, apart from the stack's. */
 const WATCH_PORT = 18750;
 
-/** The database server's process, whose CPU is counted beside the watch's. */
-async function databasePid(): Promise<number | undefined> {
-  const text = await Deno.readTextFile(`${ROOT}.local/mariadb/mysqld.pid`).catch(() => "");
-  return Number(text.trim()) || undefined;
+/** The local stack's servers whose CPU is counted beside the watch's (from their pid files). */
+async function serverPids(): Promise<{ database?: number; broker?: number }> {
+  const pid = async (name: string) =>
+    Number((await Deno.readTextFile(`${ROOT}.local/run/${name}.pid`).catch(() => "")).trim()) ||
+    undefined;
+  return { database: await pid("mysql"), broker: await pid("kafka") };
 }
 
-/** CPU seconds used while batch ran: by the watch process (0 alone) and by the database server. */
+/** CPU seconds used while batch ran: by the watch process (0 alone), the database, the broker. */
 interface CpuUsed {
   watch: number;
   database: number;
+  broker: number;
 }
+
+/** The CPU seconds the stack's servers have used so far. */
+const serversCpu = (pids: { database?: number; broker?: number }) => ({
+  database: pids.database ? cpuSeconds(pids.database) : 0,
+  broker: pids.broker ? cpuSeconds(pids.broker) : 0,
+});
 
 /**
  * Starts `deno task watch` on the pipeline and a client of its event stream, and waits for its
@@ -94,12 +103,14 @@ async function watching(
       throw new Error(`watch ended with ${status.code} before its first reading`);
     }),
   ]);
-  const mariadb = await databasePid();
-  const start = { watch: cpuSeconds(watch.pid), database: mariadb ? cpuSeconds(mariadb) : 0 };
+  const pids = await serverPids();
+  const start = { watch: cpuSeconds(watch.pid), ...serversCpu(pids) };
   return async () => {
+    const end = serversCpu(pids);
     used.push({
       watch: cpuSeconds(watch.pid) - start.watch,
-      database: mariadb ? cpuSeconds(mariadb) - start.database : 0,
+      database: end.database - start.database,
+      broker: end.broker - start.broker,
     });
     events.abort();
     watch.kill("SIGTERM");
@@ -130,12 +141,17 @@ export async function main(args: string[]): Promise<number> {
   const watched: number[] = [];
   const cpuAlone: CpuUsed[] = [];
   const cpuWatched: CpuUsed[] = [];
-  const mariadb = await databasePid();
-  // Alone, only the database server's CPU is counted, over the same span as when watched.
+  const pids = await serverPids();
+  // Alone, the servers' CPU is counted over the same span as when watched.
   const counting = () => {
-    const start = mariadb ? cpuSeconds(mariadb) : 0;
+    const start = serversCpu(pids);
     const stop = () => {
-      cpuAlone.push({ watch: 0, database: mariadb ? cpuSeconds(mariadb) - start : 0 });
+      const end = serversCpu(pids);
+      cpuAlone.push({
+        watch: 0,
+        database: end.database - start.database,
+        broker: end.broker - start.broker,
+      });
       return Promise.resolve();
     };
     return Promise.resolve(stop);
@@ -152,7 +168,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(
         `round ${round + 1}, ${which}: ${Math.round(run.wallRate)} rows/s, CPU s: watch ${
           cpu.watch.toFixed(1)
-        }, database ${cpu.database.toFixed(1)}`,
+        }, database ${cpu.database.toFixed(1)}, broker ${cpu.broker.toFixed(1)}`,
       );
     }
   }
@@ -162,15 +178,17 @@ export async function main(args: string[]): Promise<number> {
     median(values.map((used) => used[which])).toFixed(1);
   console.log(
     "| rows per table | load start -> end | batch alone rows/s | batch watched rows/s | ratio | " +
-      "watch CPU s | database CPU s alone -> watched |",
+      "watch CPU s | database CPU s alone -> watched | broker CPU s alone -> watched |",
   );
-  console.log("| ---: | :---: | ---: | ---: | ---: | ---: | :---: |");
+  console.log("| ---: | :---: | ---: | ---: | ---: | ---: | :---: | :---: |");
   console.log(
     `| ${rows.toLocaleString("en-US")} | ${loads.join(" -> ")} | ${
       Math.round(median(alone)).toLocaleString("en-US")
     } | ${Math.round(median(watched)).toLocaleString("en-US")} | ${ratio.toFixed(3)} | ${
       seconds(cpuWatched, "watch")
-    } | ${seconds(cpuAlone, "database")} -> ${seconds(cpuWatched, "database")} |`,
+    } | ${seconds(cpuAlone, "database")} -> ${seconds(cpuWatched, "database")} | ${
+      seconds(cpuAlone, "broker")
+    } -> ${seconds(cpuWatched, "broker")} |`,
   );
   return 0;
 }

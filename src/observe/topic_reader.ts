@@ -30,6 +30,8 @@ export type PartitionOffsets = Map<number, number>;
 export class KafkaReader {
   #admin: Promise<Admin> | undefined;
   readonly #times = new RecordTimes();
+  /** Topics seen to exist: not listed again (a listing is of every topic on the cluster). */
+  readonly #existing = new Set<string>();
 
   constructor(readonly config: KafkaConfig, readonly region: string) {}
 
@@ -56,6 +58,8 @@ export class KafkaReader {
       try {
         return await question(await this.#open());
       } catch (error) {
+        // The topic may be gone: it is listed again.
+        this.#existing.delete(topic);
         const admin = this.#admin;
         this.#admin = undefined;
         await admin?.then((a) => a.disconnect()).catch(() => {});
@@ -69,7 +73,10 @@ export class KafkaReader {
   endOffsets(topic: string): Promise<PartitionOffsets | undefined> {
     return this.#ask(topic, async (admin) => {
       // Asked first, so that a topic not made yet is an answer, not retries of an error.
-      if (!(await admin.listTopics()).includes(topic)) return undefined;
+      if (!this.#existing.has(topic)) {
+        if (!(await admin.listTopics()).includes(topic)) return undefined;
+        this.#existing.add(topic);
+      }
       const offsets = await admin.fetchTopicOffsets(topic);
       return new Map(offsets.map(({ partition, high }) => [partition, Number(high)]));
     });
