@@ -11,7 +11,8 @@
  * one index to a later one costs a count of the range between. Anything
  * else (a row deleted, or put below the highest index) shows at the next
  * full count: `RECOUNT_IDLE_MS` after the last, or `RECOUNT_SENDING_MS`
- * while a checkpoint moves, and at once when the highest index falls.
+ * while a checkpoint moves (it moved within `RECOUNT_IDLE_MS`), and at once
+ * when the highest index falls.
  *
  * @example
  * ```ts
@@ -43,6 +44,8 @@ interface Tally {
   max: number;
   rows: number;
   countedAt: number;
+  /** When a checkpoint was last seen to move (0: never). */
+  movedAt: number;
   /** Per checkpoint (by its place in the list): the index it was at, and rows at or below it. */
   below: ({ index: number; rows: number } | undefined)[];
 }
@@ -95,13 +98,16 @@ export class SourceReader {
       return { rows: 0, after: lastIndexes.map(() => 0) };
     }
     let tally = this.#tallies.get(kind);
-    const sending = lastIndexes.some((index, slot) =>
+    const moved = lastIndexes.some((index, slot) =>
       index !== undefined && tally?.below[slot] !== undefined && tally.below[slot].index !== index
     );
+    if (tally && moved) tally.movedAt = now;
+    // Sending: a checkpoint moved within the idle interval (a producer checkpoints each batch).
+    const sending = tally !== undefined && now - tally.movedAt < this.#recount.idleMs;
     const recountAfter = sending ? this.#recount.sendingMs : this.#recount.idleMs;
     if (tally === undefined || range.max < tally.max || now - tally.countedAt >= recountAfter) {
       const rows = await source.countAfter(kind, Number.MIN_SAFE_INTEGER);
-      tally = { max: range.max, rows, countedAt: now, below: [] };
+      tally = { max: range.max, rows, countedAt: now, movedAt: tally?.movedAt ?? 0, below: [] };
       this.#tallies.set(kind, tally);
     } else if (range.max > tally.max) {
       tally.rows += await source.countAfter(kind, tally.max);
