@@ -233,14 +233,22 @@ export class LedgerReader {
       servers.kafka.up === false
         ? Promise.resolve(new Error(servers.kafka.error))
         : attempt(servers.kafka, read);
-    for (const kind of TABLE_KINDS) {
-      const topic = topicName(this.config.id, kind);
+    const topics = TABLE_KINDS.map((kind) => topicName(this.config.id, kind));
+    // Every topic's end offsets first, then the group's offsets of all three in one request:
+    // read in that order, a committed offset is never ahead of the end read with it.
+    const allEnds: (PartitionOffsets | undefined | Error)[] = [];
+    for (const topic of topics) allEnds.push(await kafkaRead(() => this.#kafka.endOffsets(topic)));
+    const allCommitted = await kafkaRead(() => this.#kafka.committedOffsetsOf(this.group, topics));
+    for (const [i, kind] of TABLE_KINDS.entries()) {
+      const topic = topics[i];
       const counts = source[kind];
       const stages: StageReading[] = [sourceStage(counts)];
       const checkpoint = saved[kind];
       stages.push(acknowledgedStage(checkpoint, counts, 0));
-      const ends = await kafkaRead(() => this.#kafka.endOffsets(topic));
-      const committed = await kafkaRead(() => this.#kafka.committedOffsets(this.group, topic));
+      const ends = allEnds[i];
+      const committed = allCommitted instanceof Error
+        ? allCommitted
+        : allCommitted.get(topic) ?? new Map();
       const inBucket = await attempt(servers.bucket, () => this.bucket.records(topic));
       const acknowledgedEnds = kafkaEnds(checkpoint);
       if (ends instanceof Error) stages.push(unreadable("topic", reason(ends)));

@@ -94,6 +94,22 @@ export class KafkaReader {
     });
   }
 
+  /** The offsets `group` committed on each of `topics`, in one request (see `committedOffsets`). */
+  committedOffsetsOf(group: string, topics: string[]): Promise<Map<string, PartitionOffsets>> {
+    return this.#ask(topics.join(","), async (admin) => {
+      const answers = await admin.fetchOffsets({ groupId: group, topics });
+      const byTopic = new Map<string, PartitionOffsets>();
+      for (const { topic, partitions } of answers) {
+        const committed: PartitionOffsets = new Map();
+        for (const { partition, offset } of partitions) {
+          if (Number(offset) >= 0) committed.set(partition, Number(offset));
+        }
+        byTopic.set(topic, committed);
+      }
+      return byTopic;
+    });
+  }
+
   /** When the record at `offset` of `topic`'s `partition` was written (epoch ms, within 5% of its age). */
   recordTime(topic: string, partition: number, offset: number): Promise<number> {
     return this.#ask(
