@@ -34,8 +34,9 @@ async function serverPids(): Promise<{ database?: number; broker?: number }> {
   return { database: await pid("mysql"), broker: await pid("kafka") };
 }
 
-/** CPU seconds used while batch ran: by the watch process (0 alone), the database, the broker. */
+/** CPU seconds used while batch ran: by batch, the watch process (0 alone), the database, the broker. */
 interface CpuUsed {
+  batch: number;
   watch: number;
   database: number;
   broker: number;
@@ -108,6 +109,7 @@ async function watching(
   return async () => {
     const end = serversCpu(pids);
     used.push({
+      batch: 0,
       watch: cpuSeconds(watch.pid) - start.watch,
       database: end.database - start.database,
       broker: end.broker - start.broker,
@@ -148,6 +150,7 @@ export async function main(args: string[]): Promise<number> {
     const stop = () => {
       const end = serversCpu(pids);
       cpuAlone.push({
+        batch: 0,
         watch: 0,
         database: end.database - start.database,
         broker: end.broker - start.broker,
@@ -165,30 +168,44 @@ export async function main(args: string[]): Promise<number> {
         : await batchRun(database, (id, state) => watching(database, id, state, port, cpuWatched));
       (which === "alone" ? alone : watched).push(run.wallRate);
       const cpu = (which === "alone" ? cpuAlone : cpuWatched).at(-1)!;
+      cpu.batch = run.cpuSeconds;
       console.error(
-        `round ${round + 1}, ${which}: ${Math.round(run.wallRate)} rows/s, CPU s: watch ${
-          cpu.watch.toFixed(1)
-        }, database ${cpu.database.toFixed(1)}, broker ${cpu.broker.toFixed(1)}`,
+        `round ${round + 1}, ${which}: ${Math.round(run.wallRate)} rows/s, CPU s: batch ${
+          cpu.batch.toFixed(1)
+        }, watch ${cpu.watch.toFixed(1)}, database ${cpu.database.toFixed(1)}, broker ${
+          cpu.broker.toFixed(1)
+        }`,
       );
     }
   }
   loads.push(load());
   const ratio = median(watched) / median(alone);
-  const seconds = (values: CpuUsed[], which: keyof CpuUsed) =>
-    median(values.map((used) => used[which])).toFixed(1);
+  const middle = (values: CpuUsed[], which: keyof CpuUsed) =>
+    median(values.map((used) => used[which]));
+  const seconds = (values: CpuUsed[], which: keyof CpuUsed) => middle(values, which).toFixed(1);
+  // What watching adds, against all that sending costs alone: a figure the machine's other
+  // load moves less than the rates (though the servers' CPU counts their other clients too).
+  const sending = middle(cpuAlone, "batch") + middle(cpuAlone, "database") +
+    middle(cpuAlone, "broker");
+  const added = middle(cpuWatched, "watch") +
+    middle(cpuWatched, "database") - middle(cpuAlone, "database") +
+    middle(cpuWatched, "broker") - middle(cpuAlone, "broker");
   console.log(
     "| rows per table | load start -> end | batch alone rows/s | batch watched rows/s | ratio | " +
-      "watch CPU s | database CPU s alone -> watched | broker CPU s alone -> watched |",
+      "batch CPU s | watch CPU s | database CPU s alone -> watched | " +
+      "broker CPU s alone -> watched | CPU watching adds |",
   );
-  console.log("| ---: | :---: | ---: | ---: | ---: | ---: | :---: | :---: |");
+  console.log("| ---: | :---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: | ---: |");
   console.log(
     `| ${rows.toLocaleString("en-US")} | ${loads.join(" -> ")} | ${
       Math.round(median(alone)).toLocaleString("en-US")
     } | ${Math.round(median(watched)).toLocaleString("en-US")} | ${ratio.toFixed(3)} | ${
-      seconds(cpuWatched, "watch")
-    } | ${seconds(cpuAlone, "database")} -> ${seconds(cpuWatched, "database")} | ${
-      seconds(cpuAlone, "broker")
-    } -> ${seconds(cpuWatched, "broker")} |`,
+      seconds(cpuAlone, "batch")
+    } | ${seconds(cpuWatched, "watch")} | ${seconds(cpuAlone, "database")} -> ${
+      seconds(cpuWatched, "database")
+    } | ${seconds(cpuAlone, "broker")} -> ${seconds(cpuWatched, "broker")} | ${
+      (100 * added / sending).toFixed(1)
+    }% |`,
   );
   return 0;
 }
