@@ -82,19 +82,10 @@ export class KafkaReader {
     });
   }
 
-  /** The offsets `group` committed on `topic`, by partition (a partition never committed: absent). */
-  committedOffsets(group: string, topic: string): Promise<PartitionOffsets> {
-    return this.#ask(topic, async (admin) => {
-      const [answer] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      const committed: PartitionOffsets = new Map();
-      for (const { partition, offset } of answer?.partitions ?? []) {
-        if (Number(offset) >= 0) committed.set(partition, Number(offset));
-      }
-      return committed;
-    });
-  }
-
-  /** The offsets `group` committed on each of `topics`, in one request (see `committedOffsets`). */
+  /**
+   * The offsets `group` committed on each of `topics`, by partition (a partition never
+   * committed: absent), in one request.
+   */
   committedOffsetsOf(group: string, topics: string[]): Promise<Map<string, PartitionOffsets>> {
     return this.#ask(topics.join(","), async (admin) => {
       const answers = await admin.fetchOffsets({ groupId: group, topics });
