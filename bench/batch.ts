@@ -199,6 +199,7 @@ export async function batchRun(
       wallRate: records / run.wallSeconds,
       transferRate: summary.rowsPerSecond,
       rssMiB: run.peakRssMiB,
+      cpuSeconds: run.cpuSeconds,
     };
   } finally {
     await stopBeside?.();

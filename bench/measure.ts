@@ -17,6 +17,8 @@ export interface MeasuredRun {
   wallMs: number;
   /** The largest sum of resident memory over the command's process tree. */
   peakRssMiB: number;
+  /** CPU seconds (user and system) of the command's own process, as last sampled. */
+  cpuSeconds: number;
   stdout: string;
   stderr: string;
 }
@@ -65,8 +67,10 @@ export async function measureCommand(
   const child = new Deno.Command(command, { args, env, cwd, stdout: "piped", stderr: "piped" })
     .spawn();
   let peakKiB = 0;
+  let cpu = 0;
   const sampler = setInterval(() => {
     peakKiB = Math.max(peakKiB, treeRssKiB(child.pid));
+    cpu = Math.max(cpu, cpuSeconds(child.pid));
   }, 50);
   const [status, stdout, stderr] = await Promise.all([
     child.status,
@@ -77,7 +81,7 @@ export async function measureCommand(
   if (!status.success) {
     throw new Error(`${command} ${args.join(" ")} exited ${status.code}:\n${stderr.slice(-3000)}`);
   }
-  return { wallMs, peakRssMiB: peakKiB / 1024, stdout, stderr };
+  return { wallMs, peakRssMiB: peakKiB / 1024, cpuSeconds: cpu, stdout, stderr };
 }
 
 /** The last line of `text` that parses as a JSON object. */
@@ -97,4 +101,16 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** CPU seconds (user and system) `pid` has used so far, from /proc; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }

@@ -6,6 +6,10 @@
  * the first's; only the last object is read, for its line count, and that
  * count is kept while the object stays the same (size and time, or ETag).
  * Works on a local bucket directory or `s3://name` (ListObjectsV2, GetObject).
+ * A local partition folder is listed again only once its modification time
+ * changed (the sink renames each object into place, which changes it), and
+ * only the last object is looked at: a bucket of many objects costs a stat
+ * of each folder and of one file per partition a read, not one of each file.
  *
  * @example
  * ```ts
@@ -25,19 +29,30 @@ interface ObjectEntry {
   key: string;
   partition: number;
   startOffset: number;
-  /** Changes when the object is replaced (size and mtime, or ETag). */
-  version: string;
+  /** Changes when the object is replaced (the ETag; locally, see `version`). */
+  version?: string;
 }
 
 /** A bucket's listing and one object's text, local or on S3. */
 interface BucketListing {
   readonly location: string;
   list(topic: string): Promise<ObjectEntry[]>;
+  /** What changes when the object is replaced; undefined when it is gone. */
+  version(entry: ObjectEntry): Promise<string | undefined>;
   text(key: string): Promise<string>;
 }
 
+/**
+ * A folder changed this long before it was listed is kept by its modification time: any
+ * later change gives it a later one, even where times are coarse.
+ */
+const SETTLED_MS = 1000;
+
 /** A local bucket directory. */
 class LocalListing implements BucketListing {
+  /** Each partition folder's objects, by folder path, with the modification time they are of. */
+  readonly #folders = new Map<string, { mtime: number; entries: ObjectEntry[] }>();
+
   constructor(readonly location: string) {}
 
   async list(topic: string): Promise<ObjectEntry[]> {
@@ -51,16 +66,34 @@ class LocalListing implements BucketListing {
       throw error;
     }
     for (const folder of folders) {
-      for await (const file of Deno.readDir(join(base, folder.name))) {
+      const path = join(base, folder.name);
+      const listedAt = Date.now();
+      const mtime = (await Deno.stat(path)).mtime?.getTime();
+      const kept = this.#folders.get(path);
+      if (kept !== undefined && mtime !== undefined && kept.mtime === mtime) {
+        entries.push(...kept.entries);
+        continue;
+      }
+      const found: ObjectEntry[] = [];
+      for await (const file of Deno.readDir(path)) {
         const key = `topics/${topic}/${folder.name}/${file.name}`;
         const parsed = parseObjectKey(key);
-        if (!parsed) continue; // not an object of the sink's
-        const info = await Deno.stat(join(this.location, key)).catch(() => undefined);
-        if (!info) continue; // replaced between the listing and the stat
-        entries.push({ key, ...parsed, version: `${info.size}:${info.mtime?.getTime()}` });
+        if (parsed) found.push({ key, ...parsed }); // else not an object of the sink's
       }
+      if (mtime !== undefined && listedAt - mtime > SETTLED_MS) {
+        this.#folders.set(path, { mtime, entries: found });
+      } else this.#folders.delete(path);
+      entries.push(...found);
     }
     return entries;
+  }
+
+  async version(entry: ObjectEntry): Promise<string | undefined> {
+    const info = await Deno.stat(join(this.location, entry.key)).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    });
+    return info && `${info.size}:${info.mtime?.getTime()}`;
   }
 
   text(key: string): Promise<string> {
@@ -100,6 +133,10 @@ class S3Listing implements BucketListing {
     return entries;
   }
 
+  version(entry: ObjectEntry): Promise<string | undefined> {
+    return Promise.resolve(entry.version);
+  }
+
   async text(key: string): Promise<string> {
     const answer = await this.client.send(
       new this.sdk.GetObjectCommand({ Bucket: this.name, Key: key }),
@@ -132,6 +169,18 @@ export class BucketReader {
    * last object's end (the last object's start plus its lines).
    */
   async records(topic: string): Promise<Map<number, number>> {
+    // A last object gone between the listing and the look at it (replaced): listed again.
+    for (let attempt = 0;; attempt++) {
+      const counts = await this.#count(topic);
+      if (counts !== undefined) return counts;
+      if (attempt >= 1) {
+        throw new TargetError(`bucket ${this.location}: objects of ${topic} went while counted`);
+      }
+    }
+  }
+
+  /** As `records`; undefined when a last object was gone once looked at. */
+  async #count(topic: string): Promise<Map<number, number> | undefined> {
     let entries: ObjectEntry[];
     try {
       entries = await this.listing.list(topic);
@@ -146,21 +195,27 @@ export class BucketReader {
     for (const [partition, objects] of byPartition) {
       objects.sort((a, b) => a.startOffset - b.startOffset);
       const last = objects.at(-1)!;
-      counts.set(partition, last.startOffset - objects[0].startOffset + await this.#linesOf(last));
+      const lines = await this.#linesOf(last);
+      if (lines === undefined) return undefined;
+      counts.set(partition, last.startOffset - objects[0].startOffset + lines);
     }
     return counts;
   }
 
-  async #linesOf(entry: ObjectEntry): Promise<number> {
-    const known = this.#lines.get(entry.key);
-    if (known?.version === entry.version) return known.lines;
+  /** The object's lines; undefined when it is gone. */
+  async #linesOf(entry: ObjectEntry): Promise<number | undefined> {
     let lines: number;
+    let version: string | undefined;
     try {
+      version = await this.listing.version(entry);
+      if (version === undefined) return undefined;
+      const known = this.#lines.get(entry.key);
+      if (known?.version === version) return known.lines;
       lines = lineCount(await this.listing.text(entry.key));
     } catch (error) {
       throw new TargetError(`bucket ${this.location}, ${entry.key}: ${(error as Error).message}`);
     }
-    this.#lines.set(entry.key, { version: entry.version, lines });
+    this.#lines.set(entry.key, { version, lines });
     return lines;
   }
 }

@@ -37,7 +37,7 @@ import {
 } from "./consumer_store_reader.ts";
 import { readShards } from "./shard_reader.ts";
 import { readWarehouseState, type WarehouseState } from "./warehouse_state_reader.ts";
-import { SourceReader } from "./source_reader.ts";
+import { type SourceCounts, SourceReader } from "./source_reader.ts";
 import { reading, reason, type StageReading, unreadable } from "./stage.ts";
 import { KafkaReader, type PartitionOffsets } from "./topic_reader.ts";
 
@@ -205,19 +205,14 @@ export class LedgerReader {
       const failed = entries.find(([, counts]) => counts instanceof Error)?.[1];
       entries.push([
         kind,
-        failed ?? await attempt(server, async () => {
-          const rows = await this.#source.rows(kind);
-          const after = [];
-          for (const path of saved) {
-            const checkpoint = path[kind];
-            after.push(
-              checkpoint instanceof Error || checkpoint === undefined
-                ? rows
-                : await this.#source.rowsAfter(kind, checkpoint.lastIndex),
-            );
-          }
-          return { rows, after };
-        }),
+        failed ?? await attempt(server, () =>
+          this.#source.counts(
+            kind,
+            saved.map((path) => {
+              const checkpoint = path[kind];
+              return checkpoint instanceof Error ? undefined : checkpoint?.lastIndex;
+            }),
+          )),
       ]);
     }
     return Object.fromEntries(entries) as Record<TableKind, SourceCounts | Error>;
@@ -238,14 +233,22 @@ export class LedgerReader {
       servers.kafka.up === false
         ? Promise.resolve(new Error(servers.kafka.error))
         : attempt(servers.kafka, read);
-    for (const kind of TABLE_KINDS) {
-      const topic = topicName(this.config.id, kind);
+    const topics = TABLE_KINDS.map((kind) => topicName(this.config.id, kind));
+    // Every topic's end offsets first, then the group's offsets of all three in one request:
+    // read in that order, a committed offset is never ahead of the end read with it.
+    const allEnds: (PartitionOffsets | undefined | Error)[] = [];
+    for (const topic of topics) allEnds.push(await kafkaRead(() => this.#kafka.endOffsets(topic)));
+    const allCommitted = await kafkaRead(() => this.#kafka.committedOffsetsOf(this.group, topics));
+    for (const [i, kind] of TABLE_KINDS.entries()) {
+      const topic = topics[i];
       const counts = source[kind];
       const stages: StageReading[] = [sourceStage(counts)];
       const checkpoint = saved[kind];
       stages.push(acknowledgedStage(checkpoint, counts, 0));
-      const ends = await kafkaRead(() => this.#kafka.endOffsets(topic));
-      const committed = await kafkaRead(() => this.#kafka.committedOffsets(this.group, topic));
+      const ends = allEnds[i];
+      const committed = allCommitted instanceof Error
+        ? allCommitted
+        : allCommitted.get(topic) ?? new Map();
       const inBucket = await attempt(servers.bucket, () => this.bucket.records(topic));
       const acknowledgedEnds = kafkaEnds(checkpoint);
       if (ends instanceof Error) stages.push(unreadable("topic", reason(ends)));
@@ -379,12 +382,6 @@ export class LedgerReader {
     await Promise.all([this.#source.close(), this.#kafka.close()]);
     this.#kinesis?.destroy();
   }
-}
-
-/** Source rows of one table, and rows past the batch [0] and stream [1] checkpoints. */
-interface SourceCounts {
-  rows: number;
-  after: number[];
 }
 
 function sourceStage(counts: SourceCounts | Error): StageReading {

@@ -30,6 +30,8 @@ export type PartitionOffsets = Map<number, number>;
 export class KafkaReader {
   #admin: Promise<Admin> | undefined;
   readonly #times = new RecordTimes();
+  /** Topics seen to exist: not listed again (a listing is of every topic on the cluster). */
+  readonly #existing = new Set<string>();
 
   constructor(readonly config: KafkaConfig, readonly region: string) {}
 
@@ -56,6 +58,8 @@ export class KafkaReader {
       try {
         return await question(await this.#open());
       } catch (error) {
+        // The topic may be gone: it is listed again.
+        this.#existing.delete(topic);
         const admin = this.#admin;
         this.#admin = undefined;
         await admin?.then((a) => a.disconnect()).catch(() => {});
@@ -69,21 +73,31 @@ export class KafkaReader {
   endOffsets(topic: string): Promise<PartitionOffsets | undefined> {
     return this.#ask(topic, async (admin) => {
       // Asked first, so that a topic not made yet is an answer, not retries of an error.
-      if (!(await admin.listTopics()).includes(topic)) return undefined;
+      if (!this.#existing.has(topic)) {
+        if (!(await admin.listTopics()).includes(topic)) return undefined;
+        this.#existing.add(topic);
+      }
       const offsets = await admin.fetchTopicOffsets(topic);
       return new Map(offsets.map(({ partition, high }) => [partition, Number(high)]));
     });
   }
 
-  /** The offsets `group` committed on `topic`, by partition (a partition never committed: absent). */
-  committedOffsets(group: string, topic: string): Promise<PartitionOffsets> {
-    return this.#ask(topic, async (admin) => {
-      const [answer] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      const committed: PartitionOffsets = new Map();
-      for (const { partition, offset } of answer?.partitions ?? []) {
-        if (Number(offset) >= 0) committed.set(partition, Number(offset));
+  /**
+   * The offsets `group` committed on each of `topics`, by partition (a partition never
+   * committed: absent), in one request.
+   */
+  committedOffsetsOf(group: string, topics: string[]): Promise<Map<string, PartitionOffsets>> {
+    return this.#ask(topics.join(","), async (admin) => {
+      const answers = await admin.fetchOffsets({ groupId: group, topics });
+      const byTopic = new Map<string, PartitionOffsets>();
+      for (const { topic, partitions } of answers) {
+        const committed: PartitionOffsets = new Map();
+        for (const { partition, offset } of partitions) {
+          if (Number(offset) >= 0) committed.set(partition, Number(offset));
+        }
+        byTopic.set(topic, committed);
       }
-      return committed;
+      return byTopic;
     });
   }
 

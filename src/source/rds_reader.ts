@@ -144,6 +144,31 @@ export class RdsSource {
     return Number(rows[0].n);
   }
 
+  /** How many rows of `kind` have an index above `afterIndex` and at most `upTo` (a range of its key). */
+  async countBetween(kind: TableKind, afterIndex: number, upTo: number): Promise<number> {
+    const spec = TABLES[kind];
+    const column = quote(spec.indexColumn);
+    const rows = await this.#query<{ n: number }[]>(
+      `SELECT COUNT(*) AS n FROM ${quote(spec.table)} WHERE ${column} > ? AND ${column} <= ?`,
+      [afterIndex, upTo],
+      kind,
+    );
+    return Number(rows[0].n);
+  }
+
+  /** The lowest and highest index of `kind` (read from its key's ends), or null when it is empty. */
+  async indexRange(kind: TableKind): Promise<{ min: number; max: number } | null> {
+    const spec = TABLES[kind];
+    const column = quote(spec.indexColumn);
+    const rows = await this.#query<{ lo: number | null; hi: number | null }[]>(
+      `SELECT MIN(${column}) AS lo, MAX(${column}) AS hi FROM ${quote(spec.table)}`,
+      [],
+      kind,
+    );
+    const { lo, hi } = rows[0];
+    return lo === null || hi === null ? null : { min: Number(lo), max: Number(hi) };
+  }
+
   /**
    * The index of the `limit`-th row after `afterIndex` (in index order), or
    * undefined when fewer rows follow. Reading up to and including this index

@@ -41,6 +41,36 @@ Deno.test("bucket reader: records per partition from the object names and the la
   }
 });
 
+Deno.test("bucket reader: a settled partition folder is listed again only once its time changes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pinpipe-ledger-bucket-" });
+  try {
+    const bucket = new LocalBucket(dir);
+    const topic = "0123456789ab.geo";
+    const folder = join(dir, "topics", topic, "partition=0");
+    await bucket.put(objectKey(topic, 0, 0), objectBody(records(300)));
+    // Settled: last changed a minute ago.
+    const settled = new Date(Date.now() - 60_000);
+    await Deno.utime(folder, settled, settled);
+    const reader = await openBucketReader(dir);
+    assert.deepEqual(await reader.records(topic), new Map([[0, 300]]));
+    // An object written in with the folder's time put back: the folder is not listed again.
+    await bucket.put(objectKey(topic, 0, 300), objectBody(records(50, 300)));
+    await Deno.utime(folder, settled, settled);
+    assert.deepEqual(await reader.records(topic), new Map([[0, 300]]));
+    // The folder's time changed, as any put changes it: listed again, the new object counted.
+    await Deno.utime(folder, new Date(), new Date());
+    assert.deepEqual(await reader.records(topic), new Map([[0, 350]]));
+    // The last object replaced in a folder kept as it was: its new lines are counted still.
+    await Deno.utime(folder, settled, settled);
+    assert.deepEqual(await reader.records(topic), new Map([[0, 350]]));
+    await bucket.put(objectKey(topic, 0, 300), objectBody(records(80, 300)));
+    await Deno.utime(folder, settled, settled);
+    assert.deepEqual(await reader.records(topic), new Map([[0, 380]]));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bucket reader: a bucket that cannot be listed is a target error naming it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pinpipe-ledger-bucket-" });
   try {

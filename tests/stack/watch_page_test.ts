@@ -166,6 +166,7 @@ Deno.test({
         const run = await finish(spawnMain(args));
         assert.equal(run.code, 0, `${args[0]}: ${run.stderr}`);
       }
+      const consumedAt = Date.now();
       await waitFor(
         "the stream path caught up on the page",
         async () => {
@@ -216,13 +217,17 @@ Deno.test({
           assert.equal(stage.count, streamDirect[stage.stage], `${key}: JSON and direct count`);
         }
       }
-      // The eight answers over the streaming tables, as the file itself answers them.
+      // The eight answers over the streaming tables, as the file itself answers them: answers
+      // begun after the consumer finished (they are remade every 10 s).
       await waitFor(
         "the answers on the page",
-        async () =>
-          (await page.locator("[data-answer]").count()) ===
-            (await ledgerJson()).answers?.answers.length &&
-          (await ledgerJson()).answers!.answers.length > 0,
+        async () => {
+          const answers = (await ledgerJson()).answers;
+          return answers !== null && Date.parse(answers.at) >= consumedAt &&
+            answers.answers.length > 0 &&
+            (await page.locator("[data-answer]").count()) === answers.answers.length &&
+            (await page.locator("#answers-at").textContent()) === `made at ${answers.at}`;
+        },
         40_000,
         500,
       );

@@ -42,6 +42,7 @@ export interface WatchView {
 
 /** The answers over the streaming tables at one moment, or why they could not be made. */
 export interface StreamAnswers {
+  /** When they were begun: the consumer's file as it was then. */
   at: string;
   answers: QueryAnswer[];
   error?: string;
@@ -156,13 +157,15 @@ export async function startWatch(
   const refreshAnswers = () => {
     if (answering || Date.now() - answeredAt < ANSWERS_EVERY_MS) return;
     answeredAt = Date.now();
+    // The answers are of the consumer's file as copied now, at their start.
+    const begun = new Date(answeredAt).toISOString();
     answering = readStreamAnswers(reader.consumerDb, reader.config.id).then(
       (answers) => {
-        current.answers = { at: new Date().toISOString(), answers: answers ?? [] };
+        current.answers = { at: begun, answers: answers ?? [] };
       },
       (error) => {
         current.answers = {
-          at: new Date().toISOString(),
+          at: begun,
           answers: current.answers?.answers ?? [],
           error: reason(error),
         };
