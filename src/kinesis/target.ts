@@ -43,13 +43,13 @@ import {
   type ShardPositions,
   type TailRecord,
 } from "./tail.ts";
-import { sleep } from "../util/retry.ts";
+import { pollUntil } from "../util/retry.ts";
 import type { KinesisTransport } from "./transport.ts";
 import type { KinesisConfig } from "../core/config.ts";
 import { SdkTransport } from "./sdk_transport.ts";
 import { stillMissing } from "./unanswered.ts";
 
-/** How many times at most the stream is read for one round of unanswered calls. */
+/** How many settles at most the stream is read for, for one round of unanswered calls. */
 const SETTLE_READS = 10;
 
 /** The entries of a call that got no answer: they may be in the stream, or not. */
@@ -238,14 +238,17 @@ export class KinesisTarget implements DeliveryTarget {
     calls: { acknowledged: KinesisEntry[]; unanswered: KinesisEntry[] },
   ): Promise<TailRecord[]> {
     const all = calls.acknowledged.length + calls.unanswered.length;
-    let tail = await this.#transport.readTail!(stream, started.positions, started.at);
-    for (let read = 1; read < SETTLE_READS && tail.length < all; read++) {
-      await sleep(this.#options.settleMs);
-      const again = await this.#transport.readTail!(stream, started.positions, started.at);
-      const grew = again.length !== tail.length;
-      tail = again;
-      if (!grew) break;
-    }
+    const read = () => this.#transport.readTail!(stream, started.positions, started.at);
+    let tail = await read();
+    let looks = 0;
+    await pollUntil(async () => {
+      if (tail.length >= all) return true;
+      // The first look is the read just taken: the next comes a settle later.
+      if (looks++ === 0) return false;
+      const before = tail.length;
+      tail = await read();
+      return tail.length === before;
+    }, { everyMs: this.#options.settleMs, timeoutMs: SETTLE_READS * this.#options.settleMs });
     return tail;
   }
 
