@@ -15,6 +15,13 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { KinesisConfig } from "../core/config.ts";
 
 /**
+ * How long a call may go without an answer before it fails (a timeout, which the SDK and the
+ * target treat as a call that may have been written): without it, a connection that stays open
+ * and silent (a stalled network) holds a call, and its producer, for ever.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
  * A client for `config`: the AWS credential chain, or local dummies for an
  * endpoint. `maxAttempts` 1 leaves retrying to the caller (the SDK's default
  * retries a call whose answer was lost, which writes a PutRecords twice).
@@ -24,13 +31,20 @@ export function kinesisClient(
   { maxAttempts }: { maxAttempts?: number } = {},
 ): KinesisClient {
   if (config.endpoint === undefined) {
-    return new KinesisClient({ region: config.region, maxAttempts });
+    return new KinesisClient({
+      region: config.region,
+      maxAttempts,
+      requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS },
+    });
   }
   return new KinesisClient({
     region: config.region,
     maxAttempts,
     endpoint: config.endpoint,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 2000 }),
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 2000,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+    }),
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
 }
