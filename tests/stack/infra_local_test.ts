@@ -6,9 +6,14 @@ async function infra(...args: string[]) {
 }
 
 async function infraWith(env: Record<string, string>, ...args: string[]) {
+  // The settings the test sets, and no port this run inherited (`infra.sh local with` exports
+  // the stack's): the settings file's value is what is under test.
+  const inherited = Deno.env.toObject();
+  delete inherited.PINPIPE_MYSQL_PORT;
   const output = await new Deno.Command("bash", {
     args: ["infra.sh", ...args],
-    env,
+    env: { ...inherited, ...env },
+    clearEnv: true,
     stdout: "piped",
     stderr: "piped",
   }).output();
