@@ -128,6 +128,15 @@ Deno.test("run lock: a zombie holder counts as dead (kill -0 would still find it
       };
       assert.equal(holderAlive(zombie), true);
       assert.equal(holderAlive({ ...zombie, processStart: "1" }), false, "a reused pid");
+      // Killed while its parent is still the shell, the child is reaped by it and is gone, not a
+      // zombie: kill it only once the shell has become the exec'd sleep.
+      const comm = `/proc/${parent.pid}/comm`;
+      await waitFor(
+        "the shell's exec",
+        async () => (await Deno.readTextFile(comm)).trim() === "sleep",
+        10_000,
+        20,
+      );
       Deno.kill(pid, "SIGKILL");
       await waitFor("the zombie", () => processStat(pid)?.state === "Z", 10_000, 20);
       assert.equal(holderAlive(zombie), false);
