@@ -207,11 +207,12 @@ function isAwsNotFound(error: unknown): boolean {
     e?.name === "ResourceNotFoundException" || e?.$metadata?.httpStatusCode === 404;
 }
 
+/** Runs a check; false when the thing (an AWS resource, a workspace path) does not exist. */
 async function notFoundIsFalse(check: () => Promise<boolean>): Promise<boolean> {
   try {
     return await check();
   } catch (error) {
-    if (isAwsNotFound(error)) return false;
+    if (isAwsNotFound(error) || isNotFound(error)) return false;
     throw error;
   }
 }
@@ -230,16 +231,6 @@ async function goneIsFalse(work: () => Promise<unknown>): Promise<boolean> {
 /** The Databricks workspace client, which the Databricks steps need. */
 const databricks = (clients: ApplyClients): DatabricksWorkspace =>
   need(clients.databricks, "Databricks");
-
-/** A workspace check: false when the path does not exist. */
-async function workspaceLookup(check: () => Promise<boolean>): Promise<boolean> {
-  try {
-    return await check();
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
-}
 
 /** Removes a step's workspace path; false when it was already gone. */
 const deleteWorkspacePath = (step: PlanStep, clients: ApplyClients): Promise<boolean> =>
@@ -349,7 +340,7 @@ const RUNNERS: Record<string, Runner> = {
   ),
   "databricks POST /api/2.0/workspace/mkdirs": checked(
     (request, _step, clients) =>
-      workspaceLookup(async () => {
+      notFoundIsFalse(async () => {
         const status = await databricks(clients).call(
           "GET",
           "/api/2.0/workspace/get-status",
@@ -365,7 +356,7 @@ const RUNNERS: Record<string, Runner> = {
   ),
   "databricks POST /api/2.0/workspace/import": checked(
     (request, step, clients) =>
-      workspaceLookup(async () => {
+      notFoundIsFalse(async () => {
         const exported = await databricks(clients).call(
           "GET",
           "/api/2.0/workspace/export",
