@@ -45,9 +45,11 @@ export interface TailRecord {
 
 /**
  * Every record of `stream` after `positions`, shard by shard, each shard's
- * in sequence order. Shards without a position are not read (what they hold
- * may predate the checkpoint), unless `since` is given: then they are read
- * from the records that arrived at or after it.
+ * in sequence order. A shard without a position is read from the records
+ * that arrived at or after `since`, or from its start when `since` is not
+ * given: positions only grow, so a shard the checkpoint does not name (a
+ * child of a reshard, one no acknowledged record hashed to) holds nothing
+ * acknowledged before it, only what calls wrote after it.
  */
 export async function readTail(
   client: KinesisClient,
@@ -68,16 +70,17 @@ export async function readTail(
   const tail: TailRecord[] = [];
   for (const { ShardId: shard } of shards) {
     const after = positions[shard!];
-    if (after === undefined && since === undefined) continue;
     let iterator = (await client.send(
       new GetShardIteratorCommand(
         after === undefined
-          ? {
-            StreamName: stream,
-            ShardId: shard,
-            ShardIteratorType: "AT_TIMESTAMP",
-            Timestamp: since,
-          }
+          ? since === undefined
+            ? { StreamName: stream, ShardId: shard, ShardIteratorType: "TRIM_HORIZON" }
+            : {
+              StreamName: stream,
+              ShardId: shard,
+              ShardIteratorType: "AT_TIMESTAMP",
+              Timestamp: since,
+            }
           : {
             StreamName: stream,
             ShardId: shard,

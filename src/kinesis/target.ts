@@ -162,9 +162,9 @@ export class KinesisTarget implements DeliveryTarget {
    * positions (sent, never checkpointed) and answers true for each record
    * among them, once per copy, so it is not sent twice. The position moves
    * on only across what the filter has passed (`heldRecordsFilter`). Shards
-   * without a position are not read: at worst a record goes twice (the
-   * consumer drops it), never is a record skipped that Kinesis does not
-   * hold. A transport that cannot read a stream gives no filter.
+   * without a position (children of a reshard since the checkpoint) are read
+   * from their start: all they hold came after it. A transport that cannot
+   * read a stream gives no filter.
    */
   async resumeFilter(
     kind: TableKind,

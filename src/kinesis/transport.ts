@@ -43,8 +43,8 @@ export interface KinesisTransport {
   /** Sends `entries`; throws a `CallFailure` when the whole call failed. */
   put(stream: string, entries: readonly KinesisEntry[]): Promise<PutResult[]>;
   /**
-   * Every record after `positions`, per shard in order (and in shards without a position, those
-   * that arrived since `since`, when given); absent where the transport cannot read.
+   * Every record after `positions`, per shard in order (in shards without a position, those
+   * that arrived since `since`, or all when not given); absent where the transport cannot read.
    */
   readTail?(stream: string, positions: ShardPositions, since?: Date): Promise<TailRecord[]>;
   close(): void;

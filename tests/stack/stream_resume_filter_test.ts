@@ -10,7 +10,9 @@ import { kinesisClient } from "../../src/kinesis/client.ts";
 import { KinesisTarget } from "../../src/kinesis/target.ts";
 import { SdkTransport } from "../../src/kinesis/sdk_transport.ts";
 import { laterSequence } from "../../src/kinesis/tail.ts";
+import { openShards, splitShard } from "../../chaos/reshard.ts";
 import { deleteStreams } from "../support/kinesis.ts";
+import { pollUntil } from "../../src/util/retry.ts";
 import { randomId } from "../support/processes.ts";
 
 const geo = (ind: number, country = "Chad") =>
@@ -115,6 +117,57 @@ Deno.test({
       assert.deepEqual(rows(41, 50).map(next), Array(10).fill(false));
       assert.deepEqual(rows(51, 80).map(next), Array(30).fill(true));
       await third.close();
+    } finally {
+      await deleteStreams(client, id);
+      client.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "records sent to a reshard's children after the checkpoint are found on resume",
+  async fn() {
+    const id = randomId();
+    const config = loadConfig({ _: [], id });
+    const client = kinesisClient(config.kinesis);
+    const target = () =>
+      new KinesisTarget({
+        transport: new SdkTransport(config.kinesis),
+        id,
+        shards: 1,
+        log: () => {},
+      });
+    const rows = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => geo(from + i));
+    try {
+      const first = target();
+      await first.prepare(["geo"]);
+      await first.send("geo", rows(1, 20));
+      const checkpoint = first.position("geo");
+      // The only shard is split after the checkpoint: what follows lands in its two children.
+      const stream = first.destination("geo");
+      const [parent] = await openShards(client, stream);
+      await splitShard(client, stream, parent);
+      assert.ok(
+        await pollUntil(async () => (await openShards(client, stream)).length === 2, {
+          everyMs: 100,
+          timeoutMs: 20_000,
+        }),
+        "the split's children are open",
+      );
+      await first.send("geo", rows(21, 60));
+      const children = Object.keys(first.position("geo")).filter((s) => !(s in checkpoint));
+      assert.equal(children.length, 2, "both children took records");
+      await first.close();
+
+      // The rerun from the checkpoint names only the parent; each row sent after it is found once.
+      const second = target();
+      const filter = (await second.resumeFilter("geo", checkpoint))!;
+      assert.ok(filter);
+      assert.deepEqual(rows(1, 20).map(filter), Array(20).fill(false));
+      assert.deepEqual(rows(21, 60).map(filter), Array(40).fill(true));
+      assert.deepEqual(rows(61, 62).map(filter), [false, false]);
+      await second.close();
     } finally {
       await deleteStreams(client, id);
       client.destroy();
