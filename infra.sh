@@ -473,6 +473,14 @@ moto_status() {
 # What the stack and the tests need: `install` and `with` run this.
 install_all() {
   local tests
+  # Two installs at once would make one venv twice, each deleting what the other writes: the
+  # second waits for the first (and then finds everything made).
+  mkdir -p "$CACHE"
+  exec {install_lock}>"$CACHE/.install.lock"
+  if command -v flock >/dev/null && ! flock -n "$install_lock"; then
+    note "another install is running; waiting for it to finish"
+    flock "$install_lock"
+  fi
   tests=$(test_packages)
   if [ "$(id -u)" = 0 ]; then
     # shellcheck disable=SC2046,SC2086 # one package name per word
