@@ -27,6 +27,7 @@ import {
   GetTemplateCommand,
   type Parameter,
   type Stack,
+  type StackEvent,
   UpdateStackCommand,
 } from "@aws-sdk/client-cloudformation";
 import { sleep } from "../../src/util/retry.ts";
@@ -90,13 +91,41 @@ async function settle(
   }
 }
 
-/** The first resource that failed in the stack's latest events, and why. */
+/** The first resource that failed in the stack's latest operation, and why. */
 async function firstFailure(client: CloudFormationClient, name: string): Promise<string> {
+  // One page (100 events, newest first) holds a whole operation of these stacks' size.
   const { StackEvents = [] } = await client.send(
     new DescribeStackEventsCommand({ StackName: name }),
   );
-  // Events come newest first; the cause is the oldest failure of the latest operation.
-  const failed = StackEvents.filter((event) =>
+  return failureIn(StackEvents, name);
+}
+
+// The stack's own event that begins an operation a user asked for.
+const OPERATION_STARTS = new Set([
+  "CREATE_IN_PROGRESS",
+  "UPDATE_IN_PROGRESS",
+  "DELETE_IN_PROGRESS",
+]);
+
+/**
+ * From a stack's events (newest first, as DescribeStackEvents gives them):
+ * the resource that failed first in the latest operation, its type, status
+ * and CloudFormation's reason. The first failure is the cause; those after
+ * it are mostly "Resource creation cancelled", and an earlier operation's
+ * failures are not this one's.
+ *
+ * @example
+ * ```ts
+ * import { failureIn } from "./cloudformation.ts";
+ * failureIn([], "pinpipe-0123456789ab-data"); // "no resource event says why"
+ * ```
+ */
+export function failureIn(events: readonly StackEvent[], name: string): string {
+  const start = events.findIndex((event) =>
+    event.LogicalResourceId === name && OPERATION_STARTS.has(event.ResourceStatus ?? "")
+  );
+  const latest = start === -1 ? events : events.slice(0, start);
+  const failed = latest.filter((event) =>
     event.ResourceStatus?.endsWith("_FAILED") && event.LogicalResourceId !== name
   ).at(-1);
   return failed
