@@ -65,6 +65,8 @@ class FakeDatabricks:
 
     port: int = 0
     run_id: int = 4242
+    # The jobs the workspace holds, by name: what `aws apply` created.
+    jobs: dict[str, int] = field(default_factory=lambda: {"pinpipe-0123456789ab-batch": 77})
     result_state: str = "SUCCESS"
     requests: list[Recorded] = field(default_factory=list)
 
@@ -110,14 +112,23 @@ def _handler(fake: FakeDatabricks):
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             recorded = self._record()
-            if recorded.path == "/api/2.1/jobs/runs/submit":
-                self._answer(200, {"run_id": fake.run_id})
+            if recorded.path == "/api/2.1/jobs/run-now":
+                self._answer(200, {"run_id": fake.run_id, "number_in_job": fake.run_id})
             else:
                 self._answer(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": recorded.path})
 
         def do_GET(self) -> None:  # noqa: N802
             recorded = self._record()
-            if recorded.path == "/api/2.1/jobs/runs/get":
+            if recorded.path == "/api/2.1/jobs/list":
+                # Filtered by exact name, as the Jobs API does with `name`.
+                name = recorded.query.get("name", [None])[0]
+                jobs = [
+                    {"job_id": job_id, "settings": {"name": job_name}}
+                    for job_name, job_id in fake.jobs.items()
+                    if name is None or job_name == name
+                ]
+                self._answer(200, {"jobs": jobs, "has_more": False})
+            elif recorded.path == "/api/2.1/jobs/runs/get":
                 self._answer(
                     200,
                     {

@@ -27,6 +27,7 @@ import { runProgram } from "../../src/core/command.ts";
 import { bucketName } from "../../src/core/names.ts";
 import { randomId } from "../local/stack_admin.ts";
 import { motoAnswers } from "../local/stand_ins/moto.ts";
+import { jobName } from "./databricks_jobs.ts";
 import { type LocalAws, prepareLocalAws } from "./local_aws.ts";
 import { planFor } from "./command.ts";
 import { StackChecks } from "./rehearse_cloudformation.ts";
@@ -271,12 +272,12 @@ export async function rehearse(
         local!.env.DATABRICKS_TOKEN,
       ], { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" });
       if (result.code !== 0) throw new Error(`exit ${result.code}: ${tail(result)}`);
-      const runs = local!.databricks.runs();
-      const notebook = `/Shared/pinpipe/${id}/batch_notebook`;
-      if (!runs.some((r) => r.notebookPath === notebook && r.result === "SUCCESS")) {
-        throw new Error(`no successful run of ${notebook}: ${JSON.stringify(runs)}`);
+      const name = jobName(id, "batch");
+      const job = local!.databricks.jobs().find((job) => job.name === name);
+      if (!job?.runs.includes("TERMINATED SUCCESS")) {
+        throw new Error(`no successful run of the job ${name}: ${JSON.stringify(job?.runs)}`);
       }
-      return `ran ${notebook}`;
+      return `ran the job ${name}`;
     });
     if (!results.some((result) => result.status === "FAIL")) {
       for (const part of checks.schemaOnly()) {

@@ -1,5 +1,7 @@
 """Runs the DAG's one task once, on real Airflow, against a Databricks stand-in:
-the rehearsal's last check that the DAG submits the notebook `aws apply` imported.
+the rehearsal's last check that the DAG finds and runs the batch job `aws apply`
+created (a run of it ends SUCCESS on the stand-in only when the job's notebook
+was imported).
 
 Usage: python rehearse_dag.py DAGS_DIR PIPELINE_ID DATABRICKS_URL TOKEN
 

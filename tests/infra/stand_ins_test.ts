@@ -46,39 +46,38 @@ Deno.test("the Databricks stand-in answers with Databricks' error codes and runs
       /HTTP 400 DIRECTORY_NOT_EMPTY/,
     );
 
-    const submit = (body: Record<string, unknown>) =>
-      workspace.call("POST", "/api/2.1/jobs/runs/submit", body);
-    await fails(
-      submit({ notebook_task: { notebook_path: "/Shared/p/nb" } }),
-      /Exactly one of existing_cluster_id and new_cluster/,
-    );
-    await fails(
-      submit({
-        notebook_task: { notebook_path: "/Shared/p/nb" },
-        new_cluster: { node_type_id: "m5d.large" },
-      }),
-      /Value null at 'new_cluster.spark_version'/,
-    );
-    const ran = await submit({
-      notebook_task: { notebook_path: "/Shared/p/nb" },
-      existing_cluster_id: "c-1",
-    });
-    const missing = await submit({
-      notebook_task: { notebook_path: "/Shared/p/other" },
-      existing_cluster_id: "c-1",
-    });
-    const state = async (run: Record<string, unknown>) =>
-      (await workspace.call("GET", "/api/2.1/jobs/runs/get", { run_id: run.run_id })).state;
-    assert.deepEqual(await state(ran), {
+    // A job's run ends as its notebook would, and fails where the workspace has no such notebook.
+    const jobOn = async (path: string) =>
+      (await workspace.call("POST", "/api/2.1/jobs/create", {
+        name: `pinpipe-0123456789ab-${path.split("/").at(-1)}`,
+        tasks: [{
+          task_key: "batch",
+          notebook_task: { notebook_path: path },
+          new_cluster: {
+            spark_version: "15.4.x-scala2.12",
+            node_type_id: "m5d.large",
+            num_workers: 1,
+          },
+        }],
+      })).job_id;
+    const state = async (job_id: unknown) => {
+      const { run_id } = await workspace.call("POST", "/api/2.1/jobs/run-now", { job_id });
+      return (await workspace.call("GET", "/api/2.1/jobs/runs/get", { run_id })).state;
+    };
+    assert.deepEqual(await state(await jobOn("/Shared/p/nb")), {
       life_cycle_state: "TERMINATED",
       result_state: "SUCCESS",
       state_message: "",
     });
-    assert.deepEqual(await state(missing), {
+    assert.deepEqual(await state(await jobOn("/Shared/p/other")), {
       life_cycle_state: "TERMINATED",
       result_state: "FAILED",
       state_message: "Notebook not found: /Shared/p/other",
     });
+    await fails(
+      workspace.call("GET", "/api/2.1/jobs/runs/get", { run_id: 1 }),
+      /HTTP 404 RESOURCE_DOES_NOT_EXIST: Run 1 does not exist/,
+    );
   } finally {
     await standIn.close();
   }
@@ -100,7 +99,7 @@ Deno.test("the Databricks stand-in's Jobs API rejects what the Jobs API rejects,
     max_concurrent_runs: 1,
     tasks: [{
       task_key: "stream",
-      notebook_task: { notebook_path: "/Shared/p/nb" },
+      notebook_task: { notebook_path: "/Shared/p/nb", base_parameters: { trigger: "continuous" } },
       new_cluster: cluster,
       ...task,
     }],
@@ -216,6 +215,39 @@ Deno.test("the Databricks stand-in's Jobs API rejects what the Jobs API rejects,
         assert.deepEqual(standIn.jobs(), []);
       },
     );
+
+    await t.step("a batch job's run ends; a token seen before answers its run", async () => {
+      const { job_id } = await create({
+        ...job({ notebook_task: { notebook_path: "/Shared/p/nb" } }),
+        name: "pinpipe-0123456789ab-batch",
+      });
+      await refused(
+        workspace.call("POST", "/api/2.1/jobs/run-now", { job_id, notebook_params: { n: 1 } }),
+        /'notebook_params\.n' failed to satisfy constraint: Member must be a string/,
+      );
+      await refused(
+        workspace.call("POST", "/api/2.1/jobs/run-now", {
+          job_id,
+          idempotency_token: "x".repeat(65),
+        }),
+        /idempotency_token.*length less than or equal to 64/,
+      );
+      const runNow = () =>
+        workspace.call("POST", "/api/2.1/jobs/run-now", {
+          job_id,
+          notebook_params: { max_bad_records: "0" },
+          idempotency_token: "day-1",
+        }) as Promise<{ run_id: number }>;
+      const first = await runNow();
+      assert.equal((await runNow()).run_id, first.run_id);
+      const got = await workspace.call("GET", "/api/2.1/jobs/runs/get", {
+        run_id: first.run_id,
+      }) as { state: Record<string, string> };
+      assert.equal(got.state.life_cycle_state, "TERMINATED");
+      assert.equal(got.state.result_state, "SUCCESS");
+      assert.deepEqual(standIn.jobs()[0].runs, ["TERMINATED SUCCESS"]);
+      await workspace.call("POST", "/api/2.1/jobs/delete", { job_id });
+    });
   } finally {
     await standIn.close();
   }

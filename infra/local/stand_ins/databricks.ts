@@ -8,12 +8,15 @@
  * (RESOURCE_DOES_NOT_EXIST, RESOURCE_ALREADY_EXISTS, DIRECTORY_NOT_EMPTY,
  * INVALID_PARAMETER_VALUE).
  *
- * A submitted notebook run ends TERMINATED: SUCCESS when the notebook path
- * is a notebook in the workspace, else FAILED with "Notebook not found", as
- * a real run would. A job's run (run-now) of a notebook that exists stays
- * RUNNING until cancelled (nothing runs the notebook, so nothing ends it);
- * past the job's max_concurrent_runs it is SKIPPED. `deny(call)` makes a
- * call answer PERMISSION_DENIED.
+ * A job's run (run-now) of a notebook path that is not a notebook in the
+ * workspace ends TERMINATED: FAILED with "Notebook not found", as a real
+ * run would. Nothing runs a notebook, so a run of one that exists ends as
+ * the notebook would: a notebook given the
+ * parameter `trigger` = `continuous` (the streaming job) stays RUNNING until
+ * cancelled, any other ends TERMINATED: SUCCESS at once; past the job's
+ * max_concurrent_runs a run is SKIPPED, and an idempotency token seen
+ * before answers the run it started. `deny(call)` makes a call answer
+ * PERMISSION_DENIED.
  *
  * @example
  * ```ts
@@ -23,7 +26,7 @@
  * await standIn.close();
  * ```
  */
-import { boolean, check, list, map, type Shape, string, structure } from "./shapes.ts";
+import { boolean, check, integer, list, map, type Shape, string, structure } from "./shapes.ts";
 
 const PATH = string({ min: 1, pattern: /^\/.*[^/]$|^\/$/ });
 
@@ -147,33 +150,12 @@ const isCount = (value: unknown) =>
   (typeof value === "number" && Number.isInteger(value) && value >= 0) ||
   (typeof value === "string" && /^\d+$/.test(value));
 
-const SUBMIT: Shape = structure({
-  run_name: [string(), false],
-  idempotency_token: [string({ max: 64 }), false],
-  existing_cluster_id: [string({ min: 1 }), false],
-  notebook_task: [
-    structure({
-      notebook_path: [string({ min: 1 }), true],
-      base_parameters: [map(string()), false],
-      source: [string({ values: ["WORKSPACE", "GIT"] }), false],
-    }),
-    false,
-  ],
-});
-
 interface Item {
   type: "DIRECTORY" | "NOTEBOOK" | "FILE";
   id: number;
   language?: string;
   /** base64 */
   content?: string;
-}
-
-interface Run {
-  run_id: number;
-  request: Record<string, unknown>;
-  result: "SUCCESS" | "FAILED";
-  message: string;
 }
 
 interface Job {
@@ -186,9 +168,15 @@ interface JobRun {
   run_id: number;
   job_id: number;
   life_cycle_state: "RUNNING" | "TERMINATED" | "SKIPPED";
-  result_state?: "FAILED" | "CANCELED";
+  result_state?: "SUCCESS" | "FAILED" | "CANCELED";
   message: string;
 }
+
+const RUN_NOW: Shape = structure({
+  job_id: [integer({ min: 0 }), true],
+  idempotency_token: [string({ max: 64 }), false],
+  notebook_params: [map(string()), false],
+});
 
 /** A running stand-in. */
 export interface DatabricksStandIn {
@@ -200,8 +188,6 @@ export interface DatabricksStandIn {
   allow(call: string): void;
   /** Workspace paths and their types, sorted. */
   paths(): [string, string][];
-  /** Submitted runs, in order. */
-  runs(): { notebookPath: string; result: string; parameters: unknown }[];
   /** The jobs, by name, with their settings and the life cycle of each of their runs. */
   jobs(): { name: string; jobId: number; settings: Record<string, unknown>; runs: string[] }[];
   /** Calls received (`GET /api/2.0/workspace/get-status`, ...), in order. */
@@ -220,7 +206,6 @@ export function startDatabricksStandIn(
   { port = 0, token }: { port?: number; token: string },
 ): DatabricksStandIn {
   const tree = new Map<string, Item>([["/", { type: "DIRECTORY", id: 0 }]]);
-  const runs: Run[] = [];
   const jobs = new Map<number, Job>();
   const jobRuns: JobRun[] = [];
   const tokens = new Map<string, number>();
@@ -349,35 +334,6 @@ export function startDatabricksStandIn(
         remove(path);
         return {};
       }
-      case "POST /api/2.1/jobs/runs/submit": {
-        invalidIf(check(body, SUBMIT));
-        const task = body.notebook_task as { notebook_path: string } | undefined;
-        if (!task) fail(400, "INVALID_PARAMETER_VALUE", "A task (notebook_task) must be given.");
-        const cluster = body.existing_cluster_id !== undefined;
-        if (cluster === (body.new_cluster !== undefined)) {
-          fail(
-            400,
-            "INVALID_PARAMETER_VALUE",
-            "Exactly one of existing_cluster_id and new_cluster must be given.",
-          );
-        }
-        if (body.new_cluster !== undefined) {
-          invalidIf(check(body.new_cluster, NEW_CLUSTER, "new_cluster"));
-          invalidIf(clusterProblem(body.new_cluster as Record<string, unknown>, "new_cluster"));
-        }
-        const token = body.idempotency_token as string | undefined;
-        if (token && tokens.has(token)) return { run_id: tokens.get(token) };
-        const notebook = tree.get(task.notebook_path)?.type === "NOTEBOOK";
-        const run: Run = {
-          run_id: 1000 + runs.length,
-          request: body,
-          result: notebook ? "SUCCESS" : "FAILED",
-          message: notebook ? "" : `Notebook not found: ${task.notebook_path}`,
-        };
-        runs.push(run);
-        if (token) tokens.set(token, run.run_id);
-        return { run_id: run.run_id };
-      }
       case "POST /api/2.1/jobs/create": {
         invalidIf(jobProblem(body, ""));
         const job: Job = { job_id: ids++, settings: body, created_time: Date.now() };
@@ -409,12 +365,21 @@ export function startDatabricksStandIn(
       }
       case "POST /api/2.1/jobs/run-now": {
         const job = jobOf(Number(requiredId(body, "job_id")));
+        invalidIf(check({ ...body, job_id: Number(body.job_id) }, RUN_NOW));
+        const token = body.idempotency_token as string | undefined;
+        const again = token === undefined ? undefined : tokens.get(token);
+        if (again !== undefined) return { run_id: again, number_in_job: again };
         const active = jobRuns.filter((r) =>
           r.job_id === job.job_id && r.life_cycle_state === "RUNNING"
         );
-        const task = ((job.settings.tasks ?? []) as { notebook_task?: { notebook_path: string } }[])
-          .at(0);
+        const task = ((job.settings.tasks ?? []) as {
+          notebook_task?: { notebook_path: string; base_parameters?: Record<string, string> };
+        }[]).at(0);
         const path = task?.notebook_task?.notebook_path ?? "";
+        const parameters = {
+          ...task?.notebook_task?.base_parameters,
+          ...body.notebook_params as Record<string, string> | undefined,
+        };
         const run: JobRun = {
           run_id: 5000 + jobRuns.length,
           job_id: job.job_id,
@@ -428,8 +393,12 @@ export function startDatabricksStandIn(
           run.life_cycle_state = "TERMINATED";
           run.result_state = "FAILED";
           run.message = `Notebook not found: ${path}`;
+        } else if (parameters.trigger !== "continuous") {
+          run.life_cycle_state = "TERMINATED";
+          run.result_state = "SUCCESS";
         }
         jobRuns.push(run);
+        if (token !== undefined) tokens.set(token, run.run_id);
         return { run_id: run.run_id, number_in_job: run.run_id };
       }
       case "GET /api/2.1/jobs/runs/list": {
@@ -455,19 +424,9 @@ export function startDatabricksStandIn(
       }
       case "GET /api/2.1/jobs/runs/get": {
         const runId = Number(need(query, "run_id"));
-        const jobRun = jobRuns.find((r) => r.run_id === runId);
-        if (jobRun) return jobRunView(jobRun);
-        const run = runs.find((r) => r.run_id === runId) ??
+        const run = jobRuns.find((r) => r.run_id === runId) ??
           fail(404, "RESOURCE_DOES_NOT_EXIST", `Run ${runId} does not exist.`);
-        return {
-          run_id: run.run_id,
-          run_page_url: `${url}/#job/run/${run.run_id}`,
-          state: {
-            life_cycle_state: "TERMINATED",
-            result_state: run.result,
-            state_message: run.message,
-          },
-        };
+        return jobRunView(run);
       }
     }
     return fail(404, "ENDPOINT_NOT_FOUND", `No API found for '${call}'`);
@@ -509,12 +468,6 @@ export function startDatabricksStandIn(
     allow: (call) => denied.delete(call),
     paths: () =>
       [...tree.entries()].map(([path, item]): [string, string] => [path, item.type]).sort(),
-    runs: () =>
-      runs.map((run) => ({
-        notebookPath: (run.request.notebook_task as { notebook_path: string }).notebook_path,
-        result: run.result,
-        parameters: (run.request.notebook_task as { base_parameters?: unknown }).base_parameters,
-      })),
     jobs: () =>
       [...jobs.values()].map((job) => ({
         name: String(job.settings.name ?? ""),
