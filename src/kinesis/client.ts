@@ -12,6 +12,7 @@
  */
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { Agent } from "node:http";
 import type { KinesisConfig } from "../core/config.ts";
 
 /**
@@ -25,10 +26,19 @@ const REQUEST_TIMEOUT_MS = 30_000;
  * A client for `config`: the AWS credential chain, or local dummies for an
  * endpoint. `maxAttempts` 1 leaves retrying to the caller (the SDK's default
  * retries a call whose answer was lost, which writes a PutRecords twice).
+ *
+ * `freshConnections` gives an HTTP/1.1 endpoint a new connection per call:
+ * Deno's `node:http` (2.9) sends a request again, unasked, when a reused
+ * keep-alive connection is reset before the answer, even a POST the server
+ * has already taken (denoland/deno#36786), so a PutRecords cut after it was
+ * written would land twice with no error to look it up by. On a fresh
+ * connection the reset reaches the caller. AWS itself is spoken to over the
+ * SDK's HTTP/2 handler, which that retry is not part of.
  */
 export function kinesisClient(
   config: KinesisConfig,
-  { maxAttempts }: { maxAttempts?: number } = {},
+  { maxAttempts, freshConnections = false }: { maxAttempts?: number; freshConnections?: boolean } =
+    {},
 ): KinesisClient {
   if (config.endpoint === undefined) {
     return new KinesisClient({
@@ -44,6 +54,7 @@ export function kinesisClient(
     requestHandler: new NodeHttpHandler({
       connectionTimeout: 2000,
       requestTimeout: REQUEST_TIMEOUT_MS,
+      ...(freshConnections ? { httpAgent: new Agent({ keepAlive: false }) } : {}),
     }),
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });

@@ -26,8 +26,9 @@ import type { KinesisTransport, PutResult } from "./transport.ts";
 
 /**
  * Reaches the streams of `config` with two SDK clients: PutRecords through
- * one that never retries by itself (the target decides what an unanswered
- * call needs), everything else through one with the SDK's retries.
+ * one that never retries by itself, nor lets the runtime resend it (the
+ * target decides what an unanswered call needs), everything else through
+ * one with the SDK's retries.
  */
 export class SdkTransport implements KinesisTransport {
   readonly name = "kinesis";
@@ -37,7 +38,7 @@ export class SdkTransport implements KinesisTransport {
 
   constructor(config: KinesisConfig) {
     this.#client = kinesisClient(config);
-    this.#putClient = kinesisClient(config, { maxAttempts: 1 });
+    this.#putClient = kinesisClient(config, { maxAttempts: 1, freshConnections: true });
   }
 
   async status(stream: string): Promise<string | undefined> {
