@@ -138,7 +138,8 @@ export async function applyPlan(
   for (const [index, step] of steps.entries()) {
     const number = index + 1;
     try {
-      const { inPlace, note } = await runnerFor(step).apply(await withFile(step), step, clients);
+      const request = await withOutputs(await withFile(step), clients);
+      const { inPlace, note } = await runnerFor(step).apply(request, step, clients);
       if (inPlace) {
         log(`${number}. ${step.name}: already in place${note ? ` (${note})` : ""}, skipped`);
         skipped++;
@@ -193,6 +194,38 @@ async function withFile(step: PlanStep): Promise<Request> {
     ? btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""))
     : bytes;
   return request;
+}
+
+/** A request names a stack's output that is not there (the stack is not deployed yet, or gone). */
+class MissingOutput extends Error {
+  override name = "MissingOutput";
+}
+
+/**
+ * `request` with each `<output KEY of STACK>` text replaced by that stack's output: what only
+ * exists once an earlier step deployed the stack (the plan shows the placeholder).
+ */
+async function withOutputs(request: Request, clients: ApplyClients): Promise<Request> {
+  const outputs = new Map<string, Record<string, string>>();
+  const resolve = async (value: unknown): Promise<unknown> => {
+    if (Array.isArray(value)) return await Promise.all(value.map(resolve));
+    if (value && typeof value === "object" && !(value instanceof Uint8Array)) {
+      const entries = await Promise.all(
+        Object.entries(value).map(async ([key, item]) => [key, await resolve(item)]),
+      );
+      return Object.fromEntries(entries);
+    }
+    const named = typeof value === "string" ? /^<output (\w+) of ([\w-]+)>$/.exec(value) : null;
+    if (!named) return value;
+    const [, key, stack] = named;
+    if (!outputs.has(stack)) {
+      const cloudformation = need(clients.cloudformation, "CloudFormation");
+      outputs.set(stack, outputsOf(await findStack(cloudformation, stack)));
+    }
+    return outputs.get(stack)![key] ??
+      Promise.reject(new MissingOutput(`stack ${stack} has no output ${key} (is it deployed?)`));
+  };
+  return await resolve(request) as Request;
 }
 
 function need<T>(client: T | undefined, what: string): T {
@@ -369,6 +402,29 @@ const RUNNERS: Record<string, Runner> = {
     },
     deleteWorkspacePath,
   ),
+  "databricks POST /api/2.0/instance-profiles/add": {
+    apply: async (request, _step, clients) => {
+      const arn = String(request.instance_profile_arn);
+      if ((await instanceProfiles(databricks(clients))).includes(arn)) return { inPlace: true };
+      await databricks(clients).call("POST", "/api/2.0/instance-profiles/add", request);
+      return { inPlace: false, note: arn };
+    },
+    remove: async (step, clients) => {
+      let request: Request;
+      try {
+        request = await withOutputs(step.destroy.request, clients);
+      } catch (error) {
+        // The stack is gone, and its instance profile with it: destroy removed the registration
+        // before the stack, so a rerun finds nothing of it to remove.
+        if (error instanceof MissingOutput) return false;
+        throw error;
+      }
+      const arn = String(request.instance_profile_arn);
+      if (!(await instanceProfiles(databricks(clients))).includes(arn)) return false;
+      await databricks(clients).call("POST", "/api/2.0/instance-profiles/remove", request);
+      return true;
+    },
+  },
   "databricks POST /api/2.1/jobs/create": {
     apply: async (request, _step, clients) => {
       const workspace = need(clients.databricks, "Databricks");
@@ -412,6 +468,16 @@ const RUNNERS: Record<string, Runner> = {
     },
   },
 };
+
+/** The ARNs of the instance profiles registered in the workspace. */
+async function instanceProfiles(workspace: DatabricksWorkspace): Promise<string[]> {
+  const { instance_profiles = [] } = await workspace.call(
+    "GET",
+    "/api/2.0/instance-profiles/list",
+    {},
+  ) as { instance_profiles?: { instance_profile_arn: string }[] };
+  return instance_profiles.map((profile) => profile.instance_profile_arn);
+}
 
 /** The id of the job named `name`, or undefined (jobs/list filters by exact name). */
 async function findJob(workspace: DatabricksWorkspace, name: string): Promise<number | undefined> {

@@ -11,6 +11,7 @@
  * jobSettings("0123456789ab", "us-east-1", "stream").name; // "pinpipe-0123456789ab-stream"
  * ```
  */
+import { stackNames } from "./cdk/names.ts";
 import { workspaceDir } from "./workspace_files.ts";
 
 export type JobKind = "batch" | "stream";
@@ -18,13 +19,27 @@ export type JobKind = "batch" | "stream";
 /** The job's name in the workspace. */
 export const jobName = (id: string, kind: JobKind): string => `pinpipe-${id}-${kind}`;
 
-/** One driver and one worker: enough for ~33,000 rows a day and three ~3 records/s streams. */
-export const JOB_CLUSTER = {
+/**
+ * The pipeline stack's instance profile (read access to the bucket and streams), as `apply`
+ * fills it in from the stack's output once the stack exists; the plan shows the placeholder.
+ */
+export const instanceProfileArn = (id: string): string =>
+  `<output DatabricksInstanceProfileArn of ${stackNames(id).pipeline}>`;
+
+/**
+ * One driver and one worker: enough for ~33,000 rows a day and three ~3 records/s streams,
+ * with the instance profile the notebooks read the bucket and streams through.
+ */
+export const jobCluster = (id: string) => ({
   spark_version: "15.4.x-scala2.12",
   node_type_id: "m5d.large",
   num_workers: 1,
-  aws_attributes: { availability: "SPOT_WITH_FALLBACK", first_on_demand: 1 },
-} as const;
+  aws_attributes: {
+    availability: "SPOT_WITH_FALLBACK",
+    first_on_demand: 1,
+    instance_profile_arn: instanceProfileArn(id),
+  },
+});
 
 const NOTEBOOKS: Record<JobKind, string> = {
   batch: "batch_notebook",
@@ -48,7 +63,7 @@ export function jobSettings(id: string, region: string, kind: JobKind): Record<s
         base_parameters: parameters,
         source: "WORKSPACE",
       },
-      new_cluster: JOB_CLUSTER,
+      new_cluster: jobCluster(id),
     }],
   };
 }

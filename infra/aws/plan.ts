@@ -20,7 +20,7 @@
 import { bucketName } from "../../src/core/names.ts";
 import { airflowKeys, resourceNames, type StackKind, stackNames } from "./cdk/names.ts";
 import { BOOTSTRAP_PARAMETER } from "./cdk/pipeline_stack.ts";
-import { type JobKind, jobName, jobSettings } from "./databricks_jobs.ts";
+import { instanceProfileArn, type JobKind, jobName, jobSettings } from "./databricks_jobs.ts";
 import { S3_SINK_PLUGIN } from "./s3_sink_connector.ts";
 import { type AwsSettings, isPlaceholder } from "./settings.ts";
 import { workspaceDir, workspaceFolders, workspaceImports } from "./workspace_files.ts";
@@ -182,8 +182,26 @@ function databricksSteps(id: string, region: string, sources: PlanSources): Plan
   return [...folders, ...files, ...jobSteps(id, region)];
 }
 
-/** The batch and streaming jobs, and the streaming job's run (nothing left to start by hand). */
+/**
+ * The instance profile registered in the workspace (the jobs' clusters name it), then the batch
+ * and streaming jobs, and the streaming job's run (nothing left to start by hand).
+ */
 function jobSteps(id: string, region: string): PlanStep[] {
+  const profile: PlanStep = {
+    name: "register the instance profile the jobs' clusters read AWS with",
+    service: "databricks",
+    action: "POST /api/2.0/instance-profiles/add",
+    request: { instance_profile_arn: instanceProfileArn(id) },
+    check: {
+      action: "GET /api/2.0/instance-profiles/list",
+      request: {},
+      inPlaceWhen: "the workspace lists this instance profile",
+    },
+    destroy: {
+      action: "POST /api/2.0/instance-profiles/remove",
+      request: { instance_profile_arn: instanceProfileArn(id) },
+    },
+  };
   const jobId = (kind: JobKind) => `<id of job ${jobName(id, kind)}>`;
   const jobs = (["batch", "stream"] as const).map((kind): PlanStep => ({
     name: `create job ${jobName(id, kind)}`,
@@ -214,7 +232,7 @@ function jobSteps(id: string, region: string): PlanStep[] {
     },
     destroy: { action: "POST /api/2.1/jobs/runs/cancel-all", request: { job_id: jobId("stream") } },
   };
-  return [...jobs, start];
+  return [profile, ...jobs, start];
 }
 
 /**

@@ -162,6 +162,37 @@ Deno.test("the Databricks stand-in's Jobs API rejects what the Jobs API rejects,
       "max_concurrent_runs above 1000",
       () => refused(create(job({}, { max_concurrent_runs: 1001 })), /max_concurrent_runs/),
     );
+    await t.step(
+      "a cluster naming an instance profile the workspace has not registered",
+      async () => {
+        const arn = "arn:aws:iam::123456789012:instance-profile/pinpipe-databricks";
+        const withProfile = job({
+          new_cluster: { ...cluster, aws_attributes: { instance_profile_arn: arn } },
+        });
+        await refused(create(withProfile), new RegExp(`Instance profile ${arn} is not registered`));
+        const profiles = (body: Record<string, unknown>, call: string) =>
+          workspace.call("POST", `/api/2.0/instance-profiles/${call}`, body);
+        await refused(
+          profiles({ instance_profile_arn: "pinpipe-databricks" }, "add"),
+          /instance_profile_arn.*regular expression/,
+        );
+        await profiles({ instance_profile_arn: arn }, "add");
+        await assert.rejects(
+          profiles({ instance_profile_arn: arn }, "add"),
+          /RESOURCE_ALREADY_EXISTS/,
+        );
+        assert.deepEqual(await workspace.call("GET", "/api/2.0/instance-profiles/list", {}), {
+          instance_profiles: [{ instance_profile_arn: arn }],
+        });
+        const { job_id } = await create(withProfile);
+        await workspace.call("POST", "/api/2.1/jobs/delete", { job_id });
+        await profiles({ instance_profile_arn: arn }, "remove");
+        await assert.rejects(
+          profiles({ instance_profile_arn: arn }, "remove"),
+          /HTTP 404 RESOURCE_DOES_NOT_EXIST/,
+        );
+      },
+    );
     await t.step("reset, delete or run-now of a job that does not exist", async () => {
       for (const call of ["reset", "delete", "run-now"]) {
         await refused(

@@ -15,7 +15,9 @@
  * parameter `trigger` = `continuous` (the streaming job) stays RUNNING until
  * cancelled, any other ends TERMINATED: SUCCESS at once; past the job's
  * max_concurrent_runs a run is SKIPPED, and an idempotency token seen
- * before answers the run it started. `deny(call)` makes a call answer
+ * before answers the run it started. Instance profiles are registered,
+ * listed and removed by ARN, and a job's cluster may name only a registered
+ * one. `deny(call)` makes a call answer
  * PERMISSION_DENIED.
  *
  * @example
@@ -41,6 +43,8 @@ const IMPORT: Shape = structure({
   overwrite: [boolean(), false],
 });
 
+const INSTANCE_PROFILE_ARN = /^arn:aws[\w-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+$/;
+
 const NEW_CLUSTER: Shape = structure({
   spark_version: [string({ min: 1 }), true],
   node_type_id: [string({ min: 1 }), false],
@@ -48,6 +52,7 @@ const NEW_CLUSTER: Shape = structure({
   aws_attributes: [
     structure({
       availability: [string({ values: ["SPOT", "ON_DEMAND", "SPOT_WITH_FALLBACK"] }), false],
+      instance_profile_arn: [string({ pattern: INSTANCE_PROFILE_ARN }), false],
     }),
     false,
   ],
@@ -88,8 +93,16 @@ const JOB_SETTINGS: Shape = structure({
   ],
 });
 
-/** A cluster spec's problems the shape cannot say: values among the workspace's, sizes. */
-function clusterProblem(spec: Record<string, unknown>, at: string): string | undefined {
+/**
+ * A cluster spec's problems the shape cannot say: values among the workspace's, sizes, an
+ * instance profile the workspace has registered (Databricks finds that out when the cluster
+ * starts; the stand-in, which starts none, when the job is made).
+ */
+function clusterProblem(
+  spec: Record<string, unknown>,
+  at: string,
+  profiles: ReadonlySet<string>,
+): string | undefined {
   if (!(SPARK_VERSIONS as readonly string[]).includes(String(spec.spark_version))) {
     return `Invalid spark version ${spec.spark_version} (${at}.spark_version).`;
   }
@@ -102,8 +115,14 @@ function clusterProblem(spec: Record<string, unknown>, at: string): string | und
   if (!isCount(spec.num_workers) && spec.autoscale === undefined) {
     return `${at} needs num_workers or autoscale.`;
   }
-  const onDemand = (spec.aws_attributes as { first_on_demand?: unknown } | undefined)
-    ?.first_on_demand;
+  const aws = spec.aws_attributes as
+    | { first_on_demand?: unknown; instance_profile_arn?: string }
+    | undefined;
+  if (aws?.instance_profile_arn !== undefined && !profiles.has(aws.instance_profile_arn)) {
+    return `Instance profile ${aws.instance_profile_arn} is not registered in the workspace ` +
+      `(${at}.aws_attributes.instance_profile_arn).`;
+  }
+  const onDemand = aws?.first_on_demand;
   if (onDemand !== undefined && !isCount(onDemand)) {
     return `${at}.aws_attributes.first_on_demand must be a whole number, got ${
       JSON.stringify(onDemand)
@@ -113,7 +132,11 @@ function clusterProblem(spec: Record<string, unknown>, at: string): string | und
 }
 
 /** A job's settings' problems beyond their shape: a notebook task, compute, unique task keys. */
-function jobProblem(settings: Record<string, unknown>, at: string): string | undefined {
+function jobProblem(
+  settings: Record<string, unknown>,
+  at: string,
+  profiles: ReadonlySet<string>,
+): string | undefined {
   const shape = check(settings, JOB_SETTINGS, at);
   if (shape) return shape;
   const runs = settings.max_concurrent_runs;
@@ -138,6 +161,7 @@ function jobProblem(settings: Record<string, unknown>, at: string): string | und
       const problem = clusterProblem(
         task.new_cluster as Record<string, unknown>,
         `${where}.new_cluster`,
+        profiles,
       );
       if (problem) return problem;
     }
@@ -171,6 +195,10 @@ interface JobRun {
   result_state?: "SUCCESS" | "FAILED" | "CANCELED";
   message: string;
 }
+
+const PROFILE: Shape = structure({
+  instance_profile_arn: [string({ pattern: INSTANCE_PROFILE_ARN }), true],
+});
 
 const RUN_NOW: Shape = structure({
   job_id: [integer({ min: 0 }), true],
@@ -207,6 +235,7 @@ export function startDatabricksStandIn(
 ): DatabricksStandIn {
   const tree = new Map<string, Item>([["/", { type: "DIRECTORY", id: 0 }]]);
   const jobs = new Map<number, Job>();
+  const profiles = new Set<string>();
   const jobRuns: JobRun[] = [];
   const tokens = new Map<string, number>();
   const denied = new Set<string>();
@@ -334,8 +363,27 @@ export function startDatabricksStandIn(
         remove(path);
         return {};
       }
+      case "POST /api/2.0/instance-profiles/add": {
+        invalidIf(check(body, PROFILE));
+        const arn = String(body.instance_profile_arn);
+        if (profiles.has(arn)) {
+          fail(400, "RESOURCE_ALREADY_EXISTS", `Instance profile ${arn} already exists.`);
+        }
+        profiles.add(arn);
+        return {};
+      }
+      case "GET /api/2.0/instance-profiles/list":
+        return { instance_profiles: [...profiles].map((arn) => ({ instance_profile_arn: arn })) };
+      case "POST /api/2.0/instance-profiles/remove": {
+        invalidIf(check(body, PROFILE));
+        const arn = String(body.instance_profile_arn);
+        if (!profiles.delete(arn)) {
+          fail(404, "RESOURCE_DOES_NOT_EXIST", `Instance profile ${arn} does not exist.`);
+        }
+        return {};
+      }
       case "POST /api/2.1/jobs/create": {
-        invalidIf(jobProblem(body, ""));
+        invalidIf(jobProblem(body, "", profiles));
         const job: Job = { job_id: ids++, settings: body, created_time: Date.now() };
         jobs.set(job.job_id, job);
         return { job_id: job.job_id };
@@ -354,7 +402,9 @@ export function startDatabricksStandIn(
         if (body.new_settings === undefined) {
           fail(400, "INVALID_PARAMETER_VALUE", "Missing required field: new_settings");
         }
-        invalidIf(jobProblem(body.new_settings as Record<string, unknown>, "new_settings"));
+        invalidIf(
+          jobProblem(body.new_settings as Record<string, unknown>, "new_settings", profiles),
+        );
         job.settings = body.new_settings as Record<string, unknown>;
         return {};
       }
