@@ -16,11 +16,11 @@
 import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
-  ListShardsCommand,
   MergeShardsCommand,
   type Shard,
   SplitShardCommand,
 } from "@aws-sdk/client-kinesis";
+import { listShards } from "../src/kinesis/list_shards.ts";
 import { pollUntil } from "../src/util/retry.ts";
 
 /** Open shards at most before a reshard merges rather than splits. */
@@ -28,15 +28,7 @@ const MOST_OPEN = 4;
 
 /** The open shards of `stream` (no ending sequence number), in hash key order. */
 export async function openShards(client: KinesisClient, stream: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }),
-    );
-    shards.push(...page.Shards ?? []);
-    token = page.NextToken;
-  } while (token);
+  const shards = await listShards(client, stream);
   return shards.filter((shard) => !shard.SequenceNumberRange?.EndingSequenceNumber)
     .sort((a, b) => compare(a.HashKeyRange!.StartingHashKey!, b.HashKeyRange!.StartingHashKey!));
 }

@@ -36,13 +36,13 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
-  ListShardsCommand,
   type Shard,
   type ShardIteratorType,
 } from "@aws-sdk/client-kinesis";
 import { TargetError } from "../core/errors.ts";
 import type { TableKind } from "../core/tables.ts";
 import { describeKinesisError, kinesisFailure } from "../kinesis/errors.ts";
+import { listShards } from "../kinesis/list_shards.ts";
 import { backoffDelay, retry } from "../util/retry.ts";
 
 /** How long a shard is skipped after a throttled or failed read: up to 400 ms, doubling, at most 5 s. */
@@ -198,18 +198,9 @@ export class ShardReader {
 
   /** Every shard of `stream`, all pages. */
   async #listShards(stream: string): Promise<Shard[]> {
-    const shards: Shard[] = [];
-    let token: string | undefined;
-    do {
-      const answer = await this.#client.send(
-        new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }),
-      ).catch((error) => {
-        throw isMissing(error) ? new StreamMissing(stream) : error;
-      });
-      shards.push(...answer.Shards ?? []);
-      token = answer.NextToken;
-    } while (token);
-    return shards;
+    return await listShards(this.#client, stream).catch((error) => {
+      throw isMissing(error) ? new StreamMissing(stream) : error;
+    });
   }
 
   /** Lists `source`'s shards; adds the new ones, and starts over if the stream was recreated. */

@@ -18,9 +18,8 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
-  ListShardsCommand,
-  type Shard,
 } from "@aws-sdk/client-kinesis";
+import { listShards } from "./list_shards.ts";
 
 /** Per shard id, the highest acknowledged sequence number (decimal text). */
 export type ShardPositions = Record<string, string>;
@@ -57,15 +56,7 @@ export async function readTail(
   positions: ShardPositions,
   since?: Date,
 ): Promise<TailRecord[]> {
-  const shards: Shard[] = [];
-  let token: string | undefined;
-  do {
-    const answer = await client.send(
-      new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }),
-    );
-    shards.push(...answer.Shards ?? []);
-    token = answer.NextToken;
-  } while (token);
+  const shards = await listShards(client, stream);
   const decoder = new TextDecoder();
   const tail: TailRecord[] = [];
   for (const { ShardId: shard } of shards) {

@@ -23,11 +23,11 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
-  ListShardsCommand,
   type Shard,
 } from "@aws-sdk/client-kinesis";
 import { TargetError } from "../core/errors.ts";
 import { describeKinesisError } from "../kinesis/errors.ts";
+import { listShards } from "../kinesis/list_shards.ts";
 
 /** Most records one look past the consumer's position reads (GetRecords' own maximum). */
 export const PEEK_LIMIT = 10_000;
@@ -50,19 +50,6 @@ export interface ShardState {
   oldestAgeMs: number | null;
   /** MillisBehindLatest of the look, 0 when caught up. */
   millisBehindTip: number;
-}
-
-async function listShards(client: KinesisClient, stream: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }),
-    );
-    shards.push(...(page.Shards ?? []));
-    token = page.NextToken;
-  } while (token);
-  return shards;
 }
 
 /** What waits after `after` (or from the shard's start) on one shard. */
