@@ -15,6 +15,7 @@
  * ```
  */
 import { inflateSync } from "node:zlib";
+import { pollUntil } from "../../src/util/retry.ts";
 
 /** Browser binaries tried in order, after `$PINPIPE_CHROMIUM`. */
 const CANDIDATES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
@@ -195,13 +196,13 @@ async function stopProcesses(
  */
 async function waitForStop(session: number | null, marker: string): Promise<void> {
   const start = Date.now();
-  for (;;) {
-    const waited = Date.now() - start;
-    const left = await stopProcesses(session, marker, waited > 2000 ? "SIGKILL" : "SIGTERM");
-    if (left.length === 0) return;
-    if (waited > 5000) throw new Error(`Chromium processes ${left.join(", ")} did not stop`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let left: number[] = [];
+  const stopped = await pollUntil(async () => {
+    const signal = Date.now() - start > 2000 ? "SIGKILL" : "SIGTERM";
+    left = await stopProcesses(session, marker, signal);
+    return left.length === 0;
+  }, { everyMs: 50, timeoutMs: 5000 });
+  if (!stopped) throw new Error(`Chromium processes ${left.join(", ")} did not stop`);
 }
 
 /**
