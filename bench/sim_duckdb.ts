@@ -14,6 +14,9 @@
  * "checks_ms", "rows_out", "answer_rows"} or {"engine": "duckdb-bare", "bare_ms", "rows_in"}.
  */
 const began = performance.now();
+import { parseFlags } from "../src/core/cli.ts";
+import { runProgram } from "../src/core/command.ts";
+import { UsageError } from "../src/core/errors.ts";
 const {
   listObjects,
   openDuckDb,
@@ -26,13 +29,23 @@ const {
 const { TABLE_KINDS } = await import("../src/core/tables.ts");
 const { topicName } = await import("../src/core/names.ts");
 
+const USAGE = `Usage: deno run -A bench/sim_duckdb.ts engine|bare BUCKET_DIR PIPELINE_ID
+
+DuckDB's side of \`deno task bench sim\` (which runs it): the simulator's runner over BUCKET_DIR
+(engine), or a bare read of the same objects (bare). Prints one JSON line of timings.`;
+
 const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 if (import.meta.main) {
-  const [mode, bucket, id] = Deno.args;
-  if (!["engine", "bare"].includes(mode) || !bucket || !id) {
-    console.error("usage: sim_duckdb.ts engine|bare BUCKET_DIR PIPELINE_ID");
-    Deno.exit(2);
+  Deno.exit(
+    await runProgram("bench sim_duckdb", "deno run -A bench/sim_duckdb.ts", () => main(Deno.args)),
+  );
+}
+
+async function main(args: string[]): Promise<number> {
+  const [mode, bucket, id, ...rest] = parseFlags(args, {}, USAGE, { positionals: true })._;
+  if (!["engine", "bare"].includes(mode) || !bucket || !id || rest.length > 0) {
+    throw new UsageError(`expected engine|bare BUCKET_DIR PIPELINE_ID, got: ${args.join(" ")}`);
   }
   const db = await openDuckDb();
   const started = performance.now();
@@ -85,4 +98,5 @@ if (import.meta.main) {
       checks_failed: checks.filter((check) => !check.passed).length,
     }));
   }
+  return 0;
 }
