@@ -1,11 +1,23 @@
 /**
- * `cli.ts` and the runner of `command.ts`, without servers: numbers parsed strictly (no hex, no
+ * `cli.ts` and the runner of `command.ts`, without servers: flags parsed strictly against the
+ * spec (each bad flag a one-line usage error naming it, `--help` answered with the usage, typed
+ * readers with fallbacks), numbers parsed strictly (no hex, no
  * exponent, a negative value answered in one line naming the flag), deprecated unit spellings
  * taken as the new flag, and `runProgram`'s one prefix, help hint and exit codes, as a user
  * meets them through `main.ts`.
  */
 import assert from "node:assert/strict";
-import { intFlag, numberFlag, parseDecimal, parseFlags, parseInteger } from "../../src/core/cli.ts";
+import {
+  choiceFlag,
+  intFlag,
+  numberFlag,
+  onOffFlag,
+  parseDecimal,
+  parseFlags,
+  parseInteger,
+  stringFlag,
+  tablesFlag,
+} from "../../src/core/cli.ts";
 import { reportError, VERSION } from "../../src/core/command.ts";
 import {
   CliError,
@@ -255,4 +267,52 @@ Deno.test("the deprecated unit spellings of the commands reach the same options 
     usageMessage(() => consumer(["--idle-exit-ms", "1.5"])),
     '--idle-exit-ms must be a whole number of at least 0, got "1.5"',
   );
+});
+
+const LIMIT_SPEC = {
+  limit: { type: "string" as const },
+  quiet: { type: "boolean" as const },
+} as const;
+
+/** Asserts `fn` throws a `UsageError` of one line that mentions `flag`. */
+function refuses(fn: () => unknown, flag: string): void {
+  const message = usageMessage(fn);
+  assert.ok(message.includes(flag), message);
+  assert.ok(!message.includes("\n"), message);
+}
+
+Deno.test("parseFlags: values, booleans and positionals as given", () => {
+  const flags = parseFlags(["--limit", "10", "--quiet", "x"], LIMIT_SPEC, "usage", {
+    positionals: true,
+  });
+  assert.equal(flags.limit, "10");
+  assert.equal(flags.quiet, true);
+  assert.deepEqual(flags._, ["x"]);
+});
+
+Deno.test("parseFlags: --help is the usage; unknown flags, missing values and positionals refused", () => {
+  assert.throws(
+    () => parseFlags(["--limit", "3", "--help"], LIMIT_SPEC, "the usage"),
+    (error) => error instanceof HelpRequested && error.usage === "the usage",
+  );
+  refuses(() => parseFlags(["--limt", "3"], LIMIT_SPEC, ""), "--limt");
+  refuses(() => parseFlags(["--limit"], LIMIT_SPEC, ""), "--limit");
+  refuses(() => parseFlags(["stray"], LIMIT_SPEC, ""), "stray");
+});
+
+Deno.test("typed readers: fallbacks when absent, the value when good, the flag named when bad", () => {
+  const flags = { _: [], n: "12", mode: "uuid", tls: "off", tables: "geo, pin,geo" };
+  assert.equal(intFlag(flags, "n", 1, { min: 1, max: 20 }), 12);
+  assert.equal(intFlag(flags, "absent", 7), 7);
+  refuses(() => intFlag(flags, "n", 1, { max: 10 }), "--n");
+  refuses(() => intFlag({ _: [], n: "ten" }, "n", 1), "--n");
+  assert.equal(choiceFlag(flags, "mode", ["index", "uuid"] as const, "index"), "uuid");
+  refuses(() => choiceFlag(flags, "mode", ["index"] as const, "index"), "--mode");
+  assert.equal(onOffFlag(flags, "tls"), false);
+  assert.equal(onOffFlag(flags, "absent"), undefined);
+  assert.deepEqual(tablesFlag(flags), ["geo", "pin"]);
+  assert.deepEqual(tablesFlag({ _: [] }), ["pin", "geo", "user"]);
+  refuses(() => tablesFlag({ _: [], tables: "pins" }), "--tables");
+  assert.equal(stringFlag(flags, "absent", "x"), "x");
+  refuses(() => stringFlag({ _: [], quiet: true }, "quiet"), "--quiet");
 });
