@@ -474,7 +474,9 @@ moto_status() {
 install_all() {
   local tests
   # Two installs at once would make one venv twice, each deleting what the other writes: the
-  # second waits for the first (and then finds everything made).
+  # second waits for the first (and then finds everything made). The lock is let go when the
+  # install is done, so that what runs after it (the servers, the tests `with` runs, an
+  # install of their own) does not hold it.
   mkdir -p "$CACHE"
   exec {install_lock}>"$CACHE/.install.lock"
   if command -v flock >/dev/null && ! flock -n "$install_lock"; then
@@ -493,6 +495,7 @@ install_all() {
   fi
   fetch_stack
   make_venvs
+  exec {install_lock}>&-
 }
 
 # Starts a detached process with its own session, output to a log, pid to a file.
