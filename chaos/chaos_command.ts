@@ -432,18 +432,24 @@ class Scene implements FaultScene {
       { name: "batch-random", id: IDS.random, target: "kafka" },
       { name: "stream-random", id: IDS.streamRandom, target: "kinesis" },
     ];
-    const { name, id, target } = candidates[Math.floor(p0 * candidates.length)];
-    const process = this.all.find((p) => p.name === name)!;
-    const store = new CheckpointStore(this.stack.config(id).stateDir, id, target);
-    const file = name.endsWith("random")
-      ? store.randomFile(this.seed)
-      : store.sequentialFile(TABLE_KINDS[Math.floor(p1 * TABLE_KINDS.length)]);
-    try {
-      await Deno.stat(file);
-      return { process, file };
-    } catch {
-      return undefined;
+    // The picked producer first, then the others: one that has not checkpointed yet (just
+    // started, or killed before its first batch) leaves the fault to the next.
+    const first = Math.floor(p0 * candidates.length);
+    for (let offset = 0; offset < candidates.length; offset++) {
+      const { name, id, target } = candidates[(first + offset) % candidates.length];
+      const process = this.all.find((p) => p.name === name)!;
+      const store = new CheckpointStore(this.stack.config(id).stateDir, id, target);
+      const file = name.endsWith("random")
+        ? store.randomFile(this.seed)
+        : store.sequentialFile(TABLE_KINDS[Math.floor(p1 * TABLE_KINDS.length)]);
+      try {
+        await Deno.stat(file);
+        return { process, file };
+      } catch {
+        // Not written yet: the next producer.
+      }
     }
+    return undefined;
   }
 
   runOnce(process: Supervised, timeoutMs: number) {

@@ -33,7 +33,7 @@
  * faultSchedule(7, 60_000).length >= FAULT_KINDS.length; // true
  * ```
  */
-import { retry, sleep } from "../src/util/retry.ts";
+import { pollUntil, retry, sleep } from "../src/util/retry.ts";
 import { type ChaosService, type ChaosStack, PROXIED, SERVICES, type Volume } from "./stack.ts";
 import type { Supervised } from "./supervisor.ts";
 
@@ -153,6 +153,9 @@ const choose = <T>(items: readonly T[], pick: number): T =>
   items[Math.floor(pick * items.length) % items.length];
 const isService = (name: string) => (SERVICES as readonly string[]).includes(name);
 const BROKER_NAMES = SERVICES.filter((service) => service.startsWith("kafka"));
+
+/** How long a corrupt-checkpoint fault waits for some producer's first checkpoint. */
+const CHECKPOINT_WAIT_MS = 30_000;
 
 /** Follows `schedule`, until it ends or `signal` aborts; each fault ends before the next. */
 export async function injectFaults(
@@ -307,9 +310,14 @@ async function inject(
       return;
     }
     case "corrupt checkpoint": {
-      const chosen = await scene.checkpointOf(fault.picks);
+      // Early in a run no producer may have checkpointed yet: wait a little for the first.
+      let chosen: Awaited<ReturnType<FaultScene["checkpointOf"]>>;
+      await pollUntil(async () => (chosen = await scene.checkpointOf(fault.picks)) !== undefined, {
+        everyMs: 500,
+        timeoutMs: CHECKPOINT_WAIT_MS,
+      });
       if (!chosen) {
-        fault.note = "skipped: no checkpoint yet";
+        fault.note = `skipped: no checkpoint after ${CHECKPOINT_WAIT_MS / 1000} s`;
         log(fault.note);
         return;
       }
