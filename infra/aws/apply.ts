@@ -206,7 +206,8 @@ class MissingOutput extends Error {
  * exists once an earlier step deployed the stack (the plan shows the placeholder).
  */
 async function withOutputs(request: Request, clients: ApplyClients): Promise<Request> {
-  const outputs = new Map<string, Record<string, string>>();
+  // One DescribeStacks per stack, however many of its outputs the request names.
+  const outputs = new Map<string, Promise<Record<string, string>>>();
   const resolve = async (value: unknown): Promise<unknown> => {
     if (Array.isArray(value)) return await Promise.all(value.map(resolve));
     if (value && typeof value === "object" && !(value instanceof Uint8Array)) {
@@ -220,10 +221,13 @@ async function withOutputs(request: Request, clients: ApplyClients): Promise<Req
     const [, key, stack] = named;
     if (!outputs.has(stack)) {
       const cloudformation = need(clients.cloudformation, "CloudFormation");
-      outputs.set(stack, outputsOf(await findStack(cloudformation, stack)));
+      outputs.set(stack, findStack(cloudformation, stack).then(outputsOf));
     }
-    return outputs.get(stack)![key] ??
-      Promise.reject(new MissingOutput(`stack ${stack} has no output ${key} (is it deployed?)`));
+    const output = (await outputs.get(stack)!)[key];
+    if (output === undefined) {
+      throw new MissingOutput(`stack ${stack} has no output ${key} (is it deployed?)`);
+    }
+    return output;
   };
   return await resolve(request) as Request;
 }
