@@ -11,13 +11,12 @@
  * A job's run (run-now) of a notebook path that is not a notebook in the
  * workspace ends TERMINATED: FAILED with "Notebook not found", as a real
  * run would. Nothing runs a notebook, so a run of one that exists ends as
- * the notebook would: a notebook given the
- * parameter `trigger` = `continuous` (the streaming job) stays RUNNING until
- * cancelled, any other ends TERMINATED: SUCCESS at once; past the job's
- * max_concurrent_runs a run is SKIPPED, and an idempotency token seen
- * before answers the run it started. Instance profiles are registered,
- * listed and removed by ARN, and a job's cluster may name only a registered
- * one. `deny(call)` makes a call answer
+ * the notebook would: given the parameter `trigger` = `continuous` (the
+ * streaming job) it stays RUNNING until cancelled, otherwise it ends
+ * TERMINATED: SUCCESS at once; past the job's max_concurrent_runs a run is
+ * SKIPPED, and an idempotency token seen before answers the run it started.
+ * Instance profiles are registered, listed and removed by ARN, and a job's
+ * cluster may name only a registered one. `deny(call)` makes a call answer
  * PERMISSION_DENIED.
  *
  * @example
